@@ -1,0 +1,64 @@
+"""Test sessions for the vlmi monorepo (uv backend, one fresh environment per session).
+
+- ``core``: vlmi-core plus the test-only plugins in tests/plugins; runs
+  vlmi-core/tests and the cross-distribution tests in tests/.
+- ``plugin-<dist>``: vlmi-core plus that one distribution (found by globbing
+  vlmi-*/pyproject.toml, so a new family needs no edit here); runs its tests.
+- ``lint``: ruff over the whole tree, mypy over every src/ folder.
+
+`nox` runs them all; CI runs exactly that.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv"
+nox.options.error_on_missing_interpreters = True
+
+ROOT = Path(__file__).parent
+PYTHON = "3.11"
+PLUGIN_DISTS = sorted(
+    p.parent.name for p in ROOT.glob("vlmi-*/pyproject.toml") if p.parent.name != "vlmi-core"
+)
+TEST_PLUGINS = ["tests/plugins/vlmi-echo", "tests/plugins/vlmi-broken"]
+#: Plugins whose engine is not installed by their session yet: tested for registration only.
+NO_ENGINE = {"vlmi-internvl2", "vlmi-minicpmv"}
+
+
+@nox.session(python=PYTHON)
+def core(session: nox.Session) -> None:
+    """vlmi-core alone with the test plugins: unit, discovery, CLI, runner, conformance."""
+    session.install("-e", "./vlmi-core[testing]", *(f"-e./{p}" for p in TEST_PLUGINS))
+    session.run("pytest", "vlmi-core/tests", "tests", *session.posargs)
+
+
+@nox.session(name="plugin", python=PYTHON)
+@nox.parametrize("dist", PLUGIN_DISTS, ids=PLUGIN_DISTS)
+def plugin(session: nox.Session, dist: str) -> None:
+    """One family plugin in an environment of its own, next to vlmi-core only."""
+    session.install("-e", "./vlmi-core[testing]")
+    if dist in NO_ENGINE:
+        session.install("--no-deps", "-e", f"./{dist}")
+    else:
+        session.install("-e", f"./{dist}")
+    session.run("pytest", f"{dist}/tests", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff (lint and format check) over the tree; mypy over each distribution's src/."""
+    session.install("ruff==0.17.6", "mypy==2.4.1", "-e", "./vlmi-core[testing]")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    sources = sorted(str(p) for p in ROOT.glob("vlmi-*/src"))
+    session.run("mypy", *sources)
+
+
+@nox.session(python=PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """The runner benchmark (benchmarks/bench_runner.py); not part of the default run."""
+    session.install("-e", "./vlmi-core[testing]", "-e", "./tests/plugins/vlmi-echo")
+    session.run("python", "benchmarks/bench_runner.py", *session.posargs)

@@ -1,0 +1,10 @@
+"""A plugin with a misspelt hook name (register_model, not register_models)."""
+
+from __future__ import annotations
+
+import vlmi
+
+
+@vlmi.hookimpl
+def register_model(register: object) -> None:
+    raise AssertionError("never called")

@@ -1,0 +1,109 @@
+"""Fresh environments built with uv: vlmi-core alone, and core with misbehaving plugins."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, run_vlmi
+
+pytestmark = pytest.mark.slow
+
+
+def make_env(folder: Path, *packages: str) -> str:
+    uv = shutil.which("uv") or pytest.fail("uv is needed to build the isolated environments")
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(folder)], check=True)
+    python = str(folder / "bin" / "python")
+    subprocess.run(
+        [uv, "pip", "install", "-q", "--python", python, *packages], check=True, cwd=ROOT
+    )
+    return python
+
+
+@pytest.fixture(scope="module")
+def core_only(tmp_path_factory):
+    return make_env(tmp_path_factory.mktemp("core-only"), "./vlmi-core")
+
+
+def test_core_installs_alone_with_only_its_small_dependencies(core_only):
+    freeze = subprocess.run(
+        [shutil.which("uv"), "pip", "freeze", "--python", core_only],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    names = {line.split("==")[0].split(" @ ")[0].lower() for line in freeze.splitlines() if line}
+    assert names == {"vlmi-core", "pluggy", "pillow"}
+
+
+def test_core_alone_lists_nothing_and_says_what_to_install(core_only):
+    models = run_vlmi("models", python=core_only)
+    assert models.returncode == 0
+    assert "pip install vlmi-internvl2" in models.stdout
+    plugins = run_vlmi("plugins", python=core_only)
+    assert "No vlmi plugins installed" in plugins.stdout
+    missing = run_vlmi("eval", "internvl2-8b", "hi", python=core_only)
+    assert missing.returncode == 1
+    assert "pip install vlmi-internvl2" in missing.stderr
+    minicpm = run_vlmi("eval", "minicpm-v-2.6", "hi", python=core_only)
+    assert "pip install vlmi-minicpmv" in minicpm.stderr
+
+
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory):
+    return make_env(
+        tmp_path_factory.mktemp("crowded"),
+        "./vlmi-core[testing]",
+        "./tests/plugins/vlmi-echo",
+        "./tests/plugins/vlmi-dupe",
+        "./templates/vlmi-plugin",
+    )
+
+
+def test_misbehaving_plugins_are_reported_and_the_rest_work(crowded, tmp_path):
+    data = json.loads(run_vlmi("plugins", "--json", python=crowded).stdout)
+    stages = {e["entry_point"]: e["stage"] for e in data["errors"]}
+    assert stages == {"badreg": "register", "typo": "validate"}
+    assert sorted(data["conflicts"]["echo"]) == ["vlmi-dupe", "vlmi-echo"]
+    clash = run_vlmi("eval", "echo", "hi", python=crowded)
+    assert clash.returncode == 1
+    assert "vlmi-echo" in clash.stderr and "vlmi-dupe" in clash.stderr
+    assert (
+        run_vlmi("eval", "dupe-ok", "still works", python=crowded).stdout.strip() == "still works"
+    )
+    # the alias is vlmi-echo's alone, so it still resolves, to vlmi-echo's model
+    assert run_vlmi("eval", "echo-test", "hi", python=crowded).stdout.strip() == "hi"
+    models = run_vlmi("models", python=crowded)
+    assert "claimed by" in models.stderr
+
+
+def test_a_plugin_made_from_the_template_is_discovered_and_evaluated(crowded, tmp_path):
+    from vlmi.testing.inputs import make_picture
+
+    make_picture(80, 60).save(tmp_path / "x.png")
+    out = run_vlmi(
+        "eval", "myfamily-demo", "-i", str(tmp_path / "x.png"), "what is it", python=crowded
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "1 image(s) 80x60 question: what is it"
+    suite = subprocess.run(
+        [
+            crowded,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(ROOT / "templates/vlmi-plugin/tests"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert suite.returncode == 0, suite.stdout[-3000:]
+    assert " passed" in suite.stdout

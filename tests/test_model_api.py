@@ -1,0 +1,98 @@
+"""eval / eval_batch semantics, through the echo plugin loaded by real discovery."""
+
+from __future__ import annotations
+
+import pytest
+
+import vlmi
+from vlmi import errors
+from vlmi.testing.inputs import make_picture
+
+
+@pytest.fixture(scope="module")
+def echo():
+    return vlmi.load("echo")
+
+
+@pytest.fixture(scope="module")
+def pics(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pics")
+    paths = []
+    for seed in range(3):
+        path = folder / f"{seed}.png"
+        make_picture(seed=seed).save(path)
+        paths.append(str(path))
+    return paths
+
+
+def test_images_go_first_and_arrive_decoded(echo, pics):
+    answer = echo.eval("what", imgs=pics[:2])
+    first, second, word = answer.split()
+    assert first.startswith("<image:64x48:") and second.startswith("<image:64x48:")
+    assert first != second
+    assert word == "what"
+
+
+def test_generation_options_reach_the_model(echo):
+    assert echo.eval("a b c d e", max_new_tokens=2) == "a b"
+    assert echo.eval("a b STOP c", stop=["STOP"]) == "a b "
+    sampled = echo.eval("a b c d e f g h", temperature=1.0, seed=1)
+    assert sampled == echo.eval("a b c d e f g h", temperature=1.0, seed=1)
+    assert sampled != echo.eval("a b c d e f g h", temperature=1.0, seed=2)
+
+
+def test_load_time_generation_defaults():
+    model = vlmi.load("echo", max_new_tokens=1)
+    assert model.eval("a b c") == "a"
+    assert model.eval("a b c", max_new_tokens=2) == "a b"
+
+
+def test_batch_goes_to_the_engine_in_one_call(echo, pics):
+    echo.batch_sizes.clear()
+    results = echo.eval_batch(
+        [
+            "t",
+            ("one", pics[0]),
+            {"query": "many", "imgs": pics, "generation": {"max_new_tokens": 2}},
+            {"messages": [{"type": "text", "value": "x"}, {"type": "image", "value": pics[1]}]},
+            ("bad", "/no/such.png"),
+        ]
+    )
+    assert echo.batch_sizes == [4]
+    assert results[0] == "t"
+    assert results[1].endswith(" one")
+    assert len(results[2].split()) == 2
+    assert results[3].startswith("x <image:")
+    assert isinstance(results[4], errors.ImageNotFoundError)
+    assert results[4].sample_index == 4
+
+
+def test_engine_failure_for_one_sample_is_kept_in_its_slot():
+    model = vlmi.load("echo", fail_on="boom")
+    results = model.eval_batch(["fine", "boom here", "also fine"])
+    assert results[0] == "fine" and results[2] == "also fine"
+    assert isinstance(results[1], errors.GenerationError)
+    assert isinstance(results[1].__cause__, RuntimeError)
+    with pytest.raises(errors.GenerationError, match="engine failure"):
+        model.eval("boom")
+
+
+def test_bad_per_sample_generation_option_fails_only_that_sample(echo):
+    results = echo.eval_batch(["ok", {"query": "x", "generation": {"max_tokens": 3}}])
+    assert results[0] == "ok"
+    assert isinstance(results[1], errors.InvalidOptionError)
+
+
+def test_a_plugin_returning_the_wrong_count_is_reported(echo, monkeypatch):
+    monkeypatch.setattr(echo, "generate_batch", lambda samples, gens: ["only one"])
+    results = echo.eval_batch(["a", "b"])
+    assert all(isinstance(r, errors.PluginError) for r in results)
+    assert [r.sample_index for r in results] == [0, 1]
+
+
+def test_query_first_models(pics):
+    model = vlmi.load("echo")
+    spec = model.spec.__class__(**{**model.spec.__dict__, "images_first": False})
+    model.spec = spec
+    assert model.eval("q", imgs=pics[0]).startswith("q <image:")
+    assert model.eval_batch([("q", pics[0])])[0].startswith("q <image:")

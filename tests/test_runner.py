@@ -1,0 +1,209 @@
+"""`vlmi run` / vlmi.run over files, with the echo plugin as a free model."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import vlmi
+from vlmi.runner import RunConfigMismatchError
+from vlmi.testing.inputs import make_picture
+
+
+def read(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture
+def mixed(tmp_path):
+    make_picture(seed=0).save(tmp_path / "a.png")
+    make_picture(seed=1).save(tmp_path / "b.png")
+    lines = [
+        json.dumps({"id": "text", "query": "hello there"}),
+        json.dumps({"id": "one", "query": "q", "imgs": ["a.png"]}),
+        json.dumps({"id": "two", "query": "q", "imgs": ["a.png", "b.png"]}),
+        json.dumps({"id": "broken", "query": "q", "imgs": ["missing.png"]}),
+        '{"id": "half',
+        json.dumps({"id": "short", "query": "one two three", "generation": {"max_new_tokens": 2}}),
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_mixed_file_gives_the_expected_records(mixed, tmp_path, vlmi_cli):
+    out = tmp_path / "out.jsonl"
+    result = vlmi_cli("run", "echo", str(mixed), "-o", str(out), "-b", "4", "-O", "latency=0")
+    assert result.returncode == 3, result.stderr  # some samples failed
+    assert "done 6 (2 failed)" in result.stderr
+    records = {r["id"]: r for r in read(out)}
+    assert list(records) == ["text", "one", "two", "broken", "5", "short"]
+    assert records["text"]["prediction"] == "hello there"
+    assert records["one"]["prediction"].startswith("<image:64x48:")
+    assert records["two"]["prediction"].count("<image:") == 2
+    assert records["broken"]["error"]["type"] == "ImageNotFoundError"
+    assert records["broken"]["prediction"] is None
+    assert records["5"]["error"]["type"] == "InvalidSampleError"
+    assert "in.jsonl:5" in records["5"]["error"]["message"]
+    assert records["short"]["prediction"] == "one two"
+    for record in records.values():
+        assert record["model"] == "echo"
+        assert record["options"]["generation"]["max_new_tokens"] == 512
+        assert record["time"]["batch_s"] >= 0
+
+
+def test_rerun_skips_done_ids_and_refuses_changed_options(mixed, tmp_path):
+    out = tmp_path / "out.jsonl"
+    model = vlmi.load("echo")
+    first = vlmi.run(model, mixed, out, progress=False)
+    assert (first.done, first.failed, first.skipped) == (6, 2, 0)
+    again = vlmi.run(model, mixed, out, progress=False)
+    assert (again.done, again.skipped, again.previously_failed) == (0, 6, 2)
+    assert not again.ok
+    assert len(read(out)) == 6
+    with pytest.raises(RunConfigMismatchError, match="max_new_tokens 512 -> 3"):
+        vlmi.run(model, mixed, out, progress=False, max_new_tokens=3)
+    over = vlmi.run(model, mixed, out, progress=False, max_new_tokens=3, overwrite=True)
+    assert over.done == 6
+    assert read(out)[0]["prediction"] == "hello there"
+
+
+def test_a_cut_last_line_is_dropped_and_redone(mixed, tmp_path):
+    out = tmp_path / "out.jsonl"
+    vlmi.run("echo", mixed, out, progress=False)
+    text = out.read_text()
+    out.write_text(text[: len(text) - 30])  # the crash cut the last record
+    summary = vlmi.run("echo", mixed, out, progress=False)
+    assert summary.done == 1
+    ids = [r["id"] for r in read(out)]
+    assert sorted(ids) == sorted(["text", "one", "two", "broken", "5", "short"])
+
+
+def test_duplicate_ids_in_input_are_reported_not_lost(tmp_path):
+    path = tmp_path / "dupes.jsonl"
+    path.write_text(
+        json.dumps({"id": "a", "query": "x"}) + "\n" + json.dumps({"id": "a", "query": "y"}) + "\n"
+    )
+    out = tmp_path / "out.jsonl"
+    vlmi.run("echo", path, out, progress=False)
+    records = read(out)
+    assert [r["id"] for r in records] == ["a", "a@line2"]
+    assert "appears again" in records[1]["error"]["message"]
+
+
+def test_iterables_and_tsv(tmp_path):
+    out = tmp_path / "out.jsonl"
+    summary = vlmi.run(
+        "echo", [{"id": "x", "query": "hi"}, "plain", ("q", None)], out, progress=False
+    )
+    assert summary.done == 3
+    assert [r["id"] for r in read(out)] == ["x", "1", "2"]
+    tsv = tmp_path / "b.tsv"
+    tsv.write_text("index\tquestion\tA\tB\n7\tPick\tyes\tno\n")
+    vlmi.run("echo", tsv, tmp_path / "t.jsonl", progress=False, max_new_tokens=100)
+    (record,) = read(tmp_path / "t.jsonl")
+    assert record["id"] == "7"
+    assert "A. yes B. no" in record["prediction"]
+
+
+def test_progress_lines_when_not_a_terminal(tmp_path, vlmi_cli):
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "query": "x"}) + "\n" for i in range(20)))
+    result = vlmi_cli("run", "echo", str(path), "-o", str(tmp_path / "o.jsonl"), "-b", "5")
+    assert result.returncode == 0
+    assert (
+        "100% |" in result.stderr and "samples/s" in result.stderr and "0 failed" in result.stderr
+    )
+    quiet = vlmi_cli("run", "echo", str(path), "-o", str(tmp_path / "o2.jsonl"), "-q")
+    assert "|" not in quiet.stderr
+
+
+def test_resume_after_sigkill_has_every_id_exactly_once(tmp_path):
+    total = 400
+    make_picture().save(tmp_path / "a.png")
+    path = tmp_path / "in.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"id": f"s{i}", "query": f"q {i}", "imgs": ["a.png"] * (i % 3)}) + "\n"
+            for i in range(total)
+        )
+    )
+    out = tmp_path / "out.jsonl"
+    command = [
+        sys.executable,
+        "-m",
+        "vlmi",
+        "run",
+        "echo",
+        str(path),
+        "-o",
+        str(out),
+        "-b",
+        "10",
+        "-q",
+        "-O",
+        "latency=0.02",
+    ]
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if out.exists() and len(out.read_bytes().splitlines()) >= 60:
+            break
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    written = len(read_complete(out))
+    assert 60 <= written < total, written
+    finished = subprocess.run(command, capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    ids = [r["id"] for r in read(out)]
+    assert len(ids) == total
+    assert sorted(ids) == sorted(f"s{i}" for i in range(total))
+    assert f"skipped {written}" in finished.stderr
+
+
+def read_complete(path):
+    return [
+        json.loads(line) for line in path.read_bytes().split(b"\n") if line.strip().endswith(b"}")
+    ]
+
+
+def _peak_rss_of_run(tmp_path, count):
+    path = tmp_path / f"in-{count}.jsonl"
+    with path.open("w") as handle:
+        for i in range(count):
+            handle.write(
+                json.dumps({"id": i, "query": f"question number {i} " + "pad " * 20}) + "\n"
+            )
+    out = tmp_path / f"out-{count}.jsonl"
+    code = (
+        "import resource, sys, vlmi\n"
+        f"s = vlmi.run('echo', {str(path)!r}, {str(out)!r}, batch_size=64, progress=False, "
+        "max_new_tokens=4)\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(s.done, round(peak), round(s.samples_per_s))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr
+    done, peak_mib, rate = map(int, result.stdout.split())
+    assert done == count
+    data_mib = (path.stat().st_size + out.stat().st_size) / 2**20
+    print(f"{count} samples: {data_mib:.0f} MiB in+out, peak RSS {peak_mib} MiB, {rate} samples/s")
+    return peak_mib, data_mib
+
+
+@pytest.mark.slow
+def test_100k_samples_stream_with_bounded_memory(tmp_path):
+    small_peak, _ = _peak_rss_of_run(tmp_path, 10_000)
+    big_peak, big_data = _peak_rss_of_run(tmp_path, 100_000)
+    # ten times the samples (~50 MiB of input and output) add only the set of done ids
+    assert big_peak - small_peak < 25, (small_peak, big_peak)
+    assert big_data > 40

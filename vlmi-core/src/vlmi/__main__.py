@@ -1,0 +1,9 @@
+"""``python -m vlmi`` runs the ``vlmi`` command."""
+
+from __future__ import annotations
+
+import sys
+
+from vlmi.cli import main
+
+sys.exit(main())

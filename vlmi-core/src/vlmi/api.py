@@ -1,0 +1,75 @@
+"""``vlmi.load`` and ``vlmi.list_models``: the entry points of the public API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from vlmi.errors import PluginError
+from vlmi.model import Model
+from vlmi.options import parse_load_options
+from vlmi.registry import get_registry
+from vlmi.spec import ModelSpec
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One row of ``vlmi.list_models()``."""
+
+    name: str
+    aliases: tuple[str, ...]
+    family: str
+    engine: str
+    weights: dict[str, str]
+    max_images: int | None
+    distribution: str
+    version: str
+    description: str
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec) -> ModelInfo:
+        """Build the row from a registered spec."""
+        plugin = spec.plugin
+        return cls(
+            name=spec.name,
+            aliases=spec.aliases,
+            family=spec.family,
+            engine=spec.engine,
+            weights=dict(spec.weights),
+            max_images=spec.max_images,
+            distribution=plugin.distribution if plugin else "?",
+            version=plugin.version if plugin else "?",
+            description=spec.description,
+        )
+
+    @property
+    def default_weights(self) -> str | None:
+        """The Hugging Face id (or the first hub's id) loaded by default."""
+        return self.weights.get("huggingface") or next(iter(self.weights.values()), None)
+
+
+def list_models() -> list[ModelInfo]:
+    """Every registered model, with its plugin; imports no engine."""
+    return [ModelInfo.from_spec(spec) for spec in get_registry().models()]
+
+
+def load(name: str, **options: Any) -> Model:
+    """Load a model by name or alias.
+
+    :param name: a registered name or alias (``vlmi models`` lists them), or a
+        name a plugin resolves (such as a hub id).
+    :param options: ``model_path``, ``hub``, ``revision``; the model's engine
+        options; default generation options. An unknown one raises
+        :class:`vlmi.errors.InvalidOptionError` listing the accepted names.
+    """
+    spec = get_registry().resolve(name)
+    cls = spec.load_factory()
+    if not (isinstance(cls, type) and issubclass(cls, Model)):
+        raise PluginError(f"{spec.factory} is not a vlmi.Model subclass (plugin bug)")
+    parsed = parse_load_options(spec.name, cls.Options, options, spec.defaults)
+    model = cls(spec, parsed)
+    model.setup()
+    return model
+
+
+__all__ = ["ModelInfo", "list_models", "load"]

@@ -1,0 +1,224 @@
+"""The ``vlmi`` command: ``models``, ``plugins``, ``eval`` and ``run``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from vlmi.errors import VlmiError
+
+
+def _key_value(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), value
+
+
+def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
+    """The shared generation flags (see vlmi.generation)."""
+    group = parser.add_argument_group("generation")
+    group.add_argument("--max-new-tokens", type=int, metavar="N")
+    group.add_argument("--temperature", type=float, metavar="T", help="0 = greedy (default)")
+    group.add_argument("--top-p", type=float, metavar="P")
+    group.add_argument("--top-k", type=int, metavar="K")
+    group.add_argument("--seed", type=int)
+    group.add_argument("--stop", action="append", metavar="TEXT", help="repeatable")
+    parser.add_argument(
+        "-O",
+        "--option",
+        action="append",
+        type=_key_value,
+        default=[],
+        metavar="KEY=VALUE",
+        help="a vlmi.load option, e.g. -O tp=2 -O model_path=/models/x (repeatable)",
+    )
+
+
+def generation_from(args: argparse.Namespace) -> dict[str, Any]:
+    """The generation flags that were given, as vlmi option names."""
+    names = ("max_new_tokens", "temperature", "top_p", "top_k", "seed", "stop")
+    return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from vlmi.api import list_models
+    from vlmi.registry import get_registry
+
+    rows = list_models()
+    registry = get_registry()
+    if args.json:
+        print(json.dumps([spec.to_dict() for spec in registry.models()], indent=2))
+    elif not rows:
+        print("No models: install a plugin, e.g. pip install vlmi-internvl2 (see `vlmi plugins`).")
+    else:
+        table = [("NAME", "FAMILY", "ENGINE", "WEIGHTS", "PLUGIN", "ALIASES")]
+        for row in rows:
+            table.append(
+                (
+                    row.name,
+                    row.family,
+                    row.engine,
+                    row.default_weights or "-",
+                    f"{row.distribution} {row.version}",
+                    ", ".join(row.aliases) or "-",
+                )
+            )
+        widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+        for line in table:
+            print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
+    for name, specs in sorted(registry.conflicts.items()):
+        owners = " and ".join(s.plugin.distribution if s.plugin else "?" for s in specs)
+        print(
+            f"warning: model name {name!r} is claimed by {owners}; it is unusable", file=sys.stderr
+        )
+    if registry.plugins.failures:
+        print("warning: some plugins failed to load; run `vlmi plugins`", file=sys.stderr)
+    return 0
+
+
+def _cmd_plugins(args: argparse.Namespace) -> int:
+    from vlmi.registry import get_registry
+
+    registry = get_registry()
+    plugins = registry.plugins
+    counts: dict[str, int] = {}
+    for spec in registry.specs:
+        if spec.plugin:
+            counts[spec.plugin.entry_point] = counts.get(spec.plugin.entry_point, 0) + 1
+    records: list[dict[str, Any]] = []
+    for name, info in sorted(plugins.loaded.items()):
+        failed = any(f.entry_point == name for f in plugins.failures)
+        records.append(
+            {
+                "entry_point": name,
+                "distribution": info.distribution,
+                "version": info.version,
+                "status": "error" if failed else "loaded",
+                "models": counts.get(name, 0),
+            }
+        )
+    for name, info in sorted(plugins.skipped.items()):
+        records.append(
+            {
+                "entry_point": name,
+                "distribution": info.distribution,
+                "version": info.version,
+                "status": "disabled",
+                "models": 0,
+            }
+        )
+    for failure in plugins.failures:
+        if failure.entry_point not in plugins.loaded:
+            records.append(
+                {
+                    "entry_point": failure.entry_point,
+                    "distribution": failure.distribution,
+                    "version": failure.version,
+                    "status": "error",
+                    "models": 0,
+                }
+            )
+    errors = [
+        {
+            "entry_point": f.entry_point,
+            "distribution": f.distribution,
+            "stage": f.stage,
+            "error": f.error,
+            "details": f.details,
+        }
+        for f in plugins.failures
+    ]
+    conflicts = {
+        name: [s.plugin.distribution if s.plugin else "?" for s in specs]
+        for name, specs in registry.conflicts.items()
+    }
+    if args.json:
+        print(json.dumps({"plugins": records, "errors": errors, "conflicts": conflicts}, indent=2))
+        return 0
+    if not records:
+        print("No vlmi plugins installed. Install one, e.g. pip install vlmi-internvl2")
+    for rec in records:
+        print(
+            f"{rec['distribution']} {rec['version']} (entry point {rec['entry_point']!r}): "
+            f"{rec['status']}, {rec['models']} model(s)"
+        )
+    for err in errors:
+        print(f"  error in {err['distribution']} while {err['stage']}ing: {err['error']}")
+        if args.verbose:
+            print("    " + err["details"].replace("\n", "\n    "))
+    for name, owners in sorted(conflicts.items()):
+        print(f"  conflict: model name {name!r} claimed by {' and '.join(owners)}")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from vlmi.api import load
+
+    model = load(args.model, **dict(args.option))
+    with model:
+        print(model.eval(args.query, imgs=args.image or None, **generation_from(args)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``vlmi`` command."""
+    from vlmi import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="vlmi", description="One inference API for vision-language models."
+    )
+    parser.add_argument("--version", action="version", version=f"vlmi {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    models = commands.add_parser("models", help="list the models of the installed plugins")
+    models.add_argument("--json", action="store_true", help="machine-readable output")
+    models.set_defaults(func=_cmd_models)
+
+    plugins = commands.add_parser("plugins", help="list plugins, versions and load errors")
+    plugins.add_argument("--json", action="store_true", help="machine-readable output")
+    plugins.add_argument("-v", "--verbose", action="store_true", help="show tracebacks")
+    plugins.set_defaults(func=_cmd_plugins)
+
+    evaluate = commands.add_parser("eval", help="answer one query, with or without images")
+    evaluate.add_argument("model", help="model name or alias (see `vlmi models`)")
+    evaluate.add_argument("query", nargs="?", help="the question (optional with images)")
+    evaluate.add_argument(
+        "-i", "--image", action="append", metavar="IMAGE", help="path, URL or data URI (repeatable)"
+    )
+    add_generation_arguments(evaluate)
+    evaluate.set_defaults(func=_cmd_eval)
+
+    from vlmi.runner_cli import add_run_command
+
+    add_run_command(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``vlmi`` command; returns the exit status."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "eval" and args.query is None and not extra[0].startswith("-"):
+        # argparse binds an optional positional before later flags: `eval M -i x.png "q"`
+        args.query, extra = extra[0], extra[1:]
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        return int(args.func(args))
+    except VlmiError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

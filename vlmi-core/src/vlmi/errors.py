@@ -1,0 +1,135 @@
+"""Every error vlmi raises, or puts in the slot of a failed sample.
+
+Each message names the input at fault and what to do about it. All errors
+derive from :class:`VlmiError`, so ``except vlmi.errors.VlmiError`` catches
+exactly the problems vlmi knows how to explain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class VlmiError(Exception):
+    """Base class of every vlmi error.
+
+    ``sample_index`` is set when the error stands in the slot of a failed
+    sample in an ``eval_batch`` result.
+    """
+
+    sample_index: int | None = None
+
+    @property
+    def reason(self) -> str:
+        """The message alone, without the class name."""
+        return str(self)
+
+    def to_dict(self) -> dict[str, str]:
+        """``{"type": ..., "message": ...}`` for JSON output."""
+        return {"type": type(self).__name__, "message": str(self)}
+
+
+# --- plugins and the registry ---------------------------------------------------
+
+
+class PluginError(VlmiError):
+    """A plugin could not be imported or could not register its models."""
+
+
+class DuplicateModelError(PluginError):
+    """Two plugins (or one plugin twice) claim the same model name or alias."""
+
+    def __init__(self, name: str, owners: Iterable[str]) -> None:
+        self.name = name
+        self.owners = tuple(owners)
+        listed = " and ".join(self.owners)
+        super().__init__(
+            f"model name {name!r} is claimed by {listed}; uninstall one of them "
+            f"(pip uninstall ...) or block one with VLMI_DISABLE_PLUGINS=<entry point name>"
+        )
+
+
+class UnknownModelError(VlmiError):
+    """No installed plugin provides the requested model."""
+
+
+class InvalidOptionError(VlmiError, TypeError):
+    """An option of ``vlmi.load`` or a generation option is unknown or has a bad value."""
+
+
+# --- samples --------------------------------------------------------------------
+
+
+class InvalidSampleError(VlmiError, ValueError):
+    """A sample is malformed: nothing to ask, a bad content part, a bad type."""
+
+
+class TooManyImagesError(InvalidSampleError):
+    """A sample has more images than the model declares it can take."""
+
+
+# --- images ---------------------------------------------------------------------
+
+
+class ImageError(VlmiError):
+    """An image input could not be turned into a picture."""
+
+
+class ImageNotFoundError(ImageError, FileNotFoundError):
+    """An image path names no file."""
+
+
+class ImageDecodeError(ImageError):
+    """The bytes are not a readable image (unknown format, truncated, corrupt)."""
+
+
+class ImageTooLargeError(ImageError):
+    """The image has more pixels than allowed (a decompression bomb guard)."""
+
+
+class UnsupportedImageTypeError(ImageError, TypeError):
+    """The value given as an image is of a type vlmi cannot read."""
+
+
+class ImageDownloadError(ImageError):
+    """An image URL could not be fetched (network error, timeout, too large)."""
+
+
+# --- weights and engines --------------------------------------------------------
+
+
+class WeightsNotFoundError(VlmiError):
+    """Model weights are neither in the given folder nor downloadable."""
+
+
+class EngineUnavailableError(VlmiError):
+    """The engine cannot run here: not installed, no CUDA device, ..."""
+
+
+class EngineOutOfMemoryError(VlmiError):
+    """The engine ran out of accelerator memory while loading the model."""
+
+
+class GenerationError(VlmiError):
+    """The engine failed on a sample; the original exception is the ``__cause__``."""
+
+
+__all__ = [
+    "DuplicateModelError",
+    "EngineOutOfMemoryError",
+    "EngineUnavailableError",
+    "GenerationError",
+    "ImageDecodeError",
+    "ImageDownloadError",
+    "ImageError",
+    "ImageNotFoundError",
+    "ImageTooLargeError",
+    "InvalidOptionError",
+    "InvalidSampleError",
+    "PluginError",
+    "TooManyImagesError",
+    "UnknownModelError",
+    "UnsupportedImageTypeError",
+    "VlmiError",
+    "WeightsNotFoundError",
+]

@@ -1,0 +1,47 @@
+"""The hooks a vlmi plugin implements (entry-point group ``vlmi``).
+
+A plugin is a module named by an entry point in the ``vlmi`` group::
+
+    [project.entry-points.vlmi]
+    myfamily = "vlmi_myfamily"
+
+whose functions are marked with ``@vlmi.hookimpl``. Implementations may take
+fewer arguments than the spec, so specs can grow without breaking plugins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from vlmi.spec import ModelSpec
+
+hookspec = pluggy.HookspecMarker("vlmi")
+hookimpl = pluggy.HookimplMarker("vlmi")
+
+
+@hookspec
+def register_models(register: Callable[[ModelSpec], None]) -> None:
+    """Declare the models this plugin provides.
+
+    Call ``register(ModelSpec(...))`` once per model. Keep it cheap: no engine,
+    torch or weights import here; the spec's ``factory`` is imported only when
+    the model is loaded.
+
+    :param register: the registry's callback; raises
+        :class:`vlmi.errors.PluginError` for an invalid spec.
+    """
+
+
+@hookspec(firstresult=True)
+def resolve_model(name: str) -> ModelSpec | None:
+    """Claim a model name that no plugin registered (a hub id, a local folder, ...).
+
+    Return a :class:`vlmi.ModelSpec` for ``name`` if this plugin can serve it,
+    else ``None``. The first plugin to return a spec wins.
+
+    :param name: what the user passed to ``vlmi.load``.
+    """

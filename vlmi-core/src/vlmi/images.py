@@ -1,0 +1,290 @@
+"""Turn any supported image input into an RGB ``PIL.Image.Image``.
+
+Accepted inputs: a file path (``str`` or ``os.PathLike``), an ``http(s)://``
+URL, a ``data:`` URI, a raw base64 string, ``bytes``, a PIL image and a numpy
+array (numpy is imported only if such an array is given). EXIF orientation is
+applied. Every failure is a typed :mod:`vlmi.errors` exception that names the
+input and the fix.
+
+Limits come from the environment:
+
+- ``VLMI_MAX_IMAGE_PIXELS`` (default 89,478,485, Pillow's own warning limit):
+  larger images are refused as possible decompression bombs.
+- ``VLMI_URL_TIMEOUT`` (seconds, default 20) and ``VLMI_URL_MAX_BYTES``
+  (default 64 MiB) for downloads.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import os
+import re
+import sys
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vlmi.errors import (
+    ImageDecodeError,
+    ImageDownloadError,
+    ImageNotFoundError,
+    ImageTooLargeError,
+    UnsupportedImageTypeError,
+)
+
+DEFAULT_MAX_PIXELS = 89_478_485
+DEFAULT_URL_TIMEOUT = 20.0
+DEFAULT_URL_MAX_BYTES = 64 * 1024 * 1024
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+_BASE64_RE = re.compile(r"^[A-Za-z0-9+/=_\-\s]+$")
+
+
+def describe(src: Any, limit: int = 80) -> str:
+    """A short, printable description of an image input for error messages."""
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        return f"<{len(src)} bytes>"
+    if _is_pil(src):
+        return f"<PIL image {src.mode} {src.width}x{src.height}>"
+    if type(src).__module__ == "numpy":
+        return (
+            f"<numpy array shape={getattr(src, 'shape', '?')} dtype={getattr(src, 'dtype', '?')}>"
+        )
+    text = os.fspath(src) if isinstance(src, os.PathLike) else str(src)
+    if text.startswith("data:") or len(text) > limit:
+        return repr(text[: limit - 3] + "...")
+    return repr(text)
+
+
+def max_pixels() -> int:
+    """The largest number of pixels an image may have (``VLMI_MAX_IMAGE_PIXELS``)."""
+    return int(os.environ.get("VLMI_MAX_IMAGE_PIXELS", DEFAULT_MAX_PIXELS))
+
+
+def _is_pil(value: Any) -> bool:
+    if "PIL.Image" not in sys.modules:  # no PIL image can exist before PIL is imported
+        return False
+    from PIL import Image  # waits for an import under way in another thread
+
+    return isinstance(value, Image.Image)
+
+
+def load_img(src: Any) -> Image.Image:
+    """Load one image input as an RGB PIL image (see the module docstring)."""
+    if _is_pil(src):
+        return _finish(src, src)
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        return _decode(bytes(src), src)
+    if type(src).__module__ == "numpy" and hasattr(src, "shape"):
+        return _from_array(src)
+    if isinstance(src, os.PathLike):
+        return _from_path(Path(os.fspath(src)), src)
+    if isinstance(src, str):
+        return _from_string(src)
+    raise UnsupportedImageTypeError(
+        f"cannot read an image from a {type(src).__name__} ({describe(src)}); give a file "
+        "path, an http(s) URL, a data: URI, base64 text, bytes, a PIL image or a numpy array"
+    )
+
+
+def _from_string(text: str) -> Image.Image:
+    stripped = text.strip()
+    lowered = stripped[:16].lower()
+    if lowered.startswith(("http://", "https://")):
+        return _decode(_download(stripped), text)
+    if lowered.startswith("data:"):
+        return _decode(_decode_data_uri(stripped), text)
+    if lowered.startswith("file://"):
+        from urllib.request import url2pathname
+
+        return _from_path(Path(url2pathname(stripped[7:])), text)
+    path = Path(stripped).expanduser()
+    if _could_be_path(stripped) and _exists(path):
+        return _from_path(path, text)
+    if len(stripped) >= 64 and _BASE64_RE.match(stripped):
+        try:
+            raw = base64.b64decode(_pad(stripped), validate=False)
+        except (binascii.Error, ValueError):
+            raw = b""
+        if raw:
+            return _decode(raw, text)
+    raise ImageNotFoundError(
+        f"image {describe(text)} is not a file that exists (looked for {path.absolute()}), nor a "
+        "URL, data: URI or base64 image; check the path (relative paths are taken from the "
+        "current folder)"
+    )
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # e.g. a name too long to be a file: base64 text
+        return False
+
+
+def _could_be_path(text: str) -> bool:
+    return len(text) < 4096 and "\n" not in text
+
+
+def _pad(text: str) -> str:
+    text = "".join(text.split()).replace("-", "+").replace("_", "/")
+    return text + "=" * (-len(text) % 4)
+
+
+def _decode_data_uri(uri: str) -> bytes:
+    header, sep, payload = uri.partition(",")
+    if not sep:
+        raise ImageDecodeError(
+            f"data URI {describe(uri)} has no ',' before its payload; expected "
+            "data:image/png;base64,<data>"
+        )
+    try:
+        if header.endswith(";base64"):
+            return base64.b64decode(_pad(payload), validate=False)
+        from urllib.parse import unquote_to_bytes
+
+        return unquote_to_bytes(payload)
+    except (binascii.Error, ValueError) as exc:
+        raise ImageDecodeError(f"data URI {describe(uri)} holds invalid base64: {exc}") from exc
+
+
+def _download(url: str) -> bytes:
+    import urllib.error
+    import urllib.request
+
+    timeout = float(os.environ.get("VLMI_URL_TIMEOUT", DEFAULT_URL_TIMEOUT))
+    limit = int(os.environ.get("VLMI_URL_MAX_BYTES", DEFAULT_URL_MAX_BYTES))
+    request = urllib.request.Request(url, headers={"User-Agent": "vlmi"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            declared = response.headers.get("Content-Length")
+            if declared is not None and declared.isdigit() and int(declared) > limit:
+                raise ImageDownloadError(
+                    f"image URL {describe(url)} is {int(declared)} bytes, over the limit of "
+                    f"{limit}; raise VLMI_URL_MAX_BYTES or download it yourself"
+                )
+            data: bytes = response.read(limit + 1)
+    except ImageDownloadError:
+        raise
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise ImageDownloadError(
+            f"could not fetch image URL {describe(url)}: {exc}; check the address and the network, "
+            f"or raise VLMI_URL_TIMEOUT (now {timeout:g} s)"
+        ) from exc
+    if len(data) > limit:
+        raise ImageDownloadError(
+            f"image URL {describe(url)} sent more than {limit} bytes; raise VLMI_URL_MAX_BYTES "
+            "or download it yourself"
+        )
+    return data
+
+
+def _from_path(path: Path, src: Any) -> Image.Image:
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise ImageNotFoundError(
+            f"image file {describe(src)} {what} (looked for {path.absolute()}); check the path"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImageNotFoundError(f"cannot read image file {describe(src)}: {exc}") from exc
+    return _decode(data, src)
+
+
+def _decode(data: bytes, src: Any) -> Image.Image:
+    from PIL import Image, UnidentifiedImageError
+
+    if not data:
+        raise ImageDecodeError(f"image {describe(src)} is empty (0 bytes)")
+    limit = max_pixels()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            _check_size(img, src, limit)
+            img.load()
+    except (ImageTooLargeError, ImageDecodeError):
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageTooLargeError(
+            f"image {describe(src)} is too large to decode safely ({exc}); if you trust it, "
+            "raise VLMI_MAX_IMAGE_PIXELS"
+        ) from exc
+    except UnidentifiedImageError as exc:
+        raise ImageDecodeError(
+            f"image {describe(src)} is not in a format Pillow can read; convert it to PNG or JPEG"
+        ) from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageDecodeError(
+            f"image {describe(src)} is truncated or corrupt ({exc}); re-export or re-download it"
+        ) from exc
+    return _finish(img, src)
+
+
+def _check_size(img: Image.Image, src: Any, limit: int) -> None:
+    pixels = img.width * img.height
+    if pixels > limit:
+        raise ImageTooLargeError(
+            f"image {describe(src)} has {img.width}x{img.height} = {pixels} pixels, over the "
+            f"limit of {limit} (a decompression bomb guard); if you trust it, raise "
+            "VLMI_MAX_IMAGE_PIXELS"
+        )
+
+
+def _finish(img: Image.Image, src: Any) -> Image.Image:
+    from PIL import Image, ImageOps
+
+    _check_size(img, src, max_pixels())
+    try:
+        img = ImageOps.exif_transpose(img) or img
+    except (OSError, ValueError, SyntaxError, TypeError):
+        pass  # a broken EXIF block: keep the pixels as stored
+    if img.mode == "RGB":
+        return img
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        # Composite transparency onto white rather than letting it turn black.
+        rgba = img.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return img.convert("RGB")
+
+
+def _from_array(array: Any) -> Image.Image:
+    import numpy as np
+    from PIL import Image
+
+    arr = np.asarray(array)
+    if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and arr.shape[-1] not in (1, 3, 4):
+        arr = np.moveaxis(arr, 0, -1)  # channels-first (C, H, W) -> (H, W, C)
+    if arr.ndim == 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[-1] not in (3, 4)):
+        raise UnsupportedImageTypeError(
+            f"numpy array of shape {arr.shape} is not an image; expected (H, W), (H, W, 3), "
+            "(H, W, 4) or channels-first (3, H, W)"
+        )
+    if arr.dtype.kind == "f":
+        if arr.size and (np.nanmin(arr) < 0.0 or np.nanmax(arr) > 1.0):
+            raise UnsupportedImageTypeError(
+                f"float numpy array ({describe(array)}) must hold values in [0, 1]; scale it or "
+                "convert it to uint8"
+            )
+        arr = (arr * 255.0 + 0.5).astype(np.uint8)
+    elif arr.dtype.kind == "b":
+        arr = arr.astype(np.uint8) * 255
+    elif arr.dtype != np.uint8:
+        if arr.size and (arr.min() < 0 or arr.max() > 255):
+            raise UnsupportedImageTypeError(
+                f"integer numpy array ({describe(array)}) must hold values in [0, 255]"
+            )
+        arr = arr.astype(np.uint8)
+    return _finish(Image.fromarray(np.ascontiguousarray(arr)), array)
+
+
+__all__ = ["describe", "load_img", "max_pixels"]

@@ -1,0 +1,197 @@
+"""The model base class every plugin implements (a strategy: one method does the work).
+
+A plugin subclasses :class:`Model`, declares its engine options as a frozen
+dataclass ``Options`` and implements :meth:`Model.generate`. Engine plugins
+also override :meth:`Model.generate_batch` to hand a whole batch to the
+engine. Everything else (input shapes, limits, image loading, option checks,
+per-sample errors, result order) is done here, once, for every plugin.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from vlmi.errors import GenerationError, InvalidSampleError, PluginError, VlmiError
+from vlmi.generation import GenerationOptions
+from vlmi.images import load_img
+from vlmi.options import EngineOptions, LoadOptions
+from vlmi.preparing import prepare_samples
+from vlmi.sample import Sample, as_sample
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from vlmi.spec import ModelSpec
+
+BatchResult = list["str | VlmiError"]
+
+
+class Model(ABC):
+    """A loaded vision-language model.
+
+    Built by ``vlmi.load``, which checks the options and calls :meth:`setup`
+    once. Subclasses implement :meth:`generate`.
+    """
+
+    Options: ClassVar[type[EngineOptions]] = EngineOptions
+
+    def __init__(self, spec: ModelSpec, options: LoadOptions) -> None:
+        self.spec = spec
+        self.options = options
+
+    # --- what a plugin implements -------------------------------------------------
+
+    def setup(self) -> None:  # noqa: B027 - optional hook, empty on purpose
+        """Load weights and start the engine. Called once by ``vlmi.load``."""
+
+    @abstractmethod
+    def generate(self, sample: Sample, generation: GenerationOptions) -> str:
+        """Answer one checked sample whose image parts are loaded RGB PIL images."""
+
+    def generate_batch(
+        self, samples: Sequence[Sample], generations: Sequence[GenerationOptions]
+    ) -> list[str | BaseException]:
+        """Answer many checked samples, in order; an exception stands for a failed one.
+
+        The default loops over :meth:`generate`; engine plugins override it
+        with one engine call so that the engine batches.
+        """
+        results: list[str | BaseException] = []
+        for sample, generation in zip(samples, generations):
+            try:
+                results.append(self.generate(sample, generation))
+            except Exception as exc:
+                results.append(exc)
+        return results
+
+    def load_img(self, src: Any) -> Image.Image:
+        """Load one image input as an RGB PIL image; override for model-specific handling."""
+        return load_img(src)
+
+    def close(self) -> None:  # noqa: B027 - optional hook, empty on purpose
+        """Release the engine (GPU memory, worker processes)."""
+
+    # --- what users call ----------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The model's canonical name."""
+        return self.spec.name
+
+    @property
+    def max_images(self) -> int | None:
+        """Most images one sample may hold (None: no limit)."""
+        return self.spec.max_images
+
+    def eval(self, query: str | None = None, imgs: Any = None, **generation: Any) -> str:
+        """Answer one sample: text only, one image or a list of images.
+
+        :param query: the question (may be omitted when images are given).
+        :param imgs: ``None``, one image input, or a list of them (paths, URLs,
+            data URIs, base64, bytes, PIL images, numpy arrays).
+        :param generation: generation options for this call (see
+            :mod:`vlmi.generation`).
+        :raises vlmi.errors.VlmiError: a typed error naming the fix.
+        """
+        options = self.options.generation.merged(generation)
+        sample = Sample.from_query(query, imgs, images_first=self.spec.images_first)
+        (prepared,) = prepare_samples(self, [sample])
+        if isinstance(prepared, VlmiError):
+            raise prepared
+        try:
+            return self.generate(prepared, options)
+        except VlmiError:
+            raise
+        except Exception as exc:
+            raise GenerationError(f"{self.name} failed on this sample: {exc!r}") from exc
+
+    def eval_batch(self, samples: Iterable[Any], **generation: Any) -> BatchResult:
+        """Answer many samples; results in input order.
+
+        Each item may be a str, a ``(query, imgs)`` tuple, a dict with
+        ``query``/``imgs``/``generation``, a message list or a
+        :class:`vlmi.Sample`. A bad item gets a :class:`vlmi.errors.VlmiError`
+        in its slot (with ``sample_index`` set); the others complete.
+        """
+        base = self.options.generation.merged(generation)
+        items = list(samples)
+        results: list[str | VlmiError | None] = [None] * len(items)
+        ready: list[tuple[int, Sample, GenerationOptions]] = []
+        parsed = [self._parse(item, base) for item in items]
+        candidates = [p[0] for p in parsed if not isinstance(p, VlmiError)]
+        prepared = iter(prepare_samples(self, candidates))
+        for index, entry in enumerate(parsed):
+            if isinstance(entry, VlmiError):
+                results[index] = _in_slot(entry, index)
+                continue
+            sample = next(prepared)
+            if isinstance(sample, VlmiError):
+                results[index] = _in_slot(sample, index)
+            else:
+                ready.append((index, sample, entry[1]))
+        if ready:
+            outputs = self._generate_guarded([s for _, s, _ in ready], [g for _, _, g in ready])
+            for (index, _, _), output in zip(ready, outputs):
+                results[index] = output if isinstance(output, str) else _in_slot(output, index)
+        return [r for r in results if r is not None]
+
+    # --- internals ----------------------------------------------------------------
+
+    def _parse(
+        self, item: Any, base: GenerationOptions
+    ) -> tuple[Sample, GenerationOptions] | VlmiError:
+        try:
+            sample = as_sample(item, images_first=self.spec.images_first)
+            return sample, base.merged(sample.generation)
+        except VlmiError as exc:
+            return exc
+        except Exception as exc:  # a malformed item must not lose the batch
+            return InvalidSampleError(f"cannot read this sample: {exc!r}")
+
+    def _generate_guarded(
+        self, samples: list[Sample], generations: list[GenerationOptions]
+    ) -> list[str | BaseException]:
+        try:
+            outputs = self.generate_batch(samples, generations)
+        except Exception as exc:
+            return [exc] * len(samples)
+        if len(outputs) != len(samples):
+            error = PluginError(
+                f"{type(self).__name__}.generate_batch returned {len(outputs)} results for "
+                f"{len(samples)} samples (a bug in the plugin)"
+            )
+            return [error] * len(samples)
+        return list(outputs)
+
+    def __enter__(self) -> Model:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} engine={self.spec.engine}>"
+
+
+def _in_slot(error: BaseException, index: int) -> VlmiError:
+    if not isinstance(error, VlmiError):
+        wrapped = GenerationError(f"sample {index} failed: {error!r}")
+        wrapped.__cause__ = error
+        error = wrapped
+    else:
+        # one error object per slot, even if the plugin reused one for several samples
+        clone = type(error).__new__(type(error))
+        clone.__dict__.update(error.__dict__)
+        clone.args = error.args
+        clone.__cause__ = error.__cause__
+        error = clone
+    error.sample_index = index
+    return error
+
+
+#: The seed's name for the base class, kept importable.
+EvalInterface = Model
+
+__all__ = ["EvalInterface", "Model"]

@@ -1,0 +1,244 @@
+"""The conformance suite every vlmi plugin runs against its models.
+
+Usage, in a plugin's test module::
+
+    from vlmi.testing import ModelConformance
+
+    class TestMyModel(ModelConformance):
+        model_name = "my-model"
+        load_options = {"model_path": "/tmp/tiny-checkpoint"}
+        plugin_module = "vlmi_myfamily"
+
+What it checks: text-only, one-image and several-image calls; every image
+input kind gives the same answer as the file path; typed errors for bad
+inputs (missing, corrupt, truncated, unsupported, too large, too many images)
+raised before the engine is touched; ``eval_batch`` keeps input order, puts
+errors in the failed slots and matches one-at-a-time answers; ``max_new_tokens``
+is honoured; unknown options are rejected; importing the plugin and listing
+its models pulls in no heavy module (torch, engines).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+import vlmi
+from vlmi import errors
+from vlmi.testing.inputs import IMAGE_KINDS, image_inputs, make_picture, png_bytes, serve_folder
+
+#: Modules that importing a plugin (or listing its models) must not import.
+HEAVY_MODULES = ("torch", "numpy", "transformers", "vllm", "lmdeploy", "tensorflow", "jax")
+
+
+def heavy_modules_after_import(
+    module: str | None, heavy: tuple[str, ...] = HEAVY_MODULES
+) -> list[str]:
+    """Which heavy modules a fresh interpreter holds after importing ``module`` and listing."""
+    code = (
+        "import sys, json, vlmi\n"
+        + (f"import {module}\n" if module else "")
+        + "vlmi.list_models()\n"
+        + f"print(json.dumps(sorted(m for m in {list(heavy)!r} if m in sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return list(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+class ModelConformance:
+    """Subclass in a test module and set the class attributes below."""
+
+    #: the name (or alias) passed to vlmi.load
+    model_name: ClassVar[str] = ""
+    #: options passed to vlmi.load (e.g. a tiny checkpoint's model_path)
+    load_options: ClassVar[dict[str, Any]] = {}
+    #: the plugin's import name, checked for heavy imports
+    plugin_module: ClassVar[str | None] = None
+    #: batched answers must equal one-at-a-time answers (greedy); turn off for bf16 engines
+    batch_matches_single: ClassVar[bool] = True
+    #: the question used throughout
+    question: ClassVar[str] = "Describe the picture."
+
+    # --- fixtures -----------------------------------------------------------------
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def model(cls) -> Iterator[vlmi.Model]:
+        if not cls.model_name:
+            pytest.fail("set model_name on your ModelConformance subclass")
+        model = vlmi.load(cls.model_name, **cls.load_options)
+        yield model
+        model.close()
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def inputs(cls, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+        folder = tmp_path_factory.mktemp("vlmi-inputs")
+        with serve_folder(folder) as base_url:
+            yield image_inputs(folder, base_url)
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def pictures(cls, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+        folder = tmp_path_factory.mktemp("vlmi-pictures")
+        paths = []
+        for seed in range(4):
+            path = folder / f"p{seed}.png"
+            make_picture(56 + 8 * seed, 40 + 4 * seed, seed=seed).save(path)
+            paths.append(str(path))
+        return paths
+
+    def _needs_images(self, model: vlmi.Model, count: int) -> None:
+        if model.max_images is not None and model.max_images < count:
+            pytest.skip(f"{model.name} takes at most {model.max_images} image(s)")
+
+    def _ask(self, model: vlmi.Model, imgs: Any = None, **generation: Any) -> str:
+        generation.setdefault("max_new_tokens", 8)
+        return model.eval(self.question, imgs=imgs, **generation)
+
+    # --- the three call shapes ----------------------------------------------------
+
+    def test_text_only(self, model: vlmi.Model) -> None:
+        answer = model.eval("What is two plus two?", max_new_tokens=8)
+        assert isinstance(answer, str)
+        assert model.eval("What is two plus two?", imgs=[], max_new_tokens=8) == answer
+
+    def test_one_image(self, model: vlmi.Model, pictures: list[str]) -> None:
+        self._needs_images(model, 1)
+        single = self._ask(model, pictures[0])
+        assert isinstance(single, str)
+        assert self._ask(model, [pictures[0]]) == single
+
+    def test_several_images(self, model: vlmi.Model, pictures: list[str]) -> None:
+        self._needs_images(model, 2)
+        count = min(3, model.max_images or 3)
+        assert isinstance(self._ask(model, pictures[:count]), str)
+
+    def test_image_only(self, model: vlmi.Model, pictures: list[str]) -> None:
+        self._needs_images(model, 1)
+        assert isinstance(model.eval(imgs=pictures[0], max_new_tokens=8), str)
+
+    @pytest.mark.parametrize("kind", IMAGE_KINDS)
+    def test_image_input_kind(self, model: vlmi.Model, inputs: dict[str, Any], kind: str) -> None:
+        self._needs_images(model, 1)
+        if kind not in inputs:
+            pytest.skip(f"{kind} input not available here (numpy missing?)")
+        assert self._ask(model, inputs[kind]) == self._ask(model, inputs["path"])
+
+    # --- bad input ----------------------------------------------------------------
+
+    def test_nothing_to_ask(self, model: vlmi.Model) -> None:
+        with pytest.raises(errors.InvalidSampleError, match="nothing to ask"):
+            model.eval()
+        with pytest.raises(errors.InvalidSampleError):
+            model.eval("", imgs=[])
+
+    def test_bad_images_get_typed_errors(
+        self, model: vlmi.Model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        self._needs_images(model, 1)
+        data = png_bytes(make_picture())
+        truncated = tmp_path / "truncated.png"
+        truncated.write_bytes(data[: len(data) // 2])
+        junk = tmp_path / "junk.jpg"
+        junk.write_bytes(b"this is not an image at all" * 10)
+        cases: list[tuple[Any, type[errors.ImageError]]] = [
+            (tmp_path / "missing.png", errors.ImageNotFoundError),
+            (str(junk), errors.ImageDecodeError),
+            (str(truncated), errors.ImageDecodeError),
+            (object(), errors.UnsupportedImageTypeError),
+        ]
+        for src, error in cases:
+            with pytest.raises(error):
+                self._ask(model, src)
+        monkeypatch.setenv("VLMI_MAX_IMAGE_PIXELS", "100")
+        with pytest.raises(errors.ImageTooLargeError):
+            self._ask(model, data)
+
+    def test_too_many_images_fails_before_the_engine(
+        self, model: vlmi.Model, pictures: list[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        if model.max_images is None:
+            pytest.skip(f"{model.name} declares no image limit")
+        calls: list[int] = []
+        for method in ("generate", "generate_batch"):
+            original = getattr(model, method)
+
+            def spy(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+                calls.append(1)
+                return _original(*args, **kwargs)
+
+            monkeypatch.setattr(model, method, spy)
+        too_many = [pictures[i % len(pictures)] for i in range(model.max_images + 1)]
+        with pytest.raises(errors.TooManyImagesError):
+            self._ask(model, too_many)
+        (result,) = model.eval_batch([(self.question, too_many)], max_new_tokens=4)
+        assert isinstance(result, errors.TooManyImagesError)
+        assert calls == []
+
+    # --- batches ------------------------------------------------------------------
+
+    def test_batch_order_and_per_sample_errors(
+        self, model: vlmi.Model, pictures: list[str], tmp_path: Path
+    ) -> None:
+        samples: list[Any] = ["What is two plus two?", {"query": None, "imgs": None}]
+        good_slots = [0]
+        if model.max_images is None or model.max_images >= 1:
+            samples += [(self.question, [pictures[0]]), (self.question, str(tmp_path / "nope.png"))]
+            good_slots.append(2)
+        if model.max_images is None or model.max_images >= 2:
+            samples.append({"query": self.question, "imgs": pictures[1:3]})
+            good_slots.append(len(samples) - 1)
+        samples.append("Name a colour.")
+        good_slots.append(len(samples) - 1)
+        results = model.eval_batch(samples, max_new_tokens=8)
+        assert len(results) == len(samples)
+        for index, result in enumerate(results):
+            if index in good_slots:
+                assert isinstance(result, str), f"slot {index}: {result!r}"
+            else:
+                assert isinstance(result, errors.VlmiError), f"slot {index}: {result!r}"
+                assert result.sample_index == index
+        assert isinstance(results[1], errors.InvalidSampleError)
+        if self.batch_matches_single:
+            singles = model.eval_batch([samples[i] for i in good_slots], max_new_tokens=8)
+            one_by_one = [model.eval_batch([samples[i]], max_new_tokens=8)[0] for i in good_slots]
+            assert singles == one_by_one == [results[i] for i in good_slots]
+
+    def test_empty_batch(self, model: vlmi.Model) -> None:
+        assert model.eval_batch([]) == []
+
+    # --- options ------------------------------------------------------------------
+
+    def test_max_new_tokens_is_honoured(self, model: vlmi.Model) -> None:
+        short = model.eval("Count from one to fifty.", max_new_tokens=1)
+        long = model.eval("Count from one to fifty.", max_new_tokens=24)
+        assert len(short) <= len(long)
+        assert long.strip().startswith(short.strip())
+
+    def test_unknown_generation_option_is_rejected(self, model: vlmi.Model) -> None:
+        with pytest.raises(errors.InvalidOptionError, match="max_new_tokens"):
+            model.eval("hi", definitely_not_an_option=1)
+
+    def test_unknown_load_option_is_rejected(self) -> None:
+        with pytest.raises(errors.InvalidOptionError, match="model_path") as info:
+            vlmi.load(self.model_name, **self.load_options, definitely_not_an_option=1)
+        assert "definitely_not_an_option" in str(info.value)
+
+    def test_listed_and_light(self) -> None:
+        from vlmi.registry import get_registry
+
+        registry = get_registry()
+        spec = registry.resolve(self.model_name)
+        if self.model_name.lower() in registry.names:
+            assert spec.name in {m.name for m in vlmi.list_models()}
+        assert heavy_modules_after_import(self.plugin_module) == []
+
+
+__all__ = ["HEAVY_MODULES", "ModelConformance", "heavy_modules_after_import"]

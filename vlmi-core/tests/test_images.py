@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from vlmi import errors
+from vlmi.images import load_img
+from vlmi.testing.inputs import image_inputs, make_picture, png_bytes, serve_folder
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("served")
+    with serve_folder(folder) as url:
+        yield folder, url
+
+
+def test_every_kind_decodes_to_the_same_pixels(served):
+    folder, url = served
+    inputs = image_inputs(folder, url)
+    expected = make_picture().tobytes()
+    assert set(inputs) == {"path", "pathlib", "url", "data_uri", "base64", "bytes", "pil", "numpy"}
+    for kind, src in inputs.items():
+        img = load_img(src)
+        assert img.mode == "RGB", kind
+        assert img.tobytes() == expected, kind
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    img = Image.new("RGB", (40, 20), (255, 0, 0))
+    exif = img.getexif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise when shown
+    path = tmp_path / "rotated.jpg"
+    img.save(path, exif=exif)
+    assert load_img(path).size == (20, 40)
+
+
+def test_transparency_becomes_white_and_grey_becomes_rgb():
+    rgba = Image.new("RGBA", (4, 4), (0, 0, 0, 0))
+    assert load_img(rgba).getpixel((0, 0)) == (255, 255, 255)
+    grey = Image.new("L", (4, 4), 100)
+    assert load_img(grey).getpixel((1, 1)) == (100, 100, 100)
+
+
+@pytest.mark.parametrize(
+    ("array", "pixel"),
+    [
+        (np.full((5, 6, 3), 7, dtype=np.uint8), (7, 7, 7)),
+        (np.full((5, 6), 9, dtype=np.uint8), (9, 9, 9)),
+        (np.ones((5, 6, 3), dtype=np.float32), (255, 255, 255)),
+        (np.full((3, 5, 6), 20, dtype=np.uint8), (20, 20, 20)),  # channels first
+        (np.full((5, 6, 4), 255, dtype=np.uint8), (255, 255, 255)),
+    ],
+)
+def test_numpy_arrays(array, pixel):
+    img = load_img(array)
+    assert img.mode == "RGB"
+    assert img.getpixel((0, 0)) == pixel
+    assert img.size == (6, 5)
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.zeros((2, 3, 4, 5), dtype=np.uint8),
+        np.full((4, 4), 2.0),
+        np.full((4, 4), 300, dtype=np.int32),
+    ],
+)
+def test_bad_numpy_arrays(array):
+    with pytest.raises(errors.UnsupportedImageTypeError):
+        load_img(array)
+
+
+def test_missing_file_names_the_path(tmp_path):
+    with pytest.raises(errors.ImageNotFoundError, match="missing.png"):
+        load_img(tmp_path / "missing.png")
+    with pytest.raises(errors.ImageNotFoundError, match="not a file that exists"):
+        load_img(str(tmp_path / "missing.png"))
+    with pytest.raises(errors.ImageNotFoundError, match="folder"):
+        load_img(tmp_path)
+
+
+def test_corrupt_truncated_and_empty(tmp_path):
+    data = png_bytes(make_picture())
+    with pytest.raises(errors.ImageDecodeError, match="truncated or corrupt"):
+        load_img(data[: len(data) // 2])
+    with pytest.raises(errors.ImageDecodeError, match="format"):
+        load_img(b"GIF89a-not-really" * 20)
+    with pytest.raises(errors.ImageDecodeError, match="empty"):
+        load_img(b"")
+    jpeg = io.BytesIO()
+    make_picture(200, 200).save(jpeg, format="JPEG")
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(jpeg.getvalue()[:-400])
+    with pytest.raises(errors.ImageDecodeError):
+        load_img(cut)
+
+
+def test_decompression_bomb(monkeypatch):
+    data = png_bytes(make_picture(100, 100))
+    monkeypatch.setenv("VLMI_MAX_IMAGE_PIXELS", "5000")
+    with pytest.raises(errors.ImageTooLargeError, match="VLMI_MAX_IMAGE_PIXELS"):
+        load_img(data)
+    with pytest.raises(errors.ImageTooLargeError):
+        load_img(make_picture(100, 100))
+
+
+def test_pillow_bomb_limit_is_an_image_error(monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    with pytest.raises(errors.ImageTooLargeError):
+        load_img(png_bytes(make_picture(100, 100)))
+
+
+@pytest.mark.parametrize("value", [object(), 3.5, None, ["a.png"]])
+def test_unsupported_types(value):
+    with pytest.raises(errors.UnsupportedImageTypeError, match="file path"):
+        load_img(value)
+
+
+def test_data_uri_and_base64_errors():
+    with pytest.raises(errors.ImageDecodeError, match="no ','"):
+        load_img("data:image/png;base64")
+    with pytest.raises(errors.ImageDecodeError):
+        load_img("data:image/png;base64," + base64.b64encode(b"nope" * 40).decode())
+    urlsafe = base64.urlsafe_b64encode(png_bytes(make_picture())).decode().rstrip("=")
+    assert load_img(urlsafe).size == (64, 48)
+
+
+def test_url_errors(served, monkeypatch):
+    folder, url = served
+    with pytest.raises(errors.ImageDownloadError, match="404"):
+        load_img(f"{url}/nothing-here.png")
+    (folder / "big.png").write_bytes(png_bytes(make_picture(300, 300)))
+    monkeypatch.setenv("VLMI_URL_MAX_BYTES", "100")
+    with pytest.raises(errors.ImageDownloadError, match="VLMI_URL_MAX_BYTES"):
+        load_img(f"{url}/big.png")
+
+
+def test_url_timeout(monkeypatch):
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)  # accepts the connection, never answers
+    monkeypatch.setenv("VLMI_URL_TIMEOUT", "0.3")
+    try:
+        with pytest.raises(errors.ImageDownloadError, match="VLMI_URL_TIMEOUT"):
+            load_img(f"http://127.0.0.1:{server.getsockname()[1]}/x.png")
+    finally:
+        server.close()
+
+
+def test_file_uri(tmp_path: Path):
+    path = tmp_path / "p.png"
+    make_picture().save(path)
+    assert load_img(path.as_uri()).size == (64, 48)

@@ -1,0 +1,81 @@
+"""The registry's logic on specs built here; real entry-point discovery is in tests/."""
+
+from __future__ import annotations
+
+import pytest
+
+from vlmi.errors import DuplicateModelError, PluginError, UnknownModelError
+from vlmi.plugins import PluginSet, get_plugin_manager
+from vlmi.registry import Registry
+from vlmi.spec import ModelSpec, PluginInfo
+
+
+def spec(name, dist="vlmi-a", aliases=()):
+    return ModelSpec(
+        name=name,
+        aliases=aliases,
+        factory="x:Y",
+        family="f",
+        engine="e",
+        plugin=PluginInfo(dist.removeprefix("vlmi-"), dist, "1.0"),
+    )
+
+
+def registry():
+    return Registry(PluginSet(get_plugin_manager()))
+
+
+def test_names_and_aliases_resolve_case_insensitively():
+    reg = registry()
+    reg.add(spec("m-1", aliases=("m1",)))
+    assert reg.resolve("M1").name == "m-1"
+    assert reg.resolve(" m-1 ").name == "m-1"
+
+
+def test_a_clash_names_both_distributions_and_spares_the_rest():
+    reg = registry()
+    reg.add(spec("shared", "vlmi-a"))
+    reg.add(spec("only-b", "vlmi-b", aliases=("shared",)))
+    with pytest.raises(DuplicateModelError) as info:
+        reg.resolve("shared")
+    assert "vlmi-a" in str(info.value)
+    assert "vlmi-b" in str(info.value)
+    assert reg.resolve("only-b").name == "only-b"
+    assert [s.name for s in reg.models()] == ["only-b"]
+
+
+def test_missing_family_plugin_names_the_install_command():
+    with pytest.raises(UnknownModelError, match="pip install vlmi-internvl2"):
+        registry().resolve("internvl2-8b")
+    with pytest.raises(UnknownModelError, match="pip install vlmi-minicpmv"):
+        registry().resolve("MiniCPM-V-2_6")
+
+
+def test_close_matches_are_suggested():
+    reg = registry()
+    reg.add(spec("qwen2-vl-7b"))
+    with pytest.raises(UnknownModelError, match="Did you mean: qwen2-vl-7b"):
+        reg.resolve("qwen2-vl-7")
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"name": "Bad Name"},
+        {"name": "ok", "factory": "no_colon"},
+        {"name": "ok", "weights": {"github": "x"}},
+        {"name": "ok", "max_images": -1},
+    ],
+)
+def test_invalid_specs(kwargs):
+    base = {"factory": "x:Y", "family": "f", "engine": "e"}
+    with pytest.raises(PluginError):
+        ModelSpec(**{**base, **kwargs})
+
+
+def test_factory_import_errors_are_plugin_errors():
+    with pytest.raises(PluginError, match="reinstall vlmi-a"):
+        spec("m").load_factory()
+    broken = ModelSpec(name="m", factory="vlmi.errors:Nope", family="f", engine="e")
+    with pytest.raises(PluginError, match="has no 'Nope'"):
+        broken.load_factory()

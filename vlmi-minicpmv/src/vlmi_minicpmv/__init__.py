@@ -1,0 +1,23 @@
+"""vlmi plugin for MiniCPM-V through vLLM: registers the models, imports nothing heavy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import vlmi
+
+
+@vlmi.hookimpl
+def register_models(register: Callable[[vlmi.ModelSpec], None]) -> None:
+    register(
+        vlmi.ModelSpec(
+            name="minicpm-v-2.6",
+            aliases=("minicpm-v-2_6", "minicpm-v2.6", "minicpmv-2.6"),
+            factory="vlmi_minicpmv.model:MiniCPMVModel",
+            family="minicpmv",
+            engine="vllm",
+            weights={"huggingface": "openbmb/MiniCPM-V-2_6", "modelscope": "OpenBMB/MiniCPM-V-2_6"},
+            max_images=8,
+            description="MiniCPM-V 2.6 (vLLM)",
+        )
+    )
