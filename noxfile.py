@@ -31,7 +31,7 @@ NO_ENGINE = {"vlmi-internvl2", "vlmi-minicpmv"}
 @nox.session(python=PYTHON)
 def core(session: nox.Session) -> None:
     """vlmi-core alone with the test plugins: unit, discovery, CLI, runner, conformance."""
-    session.install("-e", "./vlmi-core[testing]", *(f"-e./{p}" for p in TEST_PLUGINS))
+    session.install("uv", "-e", "./vlmi-core[testing]", *(f"-e./{p}" for p in TEST_PLUGINS))
     session.run("pytest", "vlmi-core/tests", "tests", *session.posargs)
 
 
