@@ -53,7 +53,7 @@ def lint(session: nox.Session) -> None:
     session.install("ruff==0.17.6", "mypy==2.4.1", "-e", "./vlmi-core[testing]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    sources = sorted(str(p) for p in ROOT.glob("vlmi-*/src"))
+    sources = sorted(str(p) for p in [*ROOT.glob("vlmi-*/src"), *ROOT.glob("templates/*/src")])
     session.run("mypy", *sources)
 
 
