@@ -39,9 +39,13 @@ class InternVL2Model(vlmi.Model):
     Options = InternVL2Options
 
     def setup(self) -> None:
-        from importlib.metadata import version
-
-        raise EngineUnavailableError(PENDING.format(version=version("vlmi-internvl2")))
+        raise _pending()
 
     def generate(self, sample: Sample, generation: GenerationOptions) -> str:
-        raise EngineUnavailableError(PENDING.format(version="0.1.0"))
+        raise _pending()
+
+
+def _pending() -> EngineUnavailableError:
+    from importlib.metadata import version
+
+    return EngineUnavailableError(PENDING.format(version=version("vlmi-internvl2")))

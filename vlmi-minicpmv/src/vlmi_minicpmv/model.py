@@ -37,9 +37,13 @@ class MiniCPMVModel(vlmi.Model):
     Options = MiniCPMVOptions
 
     def setup(self) -> None:
-        from importlib.metadata import version
-
-        raise EngineUnavailableError(PENDING.format(version=version("vlmi-minicpmv")))
+        raise _pending()
 
     def generate(self, sample: Sample, generation: GenerationOptions) -> str:
-        raise EngineUnavailableError(PENDING.format(version="0.1.0"))
+        raise _pending()
+
+
+def _pending() -> EngineUnavailableError:
+    from importlib.metadata import version
+
+    return EngineUnavailableError(PENDING.format(version=version("vlmi-minicpmv")))
