@@ -26,6 +26,11 @@ PLUGIN_DISTS = sorted(
 TEST_PLUGINS = ["tests/plugins/vlmi-echo", "tests/plugins/vlmi-broken"]
 #: Plugins whose engine is not installed by their session yet: tested for registration only.
 NO_ENGINE = {"vlmi-internvl2", "vlmi-minicpmv"}
+#: Extra requirements per plugin session. torch 2.13.0 with torchvision 0.28.0 is the registry
+#: pair that loads together (both CUDA builds; they run on a CPU too).
+SESSION_PINS = {"vlmi-transformers": ["torch==2.13.0", "torchvision==0.28.0"]}
+#: Plugins whose package has a `testing` extra (test helpers shipped to other plugins).
+WITH_TESTING_EXTRA = {"vlmi-transformers"}
 
 
 @nox.session(python=PYTHON)
@@ -43,7 +48,8 @@ def plugin(session: nox.Session, dist: str) -> None:
     if dist in NO_ENGINE:
         session.install("--no-deps", "-e", f"./{dist}")
     else:
-        session.install("-e", f"./{dist}")
+        target = f"./{dist}[testing]" if dist in WITH_TESTING_EXTRA else f"./{dist}"
+        session.install("-e", target, *SESSION_PINS.get(dist, []))
     session.run("pytest", f"{dist}/tests", *session.posargs)
 
 
@@ -62,3 +68,11 @@ def bench(session: nox.Session) -> None:
     """The runner benchmark (benchmarks/bench_runner.py); not part of the default run."""
     session.install("-e", "./vlmi-core[testing]", "-e", "./tests/plugins/vlmi-echo")
     session.run("python", "benchmarks/bench_runner.py", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def bench_transformers(session: nox.Session) -> None:
+    """vlmi-transformers throughput (benchmarks/bench_transformers.py); not in the default run."""
+    session.install("-e", "./vlmi-core[testing]", "-e", "./vlmi-transformers[testing]")
+    session.install(*SESSION_PINS["vlmi-transformers"])
+    session.run("python", "benchmarks/bench_transformers.py", *session.posargs)

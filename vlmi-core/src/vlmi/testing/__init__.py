@@ -4,9 +4,9 @@
   (and ``load_options``, ``plugin_module``), and pytest runs the whole
   conformance suite against your model.
 - :mod:`vlmi.testing.inputs`: every kind of image input, made locally.
-- ``pytest_plugins = ["vlmi.testing.pytest_plugin"]`` in a ``conftest.py``
-  adds the ``gpu`` marker, which skips with a clear reason where CUDA is
-  missing.
+- :mod:`vlmi.testing.pytest_plugin` (loaded by pytest through vlmi-core's
+  ``pytest11`` entry point) adds the ``gpu`` marker, which skips with a clear
+  reason where CUDA is missing.
 """
 
 from __future__ import annotations

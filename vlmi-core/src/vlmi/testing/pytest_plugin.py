@@ -1,4 +1,4 @@
-"""pytest plugin for vlmi plugin tests: ``pytest_plugins = ["vlmi.testing.pytest_plugin"]``.
+"""pytest plugin for vlmi plugin tests, loaded through vlmi-core's ``pytest11`` entry point.
 
 Adds the ``gpu`` marker: such tests run where CUDA works and skip elsewhere,
 saying why. Real-weight tests also call :func:`weights_from_env`.

@@ -1,0 +1,34 @@
+"""vlmi plugin: vision-language models that Transformers runs natively.
+
+Registers the curated models of :mod:`vlmi_transformers.catalog` and claims
+local checkpoint folders and hub ids of other supported architectures.
+Importing this module or listing its models imports neither torch nor
+transformers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import vlmi
+from vlmi.spec import ModelSpec
+from vlmi_transformers.catalog import CURATED
+from vlmi_transformers.resolving import resolve
+
+__version__ = "0.1.0"
+
+
+@vlmi.hookimpl
+def register_models(register: Callable[[ModelSpec], None]) -> None:
+    """Declare the curated models."""
+    for spec in CURATED:
+        register(spec)
+
+
+@vlmi.hookimpl
+def resolve_model(name: str) -> ModelSpec | None:
+    """Claim a local checkpoint folder or a hub repo id."""
+    return resolve(name)
+
+
+__all__ = ["__version__", "register_models", "resolve_model"]

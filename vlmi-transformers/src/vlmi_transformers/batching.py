@@ -1,0 +1,84 @@
+"""Split a vlmi batch into engine batches: same options, similar length, bounded size.
+
+Samples are grouped by generation options (one ``generate`` call takes one
+config), sorted by an estimated prompt length so little padding is wasted,
+cut into chunks of ``batch_size``, and answered chunk by chunk; results go
+back to their input positions. A chunk that runs out of memory is halved and
+retried; a chunk that fails otherwise is retried one sample at a time, so one
+bad sample never costs the others their answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from vlmi.errors import EngineOutOfMemoryError
+from vlmi.generation import GenerationOptions
+from vlmi.sample import Sample
+from vlmi_transformers.prompts import length_key
+
+RunChunk = Callable[[Sequence[Sample], GenerationOptions], list[str]]
+IsOutOfMemory = Callable[[BaseException], bool]
+
+
+def plan_chunks(
+    samples: Sequence[Sample], generations: Sequence[GenerationOptions], batch_size: int
+) -> list[tuple[GenerationOptions, list[int]]]:
+    """Chunks of input indices: one generation config each, length-sorted, at most batch_size."""
+    groups: dict[GenerationOptions, list[int]] = {}
+    for index, options in enumerate(generations):
+        groups.setdefault(options, []).append(index)
+    chunks: list[tuple[GenerationOptions, list[int]]] = []
+    for options, indices in groups.items():
+        ordered = sorted(indices, key=lambda i: length_key(samples[i]))
+        for start in range(0, len(ordered), batch_size):
+            chunks.append((options, ordered[start : start + batch_size]))
+    return chunks
+
+
+def run_batched(
+    samples: Sequence[Sample],
+    generations: Sequence[GenerationOptions],
+    batch_size: int,
+    run_chunk: RunChunk,
+    is_out_of_memory: IsOutOfMemory,
+) -> list[str | BaseException]:
+    """Answer every sample through ``run_chunk``; results in input order."""
+    results: list[str | BaseException | None] = [None] * len(samples)
+    for options, indices in plan_chunks(samples, generations, batch_size):
+        _run(samples, indices, options, run_chunk, is_out_of_memory, results)
+    return [r if r is not None else RuntimeError("no result") for r in results]
+
+
+def _run(
+    samples: Sequence[Sample],
+    indices: list[int],
+    options: GenerationOptions,
+    run_chunk: RunChunk,
+    is_out_of_memory: IsOutOfMemory,
+    results: list[str | BaseException | None],
+) -> None:
+    try:
+        texts = run_chunk([samples[i] for i in indices], options)
+    except Exception as exc:
+        if len(indices) == 1:
+            if is_out_of_memory(exc):
+                exc = EngineOutOfMemoryError(
+                    "out of memory on this sample alone: lower max_new_tokens, use smaller "
+                    "or fewer images, or load with dtype='bfloat16'"
+                )
+            results[indices[0]] = exc
+            return
+        if is_out_of_memory(exc):
+            half = len(indices) // 2
+            parts = [indices[:half], indices[half:]]
+        else:
+            parts = [[i] for i in indices]
+        for part in parts:
+            _run(samples, part, options, run_chunk, is_out_of_memory, results)
+        return
+    for index, text in zip(indices, texts):
+        results[index] = text
+
+
+__all__ = ["plan_chunks", "run_batched"]

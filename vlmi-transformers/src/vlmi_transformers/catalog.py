@@ -1,0 +1,130 @@
+"""The curated models: strong open 2-10B VLMs that Transformers 5.x runs natively.
+
+Each is declared data; any other checkpoint of a supported architecture is
+served too, by hub id or local folder (see :mod:`vlmi_transformers.resolving`).
+ModelScope ids are listed only where the publisher mirrors the repository there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vlmi.spec import ModelSpec
+
+FACTORY = "vlmi_transformers.model:TransformersModel"
+FAMILY = "transformers"
+ENGINE = "transformers"
+
+
+def _spec(
+    name: str,
+    huggingface: str,
+    description: str,
+    *,
+    modelscope: str | None = None,
+    aliases: tuple[str, ...] = (),
+    max_images: int | None = None,
+    defaults: dict[str, Any] | None = None,
+) -> ModelSpec:
+    weights = {"huggingface": huggingface}
+    if modelscope:
+        weights["modelscope"] = modelscope
+    return ModelSpec(
+        name=name,
+        factory=FACTORY,
+        family=FAMILY,
+        engine=ENGINE,
+        weights=weights,
+        aliases=aliases,
+        max_images=max_images,
+        defaults=defaults or {},
+        description=description,
+    )
+
+
+CURATED: tuple[ModelSpec, ...] = (
+    _spec(
+        "qwen2.5-vl-7b",
+        "Qwen/Qwen2.5-VL-7B-Instruct",
+        "Qwen2.5-VL 7B Instruct",
+        modelscope="Qwen/Qwen2.5-VL-7B-Instruct",
+        aliases=("qwen2.5-vl-7b-instruct", "qwen2_5-vl-7b"),
+    ),
+    _spec(
+        "qwen2.5-vl-3b",
+        "Qwen/Qwen2.5-VL-3B-Instruct",
+        "Qwen2.5-VL 3B Instruct",
+        modelscope="Qwen/Qwen2.5-VL-3B-Instruct",
+        aliases=("qwen2.5-vl-3b-instruct",),
+    ),
+    _spec(
+        "qwen3-vl-8b",
+        "Qwen/Qwen3-VL-8B-Instruct",
+        "Qwen3-VL 8B Instruct",
+        modelscope="Qwen/Qwen3-VL-8B-Instruct",
+        aliases=("qwen3-vl-8b-instruct",),
+    ),
+    _spec(
+        "qwen3-vl-4b",
+        "Qwen/Qwen3-VL-4B-Instruct",
+        "Qwen3-VL 4B Instruct",
+        modelscope="Qwen/Qwen3-VL-4B-Instruct",
+        aliases=("qwen3-vl-4b-instruct",),
+    ),
+    _spec(
+        "internvl3-8b-hf",
+        "OpenGVLab/InternVL3-8B-hf",
+        "InternVL3 8B, Transformers-native conversion (not the remote-code InternVL2 format)",
+        aliases=("internvl3-8b",),
+    ),
+    _spec(
+        "internvl3.5-8b-hf",
+        "OpenGVLab/InternVL3_5-8B-HF",
+        "InternVL3.5 8B, Transformers-native conversion",
+        aliases=("internvl3.5-8b", "internvl3_5-8b"),
+    ),
+    _spec(
+        "gemma-3-4b-it",
+        "google/gemma-3-4b-it",
+        "Gemma 3 4B instruction-tuned (gated on Hugging Face: accept the licence first)",
+        modelscope="LLM-Research/gemma-3-4b-it",
+        aliases=("gemma3-4b",),
+    ),
+    _spec(
+        "glm-4.1v-9b-thinking",
+        "zai-org/GLM-4.1V-9B-Thinking",
+        "GLM-4.1V 9B Thinking (reasons before answering: long outputs)",
+        modelscope="ZhipuAI/GLM-4.1V-9B-Thinking",
+        aliases=("glm4.1v-9b",),
+        defaults={"max_new_tokens": 8192},
+    ),
+    _spec(
+        "llava-onevision-7b",
+        "llava-hf/llava-onevision-qwen2-7b-ov-hf",
+        "LLaVA-OneVision Qwen2 7B (OV)",
+        aliases=("llava-onevision-qwen2-7b-ov",),
+    ),
+    _spec(
+        "idefics3-8b",
+        "HuggingFaceM4/Idefics3-8B-Llama3",
+        "Idefics3 8B (Llama 3.1 backbone)",
+    ),
+    _spec(
+        "smolvlm-instruct",
+        "HuggingFaceTB/SmolVLM-Instruct",
+        "SmolVLM 2B Instruct (small and fast)",
+        aliases=("smolvlm-2b",),
+    ),
+)
+
+
+def curated_by_repo(repo_id: str) -> ModelSpec | None:
+    """The curated spec whose default weights are ``repo_id`` (case-insensitive)."""
+    wanted = repo_id.lower()
+    for spec in CURATED:
+        if any(repo.lower() == wanted for repo in spec.weights.values()):
+            return spec
+    return None
+
+
+__all__ = ["CURATED", "ENGINE", "FACTORY", "FAMILY", "curated_by_repo"]

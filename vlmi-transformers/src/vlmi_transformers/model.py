@@ -1,0 +1,110 @@
+"""The vlmi model class for Transformers-native VLMs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from vlmi.errors import InvalidOptionError
+from vlmi.generation import GenerationOptions
+from vlmi.model import Model
+from vlmi.options import EngineOptions
+from vlmi.sample import Sample
+from vlmi.weights import resolve_weights
+from vlmi_transformers.batching import run_batched
+from vlmi_transformers.engine import Engine, choose_placement, is_out_of_memory
+from vlmi_transformers.resolving import check_architecture
+
+
+@dataclass(frozen=True)
+class TransformersOptions(EngineOptions):
+    """Engine options of ``vlmi.load`` for Transformers models.
+
+    :param device: ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``.
+    :param dtype: ``"auto"`` (bfloat16 on CUDA, float32 on CPU), ``"float32"``,
+        ``"bfloat16"`` or ``"float16"``.
+    :param batch_size: most samples in one ``generate`` call.
+    :param attn_implementation: passed to ``from_pretrained`` (``"sdpa"``,
+        ``"eager"``, ``"flash_attention_2"``, ...); None keeps Transformers' choice.
+    :param cache_implementation: ``"auto"`` (static, compiled, on CUDA; dynamic
+        on CPU), ``"dynamic"`` or ``"static"``.
+    :param pad_to_multiple_of: pad prompts to a multiple of this many tokens
+        (None: 64 with the static cache, none otherwise).
+    """
+
+    device: str = "auto"
+    dtype: str = "auto"
+    batch_size: int = 8
+    attn_implementation: str | None = None
+    cache_implementation: str = "auto"
+    pad_to_multiple_of: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise InvalidOptionError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.pad_to_multiple_of is not None and self.pad_to_multiple_of < 0:
+            raise InvalidOptionError("pad_to_multiple_of must be >= 0 (0 = no padding)")
+
+
+class TransformersModel(Model):
+    """Any checkpoint ``AutoModelForImageTextToText`` loads, batched by ``generate``."""
+
+    Options = TransformersOptions
+    engine: Engine | None = None
+
+    @property
+    def engine_options(self) -> TransformersOptions:
+        """This model's engine options."""
+        options = self.options.engine
+        assert isinstance(options, TransformersOptions)
+        return options
+
+    def setup(self) -> None:
+        """Find the weights, check the architecture, load processor and model."""
+        opts = self.engine_options
+        folder = Path(resolve_weights(self.spec, self.options.weights))
+        self.model_type = check_architecture(folder, self.name)
+        placement = choose_placement(
+            opts.device, opts.dtype, opts.cache_implementation, opts.pad_to_multiple_of
+        )
+        self.engine = Engine(folder, placement, opts.attn_implementation)
+        self.folder = folder
+
+    def _engine(self) -> Engine:
+        if self.engine is None:
+            raise RuntimeError(f"{self.name} is closed or was never set up")
+        return self.engine
+
+    def generate(self, sample: Sample, generation: GenerationOptions) -> str:
+        """Answer one sample (a batch of one)."""
+        (text,) = self._engine().generate([sample], generation)
+        return text
+
+    def generate_batch(
+        self, samples: Sequence[Sample], generations: Sequence[GenerationOptions]
+    ) -> list[str | BaseException]:
+        """Batched ``generate`` calls of up to ``batch_size`` length-sorted samples."""
+        engine = self._engine()
+        return run_batched(
+            samples, generations, self.engine_options.batch_size, engine.generate, _out_of_memory
+        )
+
+    def close(self) -> None:
+        """Free the weights."""
+        if self.engine is not None:
+            self.engine.close()
+            self.engine = None
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    if not is_out_of_memory(exc):
+        return False
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    return True
+
+
+__all__ = ["TransformersModel", "TransformersOptions"]

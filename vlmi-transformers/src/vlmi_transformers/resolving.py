@@ -1,0 +1,107 @@
+"""Serve names nobody registered: a local checkpoint folder or a Hugging Face repo id.
+
+Claiming is cheap (a ``config.json`` read, no torch): a folder is claimed when
+its config names a Transformers ``model_type`` and no remote code
+(``auto_map``), so remote-code checkpoints such as InternVL2 or MiniCPM-V-2.6
+stay free for the engine plugins. Whether the architecture is one
+``AutoModelForImageTextToText`` supports is checked when the model is loaded
+(:func:`check_architecture`), with an error that says so.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from vlmi.errors import UnknownModelError
+from vlmi.spec import ModelSpec
+from vlmi_transformers.catalog import ENGINE, FACTORY, FAMILY, curated_by_repo
+
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
+
+
+def read_config(folder: Path) -> dict[str, Any] | None:
+    """The folder's ``config.json`` as a dict, or None when missing or unreadable."""
+    try:
+        data = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _label(text: str) -> str:
+    """A valid model name made from a folder name or repo id."""
+    label = re.sub(r"[^a-z0-9._\-]+", "-", text.lower()).strip("-._")
+    return label or "checkpoint"
+
+
+def resolve(name: str) -> ModelSpec | None:
+    """A spec for a local checkpoint folder or a hub repo id, or None if not ours."""
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        config = read_config(folder)
+        if config is None or "model_type" not in config or "auto_map" in config:
+            return None
+        folder = folder.resolve()
+        return ModelSpec(
+            name=_label(folder.name),
+            factory=FACTORY,
+            family=FAMILY,
+            engine=ENGINE,
+            defaults={"model_path": str(folder)},
+            description=f"{config['model_type']} checkpoint in {folder}",
+        )
+    if _REPO_ID.match(name) and not name.startswith((".", "~")):
+        curated = curated_by_repo(name)
+        if curated is not None:
+            return curated
+        return ModelSpec(
+            name=_label(name.replace("/", "--")),
+            factory=FACTORY,
+            family=FAMILY,
+            engine=ENGINE,
+            weights={"huggingface": name, "modelscope": name},
+            description=f"hub repository {name}",
+        )
+    return None
+
+
+def supported_model_types() -> dict[str, str]:
+    """model_type -> class name for every architecture AutoModelForImageTextToText loads."""
+    from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
+
+    return dict(MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES)
+
+
+def check_architecture(folder: Path, model_name: str) -> str:
+    """The checkpoint's model_type, or UnknownModelError when Transformers cannot serve it."""
+    config = read_config(folder)
+    if config is None:
+        raise UnknownModelError(
+            f"{folder} has no readable config.json, so it is not a Transformers checkpoint "
+            f"(model {model_name!r})"
+        )
+    model_type = str(config.get("model_type", ""))
+    if "auto_map" in config:
+        raise UnknownModelError(
+            f"{folder} is a remote-code checkpoint ({model_type or 'unknown type'}); "
+            "vlmi-transformers runs only Transformers-native architectures. For InternVL2 use "
+            "vlmi-internvl2, for MiniCPM-V-2.6 vlmi-minicpmv, or pick the model's '-hf' "
+            "conversion if one exists."
+        )
+    supported = supported_model_types()
+    if model_type not in supported:
+        import transformers
+
+        raise UnknownModelError(
+            f"{folder} holds a {model_type or 'untyped'!r} model, which "
+            f"AutoModelForImageTextToText does not support in transformers "
+            f"{transformers.__version__}; supported types include: "
+            f"{', '.join(sorted(supported)[:40])}, ..."
+        )
+    return model_type
+
+
+__all__ = ["check_architecture", "read_config", "resolve", "supported_model_types"]

@@ -1,0 +1,48 @@
+"""Shared fixtures: tiny checkpoints of each architecture, loaded once per session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import vlmi
+from vlmi.testing.inputs import make_picture
+from vlmi_transformers.testing import TINY_RECIPES, tiny_checkpoint
+
+ARCHITECTURES = sorted(TINY_RECIPES)
+
+
+@pytest.fixture(scope="session", params=ARCHITECTURES)
+def arch(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def tiny_models() -> Iterator[dict[str, vlmi.Model]]:
+    loaded: dict[str, vlmi.Model] = {}
+    yield loaded
+    for model in loaded.values():
+        model.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(arch: str, tiny_models: dict[str, vlmi.Model]) -> vlmi.Model:
+    """The tiny checkpoint of ``arch``, loaded through vlmi.load(<folder>)."""
+    if arch not in tiny_models:
+        tiny_models[arch] = vlmi.load(str(tiny_checkpoint(arch)))
+    return tiny_models[arch]
+
+
+@pytest.fixture(scope="session")
+def pictures(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Pictures of different sizes and aspect ratios (so their token counts differ)."""
+    folder = tmp_path_factory.mktemp("pictures")
+    sizes = [(64, 48), (120, 40), (200, 200), (33, 90), (300, 170)]
+    paths = []
+    for seed, (width, height) in enumerate(sizes):
+        path = folder / f"picture{seed}.png"
+        make_picture(width, height, seed=seed).save(path)
+        paths.append(path)
+    return paths

@@ -1,0 +1,153 @@
+"""eval_batch is real batched generation, and under greedy decoding it equals one-at-a-time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+import vlmi
+from vlmi.errors import EngineOutOfMemoryError, ImageNotFoundError
+from vlmi.generation import GenerationOptions
+from vlmi.sample import Sample
+from vlmi_transformers.batching import plan_chunks, run_batched
+
+
+def mixed_batch(pictures: list[Path]) -> list[object]:
+    """Text-only, one-image and multi-image samples, images of different sizes."""
+    p = [str(x) for x in pictures]
+    return [
+        "What is two plus two?",
+        ("Describe the picture.", [p[0]]),
+        ("Compare these pictures in detail, please.", [p[1], p[2]]),
+        "Name a color.",
+        ("Which is bigger?", [p[3], p[4], p[0]]),
+        ("What shape?", [p[2]]),
+        {"query": "Count the objects.", "imgs": [p[4]]},
+    ]
+
+
+def token_ids(model: vlmi.Model, text: str) -> list[int]:
+    return model.engine.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 16])
+def test_batched_equals_one_at_a_time(
+    tiny_model: vlmi.Model, pictures: list[Path], batch_size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    samples = mixed_batch(pictures)
+    single = [
+        tiny_model.eval(s["query"], s["imgs"], max_new_tokens=12)
+        if isinstance(s, dict)
+        else tiny_model.eval(*(s if isinstance(s, tuple) else (s,)), max_new_tokens=12)
+        for s in samples
+    ]
+    monkeypatch.setattr(
+        tiny_model, "options", _with_batch_size(tiny_model.options, batch_size), raising=True
+    )
+    batched = tiny_model.eval_batch(samples, max_new_tokens=12)
+    assert batched == single
+    # the same texts, compared as tokens
+    assert [token_ids(tiny_model, b) for b in batched] == [token_ids(tiny_model, s) for s in single]
+
+
+def test_batched_token_ids_equal_one_at_a_time(
+    tiny_model: vlmi.Model, pictures: list[Path]
+) -> None:
+    """Token for token, below the text layer (float32 on CPU, left padding)."""
+    from vlmi.preparing import prepare_samples
+    from vlmi.sample import as_sample
+
+    samples = prepare_samples(tiny_model, [as_sample(s) for s in mixed_batch(pictures)])
+    options = GenerationOptions(max_new_tokens=16)
+    engine = tiny_model.engine
+    batched = engine.generate_tokens(samples, options)
+    single = [engine.generate_tokens([s], options)[0] for s in samples]
+    assert batched == single
+    assert all(len(row) >= 1 for row in batched)
+
+
+def _with_batch_size(options, batch_size):
+    from dataclasses import replace
+
+    return replace(options, engine=replace(options.engine, batch_size=batch_size))
+
+
+def test_one_generate_call_per_chunk(
+    tiny_model: vlmi.Model, pictures: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    original = tiny_model.engine.model.generate
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs["input_ids"].shape[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(tiny_model.engine.model, "generate", counting)
+    monkeypatch.setattr(tiny_model, "options", _with_batch_size(tiny_model.options, 4))
+    samples = mixed_batch(pictures)
+    results = tiny_model.eval_batch(samples, max_new_tokens=4)
+    assert all(isinstance(r, str) for r in results)
+    assert calls == [4, 3]
+
+
+def test_bad_sample_keeps_the_others(tiny_model: vlmi.Model, pictures: list[Path]) -> None:
+    samples = mixed_batch(pictures)
+    samples.insert(2, ("broken", [str(pictures[0]), "/no/such/picture.png"]))
+    results = tiny_model.eval_batch(samples, max_new_tokens=6)
+    assert isinstance(results[2], ImageNotFoundError)
+    assert results[2].sample_index == 2
+    good = [r for i, r in enumerate(results) if i != 2]
+    assert good == tiny_model.eval_batch(mixed_batch(pictures), max_new_tokens=6)
+
+
+def test_per_sample_generation_options_are_grouped(
+    tiny_model: vlmi.Model, pictures: list[Path]
+) -> None:
+    short = {"query": "Describe.", "imgs": [str(pictures[0])], "generation": {"max_new_tokens": 2}}
+    long = {"query": "Describe.", "imgs": [str(pictures[0])], "generation": {"max_new_tokens": 9}}
+    first, second = tiny_model.eval_batch([long, short])
+    assert len(token_ids(tiny_model, second)) <= 2
+    assert first.startswith(second)
+
+
+def _sample(text: str, pixels: int = 0) -> Sample:
+    from PIL import Image
+
+    from vlmi.sample import ImagePart, TextPart
+
+    parts = [TextPart(text)]
+    if pixels:
+        parts.insert(0, ImagePart("x", Image.new("RGB", (pixels, 1))))
+    return Sample(tuple(parts))
+
+
+def test_chunks_group_options_and_sort_by_length() -> None:
+    greedy, sampled = GenerationOptions(), GenerationOptions(temperature=0.5)
+    samples = [_sample("a" * 50), _sample("b", 100), _sample("c"), _sample("d", 10), _sample("e")]
+    generations = [greedy, greedy, sampled, greedy, greedy]
+    chunks = plan_chunks(samples, generations, batch_size=2)
+    assert chunks == [(greedy, [4, 0]), (greedy, [3, 1]), (sampled, [2])]
+
+
+def test_out_of_memory_halves_the_chunk_then_blames_one_sample() -> None:
+    samples = [_sample(str(i)) for i in range(6)]
+    seen: list[int] = []
+
+    def run_chunk(chunk, options):
+        seen.append(len(chunk))
+        if len(chunk) > 2 or chunk[0].text == "4":
+            raise torch.OutOfMemoryError("CUDA out of memory")
+        return [s.text.upper() for s in chunk]
+
+    results = run_batched(
+        samples,
+        [GenerationOptions()] * 6,
+        6,
+        run_chunk,
+        lambda exc: isinstance(exc, torch.OutOfMemoryError),
+    )
+    assert results[:4] == ["0", "1", "2", "3"] and results[5] == "5"
+    assert isinstance(results[4], EngineOutOfMemoryError)
+    assert seen[0] == 6 and max(seen[1:]) <= 3

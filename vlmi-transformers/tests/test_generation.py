@@ -1,0 +1,74 @@
+"""vlmi generation options on the real GenerationConfig, and their effect on real generation."""
+
+from __future__ import annotations
+
+import pytest
+from transformers import GenerationConfig
+
+import vlmi
+from vlmi.generation import GenerationOptions
+from vlmi_transformers.generation_mapping import build_generation_config, cut_at_stop
+
+# a checkpoint default that must not leak into vlmi's meaning of the options
+QWEN_LIKE = GenerationConfig(
+    do_sample=True,
+    top_k=1,
+    top_p=0.001,
+    temperature=0.01,
+    repetition_penalty=1.05,
+    eos_token_id=[7, 8],
+    pad_token_id=3,
+)
+
+
+def test_greedy_is_the_default_and_overrides_the_checkpoint() -> None:
+    config = build_generation_config(QWEN_LIKE, GenerationOptions())
+    assert config.do_sample is False
+    assert config.num_beams == 1
+    assert config.max_new_tokens == 512
+    assert config.repetition_penalty == 1.0
+    assert config.eos_token_id == [7, 8] and config.pad_token_id == 3
+    config.validate(strict=True)
+
+
+def test_sampling_options_are_all_set() -> None:
+    options = GenerationOptions(temperature=0.7, top_p=0.9, top_k=None, max_new_tokens=33)
+    config = build_generation_config(QWEN_LIKE, options)
+    assert (config.do_sample, config.temperature, config.top_p) == (True, 0.7, 0.9)
+    assert config.top_k == 0  # off, not the checkpoint's 1
+    assert config.max_new_tokens == 33
+    config.validate(strict=True)
+    with_k = build_generation_config(QWEN_LIKE, GenerationOptions(temperature=1.0, top_k=5))
+    assert with_k.top_k == 5
+
+
+def test_stop_strings_map_and_cut() -> None:
+    config = build_generation_config(QWEN_LIKE, GenerationOptions(stop=("END", "\n\n")))
+    assert config.stop_strings == ["END", "\n\n"]
+    assert build_generation_config(QWEN_LIKE, GenerationOptions()).stop_strings is None
+    assert cut_at_stop("one\n\ntwo END", ("END", "\n\n")) == "one"
+    assert cut_at_stop("no marker", ("END",)) == "no marker"
+
+
+def test_the_original_config_is_untouched() -> None:
+    build_generation_config(QWEN_LIKE, GenerationOptions(max_new_tokens=3))
+    assert QWEN_LIKE.do_sample is True and QWEN_LIKE.top_k == 1
+
+
+def test_seed_makes_sampling_reproducible(tiny_model: vlmi.Model) -> None:
+    ask = {"query": "Tell me about the picture.", "max_new_tokens": 12, "temperature": 1.5}
+    first = tiny_model.eval(**ask, seed=1)
+    assert tiny_model.eval(**ask, seed=1) == first
+    others = {tiny_model.eval(**ask, seed=seed) for seed in range(2, 6)}
+    assert others - {first}, "different seeds should sample differently"
+    greedy = tiny_model.eval(ask["query"], max_new_tokens=12)
+    assert tiny_model.eval(ask["query"], max_new_tokens=12, seed=9) == greedy
+
+
+def test_stop_string_ends_the_answer(tiny_model: vlmi.Model) -> None:
+    full = tiny_model.eval("Describe it.", max_new_tokens=20)
+    if len(full) < 4:
+        pytest.skip("the random model stopped too early to cut its answer")
+    marker = full[2:4]
+    cut = tiny_model.eval("Describe it.", max_new_tokens=20, stop=[marker])
+    assert cut == full[: full.find(marker)]
