@@ -12,7 +12,11 @@ def test_listed_with_weights_and_aliases():
     (model,) = [m for m in vlmi.list_models() if m.family == "minicpmv"]
     assert model.name == "minicpm-v-2.6"
     assert model.engine == "vllm"
-    assert model.weights["huggingface"] == "openbmb/MiniCPM-V-2_6"
+    assert model.max_images == 8
+    assert model.weights == {
+        "huggingface": "openbmb/MiniCPM-V-2_6",
+        "modelscope": "OpenBMB/MiniCPM-V-2_6",
+    }
     assert vlmi.api.get_registry().resolve("MiniCPM-V-2_6").name == "minicpm-v-2.6"
 
 
@@ -23,10 +27,3 @@ def test_listing_imports_no_engine():
 def test_unknown_option_is_rejected_before_any_engine_work():
     with pytest.raises(vlmi.errors.InvalidOptionError, match="max_model_len"):
         vlmi.load("minicpm-v-2.6", max_len=4096)
-
-
-def test_loading_says_the_engine_is_not_released_yet():
-    with pytest.raises(
-        vlmi.errors.EngineUnavailableError, match="vLLM integration is not released"
-    ):
-        vlmi.load("minicpm-v-2_6")

@@ -1,49 +1,174 @@
-"""MiniCPM-V through vLLM: the engine integration is not in this release yet.
+"""MiniCPM-V through vLLM: one ``LLM.generate`` call per batch, vLLM batches continuously.
 
-The models are registered (``vlmi models`` lists them, with their weights ids)
-so that names, aliases and limits are fixed; loading one says plainly that the
-vLLM integration is still to come, rather than failing somewhere inside.
+The only GPU-bound step is :meth:`MiniCPMVModel.attach`'s engine, built by
+:meth:`MiniCPMVModel.setup` as ``vllm.LLM(**llm_kwargs(...))``. Everything
+before it (options, prompts, stop ids, ``SamplingParams``) and after it
+(results in order, errors in their slots) is plain Python that the CPU tests
+run against the real vLLM classes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import vlmi
-from vlmi.errors import EngineUnavailableError
+from vlmi.errors import EngineOutOfMemoryError, EngineUnavailableError, InvalidOptionError
 from vlmi.generation import GenerationOptions
 from vlmi.sample import Sample
+from vlmi.weights import resolve_weights
+from vlmi_minicpmv.engine_config import llm_kwargs, sampling_params
+from vlmi_minicpmv.prompts import build_request, stop_token_ids
 
-PENDING = (
-    "vlmi-minicpmv {version} registers the MiniCPM-V models but cannot run them yet: its "
-    "vLLM integration is not released. Watch the vlmi-minicpmv changelog, or run the model "
-    "through another installed vlmi plugin."
-)
+#: a request ready for vLLM: (input position, prompt dict, SamplingParams)
+Ready = tuple[int, dict[str, Any], Any]
 
 
 @dataclass(frozen=True)
 class MiniCPMVOptions(vlmi.EngineOptions):
-    """vLLM engine options (accepted now so that scripts keep working when it lands)."""
+    """vLLM engine options of ``vlmi.load`` (see engine_config for the mapping).
+
+    :param batch_size: most samples handed to one ``LLM.generate`` call; bounds
+        host memory for decoded images, vLLM schedules within the call.
+    """
 
     tensor_parallel_size: int = 1
     max_model_len: int = 8192
     gpu_memory_utilization: float = 0.9
     dtype: str = "auto"
+    max_num_seqs: int = 256
+    enforce_eager: bool = False
+    max_slice_nums: int | None = None
+    batch_size: int = 512
+
+    def __post_init__(self) -> None:
+        for name in ("tensor_parallel_size", "max_model_len", "max_num_seqs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise InvalidOptionError(f"{name} must be >= 1, got {getattr(self, name)}")
 
 
 class MiniCPMVModel(vlmi.Model):
-    """Placeholder until the vLLM engine integration lands."""
+    """MiniCPM-V-2.6 on vLLM."""
 
     Options = MiniCPMVOptions
+    llm: Any = None
+    tokenizer: Any = None
+    stop_ids: list[int]
+
+    @property
+    def engine_options(self) -> MiniCPMVOptions:
+        """This model's engine options."""
+        options = self.options.engine
+        assert isinstance(options, MiniCPMVOptions)
+        return options
+
+    def llm_kwargs(self, folder: str) -> dict[str, Any]:
+        """The ``vllm.LLM`` keyword arguments this model is built with."""
+        return llm_kwargs(folder, self.engine_options, self.spec.max_images)
 
     def setup(self) -> None:
-        raise _pending()
+        """Check for CUDA, find the weights, start vLLM."""
+        _require_cuda()
+        folder = resolve_weights(self.spec, self.options.weights)
+        kwargs = self.llm_kwargs(folder)
+        from vllm import LLM
+
+        try:
+            llm = LLM(**kwargs)
+        except Exception as exc:
+            if _is_out_of_memory(exc):
+                raise EngineOutOfMemoryError(
+                    f"vLLM ran out of GPU memory starting {self.name}: lower max_model_len "
+                    f"(now {kwargs['max_model_len']}) or max_num_seqs, raise "
+                    "tensor_parallel_size, or free the GPU; gpu_memory_utilization is "
+                    f"{kwargs['gpu_memory_utilization']}"
+                ) from exc
+            raise
+        self.attach(llm)
+
+    def attach(self, llm: Any) -> None:
+        """Use a started engine (``vllm.LLM`` or anything with its generate/get_tokenizer)."""
+        self.llm = llm
+        self.tokenizer = llm.get_tokenizer()
+        self.stop_ids = stop_token_ids(self.tokenizer)
 
     def generate(self, sample: Sample, generation: GenerationOptions) -> str:
-        raise _pending()
+        """Answer one sample (a batch of one)."""
+        (result,) = self.generate_batch([sample], [generation])
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def generate_batch(
+        self, samples: Sequence[Sample], generations: Sequence[GenerationOptions]
+    ) -> list[str | BaseException]:
+        """One ``LLM.generate`` call per ``batch_size`` samples, with per-request params."""
+        if self.llm is None:
+            raise EngineUnavailableError(f"{self.name} is closed or was never set up")
+        results: list[str | BaseException | None] = [None] * len(samples)
+        ready: list[Ready] = []
+        for index, (sample, generation) in enumerate(zip(samples, generations)):
+            try:
+                request = build_request(self.tokenizer, sample)
+                params = sampling_params(generation, self.stop_ids)
+            except Exception as exc:
+                results[index] = exc
+                continue
+            ready.append((index, request, params))
+        size = self.engine_options.batch_size
+        for start in range(0, len(ready), size):
+            self._run(ready[start : start + size], results)
+        return [r if r is not None else RuntimeError("no result") for r in results]
+
+    def _run(
+        self,
+        chunk: list[tuple[int, dict[str, Any], Any]],
+        results: list[str | BaseException | None],
+    ) -> None:
+        try:
+            outputs = self.llm.generate(
+                [request for _, request, _ in chunk],
+                sampling_params=[params for _, _, params in chunk],
+                use_tqdm=len(chunk) > 1,
+            )
+        except Exception as exc:
+            if len(chunk) == 1:
+                results[chunk[0][0]] = exc
+                return
+            # vLLM rejects the whole call for one bad request: find it, keep the others
+            for item in chunk:
+                self._run([item], results)
+            return
+        for (index, _, _), output in zip(chunk, outputs):
+            results[index] = output.outputs[0].text
+
+    def close(self) -> None:
+        """Shut the engine down and free the GPU."""
+        self.llm = None
+        import gc
+
+        gc.collect()
 
 
-def _pending() -> EngineUnavailableError:
-    from importlib.metadata import version
+def _require_cuda() -> None:
+    import torch
 
-    return EngineUnavailableError(PENDING.format(version=version("vlmi-minicpmv")))
+    if not torch.cuda.is_available():
+        raise EngineUnavailableError(
+            "vLLM runs MiniCPM-V on a CUDA GPU and torch sees none "
+            f"(torch {torch.__version__}, CUDA build: {torch.version.cuda or 'no'}); run on a "
+            "machine with an NVIDIA GPU, or use vlmi-transformers for a CPU model"
+        )
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    import torch
+
+    text = str(exc).lower()
+    return isinstance(exc, torch.OutOfMemoryError) or (
+        "out of memory" in text or "no available memory for the cache blocks" in text
+    )
+
+
+__all__ = ["MiniCPMVModel", "MiniCPMVOptions"]

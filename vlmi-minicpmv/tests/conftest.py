@@ -1,0 +1,110 @@
+"""Fixtures: a MiniCPM-V-2.6-style tokenizer made locally, and vLLM's generate seam.
+
+The tokenizer is trained here (nothing is downloaded) with MiniCPM-V-2.6's
+special tokens and its ChatML chat template (the Qwen2 template the released
+tokenizer_config.json carries). ``RecordingLLM`` stands in for ``vllm.LLM``
+only at the GPU-bound seam: it records what vLLM would receive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vlmi.testing.inputs import make_picture
+from vlmi_transformers.testing import train_tokenizer
+
+CHATML_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if loop.first and messages[0]['role'] != 'system' %}"
+    "{{ '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n' }}{% endif %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+SPECIALS = [
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<unk>",
+    "<image>",
+    "</image>",
+    "<slice>",
+    "</slice>",
+    "<image_id>",
+    "</image_id>",
+    "<ref>",
+    "</ref>",
+    "<box>",
+    "</box>",
+]
+
+
+@pytest.fixture(scope="session")
+def tokenizer() -> Any:
+    made = train_tokenizer(
+        SPECIALS,
+        named_tokens={
+            "eos_token": "<|im_end|>",
+            "pad_token": "<|endoftext|>",
+            "unk_token": "<unk>",
+        },
+    )
+    made.chat_template = CHATML_TEMPLATE
+    return made
+
+
+@dataclass
+class Completion:
+    text: str
+
+
+@dataclass
+class RequestOutput:
+    outputs: list[Completion]
+
+
+@dataclass
+class RecordingLLM:
+    """What ``vllm.LLM`` receives, recorded; answers say how many images each request held."""
+
+    tokenizer: Any
+    calls: list[tuple[list[dict[str, Any]], list[Any]]] = field(default_factory=list)
+
+    def get_tokenizer(self) -> Any:
+        return self.tokenizer
+
+    def generate(
+        self, prompts: list[dict[str, Any]], sampling_params: list[Any], use_tqdm: bool = True
+    ):
+        assert isinstance(prompts, list) and isinstance(sampling_params, list)
+        assert len(prompts) == len(sampling_params)
+        self.calls.append((prompts, sampling_params))
+        outputs = []
+        for request, params in zip(prompts, sampling_params):
+            if "REJECT" in request["prompt"]:
+                raise ValueError("request rejected by the engine")
+            images = request.get("multi_modal_data", {}).get("image", [])
+            sizes = ",".join(f"{im.width}x{im.height}" for im in images)
+            text = f"{len(images)} image(s) {sizes} t={params.temperature}"
+            outputs.append(RequestOutput([Completion(text[: params.max_tokens])]))
+        return outputs
+
+
+@pytest.fixture
+def llm(tokenizer: Any) -> RecordingLLM:
+    return RecordingLLM(tokenizer)
+
+
+@pytest.fixture(scope="session")
+def pictures(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("pictures")
+    paths = []
+    for seed, size in enumerate([(64, 48), (120, 40), (200, 200), (33, 90)]):
+        path = folder / f"picture{seed}.png"
+        make_picture(*size, seed=seed).save(path)
+        paths.append(path)
+    return paths

@@ -1,0 +1,90 @@
+"""vlmi options on the real vLLM classes: EngineArgs (for LLM's kwargs) and SamplingParams."""
+
+from __future__ import annotations
+
+import pytest
+from vllm import EngineArgs, SamplingParams
+
+from vlmi.errors import InvalidOptionError
+from vlmi.generation import GenerationOptions
+from vlmi_minicpmv.engine_config import llm_kwargs, sampling_kwargs, sampling_params
+from vlmi_minicpmv.model import MiniCPMVOptions
+
+STOP_IDS = [151645, 151643]
+
+
+def test_default_llm_kwargs_are_valid_engine_args() -> None:
+    kwargs = llm_kwargs("/weights/MiniCPM-V-2_6", MiniCPMVOptions(), max_images=8)
+    assert kwargs == {
+        "model": "/weights/MiniCPM-V-2_6",
+        "trust_remote_code": True,
+        "max_model_len": 8192,
+        "limit_mm_per_prompt": {"image": 8},
+        "dtype": "auto",
+        "tensor_parallel_size": 1,
+        "gpu_memory_utilization": 0.9,
+        "max_num_seqs": 256,
+        "enforce_eager": False,
+        "generation_config": "vllm",
+    }
+    args = EngineArgs(**kwargs)  # the names and values vLLM 0.33 accepts
+    assert args.limit_mm_per_prompt == {"image": 8}
+    assert args.trust_remote_code is True
+    assert args.generation_config == "vllm"
+
+
+def test_every_option_reaches_the_engine_args() -> None:
+    options = MiniCPMVOptions(
+        tensor_parallel_size=2,
+        max_model_len=16384,
+        gpu_memory_utilization=0.75,
+        dtype="bfloat16",
+        max_num_seqs=64,
+        enforce_eager=True,
+        max_slice_nums=4,
+    )
+    args = EngineArgs(**llm_kwargs("/w", options, max_images=3))
+    assert (args.tensor_parallel_size, args.max_model_len) == (2, 16384)
+    assert (args.gpu_memory_utilization, args.dtype) == (0.75, "bfloat16")
+    assert (args.max_num_seqs, args.enforce_eager) == (64, True)
+    assert args.mm_processor_kwargs == {"max_slice_nums": 4}
+    assert args.limit_mm_per_prompt == {"image": 3}
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        (MiniCPMVOptions(dtype="int4"), "dtype must be one of"),
+        (MiniCPMVOptions(gpu_memory_utilization=1.5), "gpu_memory_utilization"),
+    ],
+)
+def test_bad_engine_options(options: MiniCPMVOptions, match: str) -> None:
+    with pytest.raises(InvalidOptionError, match=match):
+        llm_kwargs("/w", options, max_images=8)
+
+
+def test_greedy_params_are_complete() -> None:
+    params = sampling_params(GenerationOptions(), STOP_IDS)
+    assert isinstance(params, SamplingParams)
+    assert params.max_tokens == 512  # not vLLM's 16
+    assert params.temperature == 0.0  # not vLLM's 1.0
+    assert params.stop_token_ids == STOP_IDS
+    assert (params.n, params.top_p, params.top_k, params.repetition_penalty) == (1, 1.0, 0, 1.0)
+    assert params.seed is None and params.stop == []
+
+
+def test_sampling_params_map_every_option() -> None:
+    options = GenerationOptions(
+        max_new_tokens=64, temperature=0.7, top_p=0.8, top_k=20, seed=7, stop=("###",)
+    )
+    params = sampling_params(options, STOP_IDS)
+    assert (params.max_tokens, params.temperature, params.top_p) == (64, 0.7, 0.8)
+    assert (params.top_k, params.seed, params.stop) == (20, 7, ["###"])
+    assert params.include_stop_str_in_output is False
+    assert sampling_kwargs(GenerationOptions(temperature=1.0), [])["top_k"] == 0
+
+
+def test_vllm_rejections_become_option_errors() -> None:
+    # vlmi allows any top_k >= 0; vLLM itself checks values against its own limits
+    with pytest.raises(InvalidOptionError, match="vLLM cannot honour"):
+        sampling_params(GenerationOptions(temperature=0.5, top_k=-5), STOP_IDS)
