@@ -90,7 +90,7 @@ def measure(
     print(f"  loop of eval     {rate:8.2f} samples/s  ({loop_samples} samples)  {peak_memory()}")
     for batch_size in batch_sizes:
         with_batch_size(model, batch_size)
-        chunk = samples[: max(batch_size * 2, batch_size)]
+        chunk = samples[: max(batch_size * 2, 32)]
         model.eval_batch(chunk[:batch_size], max_new_tokens=new_tokens)  # warm-up (compiles)
         started = time.perf_counter()
         results = model.eval_batch(chunk, max_new_tokens=new_tokens)
@@ -111,7 +111,8 @@ def bench_tiny_cpu(folder: Path, args: argparse.Namespace) -> None:
     model = vlmi.load(str(checkpoint), device="cpu")
     ignore_eos(model)
     imgs = pictures(folder, 16, (448, 448))
-    samples = [(QUESTION, [imgs[i % len(imgs)]]) for i in range(max(args.cpu_batches) * 2)]
+    count = max(max(args.cpu_batches) * 2, 32)
+    samples = [(QUESTION, [imgs[i % len(imgs)]]) for i in range(count)]
     print(f"tiny InternVL on CPU, float32, {args.cpu_tokens} new tokens:")
     measure(model, samples, args.cpu_batches, 16, args.cpu_tokens)
     model.close()
@@ -185,7 +186,8 @@ def bench_8b_cuda(folder: Path, args: argparse.Namespace) -> None:
     model = vlmi.load(str(target), cache_implementation=args.cache)
     ignore_eos(model)
     imgs = pictures(folder, 32, (448, 448))
-    samples = [(QUESTION, [imgs[i % len(imgs)]]) for i in range(max(args.gpu_batches) * 2)]
+    count = max(max(args.gpu_batches) * 2, 32)
+    samples = [(QUESTION, [imgs[i % len(imgs)]]) for i in range(count)]
     rates = measure(model, samples, args.gpu_batches, 8, 128)
     best = max(rates.values())
     print(
