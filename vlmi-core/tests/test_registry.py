@@ -49,6 +49,10 @@ def test_missing_family_plugin_names_the_install_command():
         registry().resolve("internvl2-8b")
     with pytest.raises(UnknownModelError, match="pip install vlmi-minicpmv"):
         registry().resolve("MiniCPM-V-2_6")
+    with pytest.raises(UnknownModelError, match="pip install vlmi-transformers"):
+        registry().resolve("internvl3-8b-hf")
+    with pytest.raises(UnknownModelError, match="pip install vlmi-transformers"):
+        registry().resolve("Qwen2.5-VL-7B")
 
 
 def test_close_matches_are_suggested():

@@ -16,6 +16,10 @@ from vlmi.spec import ModelSpec, PluginInfo
 
 #: Families vlmi knows about, so that a missing plugin gets an exact install command.
 KNOWN_FAMILIES: tuple[tuple[str, str], ...] = (
+    (
+        r"^(internvl3|qwen2\.5-vl|qwen3-vl|gemma-3|glm-4\.1v|llava-onevision|idefics3|smolvlm)",
+        "vlmi-transformers",
+    ),
     (r"^internvl", "vlmi-internvl2"),
     (r"^minicpm[-_]?v", "vlmi-minicpmv"),
 )
@@ -90,7 +94,8 @@ class Registry:
                 lines.append(f"Did you mean: {', '.join(close)}?")
             if "/" in name or Path(name).expanduser().is_dir():
                 lines.append(
-                    "Hub ids and local folders are served only by a plugin that resolves them."
+                    "Hub ids and local folders are served only by a plugin that resolves them "
+                    "(vlmi-transformers does, for Transformers-native models)."
                 )
         if self.plugins.failures:
             broken = ", ".join(sorted({f.distribution for f in self.plugins.failures}))
