@@ -40,6 +40,7 @@ TEXT_SIZES: dict[str, Any] = {
 INIT_RANGE = 0.2
 
 _CHATML_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+_CHATML_NAMED = {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>"}
 
 QWEN2_VL_TEMPLATE = (
     "{% for message in messages %}"
@@ -93,6 +94,19 @@ def _save_model(config: Any, folder: Path, seed: int) -> None:
     model.save_pretrained(folder)
 
 
+def _text_config(tokenizer: Any, **extra: Any) -> dict[str, Any]:
+    """The tiny text backbone's config: shared sizes, the tokenizer's vocab and eos/pad ids."""
+    return {
+        **TEXT_SIZES,
+        "vocab_size": len(tokenizer),
+        "bos_token_id": None,  # a locally trained tokenizer adds no BOS
+        "eos_token_id": tokenizer.eos_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+        "initializer_range": INIT_RANGE,
+        **extra,
+    }
+
+
 def _build_qwen2_vl(folder: Path, seed: int) -> None:
     from transformers import Qwen2VLConfig, Qwen2VLImageProcessor, Qwen2VLProcessor
     from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
@@ -107,8 +121,7 @@ def _build_qwen2_vl(folder: Path, seed: int) -> None:
     tokenizer = train_tokenizer(
         specials,
         named_tokens={
-            "eos_token": "<|im_end|>",
-            "pad_token": "<|endoftext|>",
+            **_CHATML_NAMED,
             "image_token": "<|image_pad|>",
             "video_token": "<|video_pad|>",
             "vision_bos_token": "<|vision_start|>",
@@ -118,19 +131,14 @@ def _build_qwen2_vl(folder: Path, seed: int) -> None:
     )
     ids = tokenizer.convert_tokens_to_ids
     config = Qwen2VLConfig(
-        text_config={
-            **TEXT_SIZES,
-            "vocab_size": len(tokenizer),
-            "rope_parameters": {
+        text_config=_text_config(
+            tokenizer,
+            rope_parameters={
                 "rope_type": "default",
                 "rope_theta": 10000.0,
                 "mrope_section": [2, 3, 3],
             },
-            "bos_token_id": None,
-            "eos_token_id": ids("<|im_end|>"),
-            "pad_token_id": ids("<|endoftext|>"),
-            "initializer_range": INIT_RANGE,
-        },
+        ),
         vision_config={
             "depth": 2,
             "embed_dim": 32,
@@ -166,8 +174,7 @@ def _build_internvl(folder: Path, seed: int) -> None:
     tokenizer = train_tokenizer(
         specials,
         named_tokens={
-            "eos_token": "<|im_end|>",
-            "pad_token": "<|endoftext|>",
+            **_CHATML_NAMED,
             "start_image_token": "<img>",
             "end_image_token": "</img>",
             "context_image_token": "<IMG_CONTEXT>",
@@ -188,16 +195,7 @@ def _build_internvl(folder: Path, seed: int) -> None:
             "patch_size": [patch_size, patch_size],
             "initializer_range": INIT_RANGE,
         },
-        text_config={
-            "model_type": "qwen2",
-            **TEXT_SIZES,
-            "vocab_size": len(tokenizer),
-            "bos_token_id": None,
-            "eos_token_id": ids("<|im_end|>"),
-            "pad_token_id": ids("<|endoftext|>"),
-            "initializer_range": INIT_RANGE,
-            "tie_word_embeddings": False,
-        },
+        text_config=_text_config(tokenizer, model_type="qwen2", tie_word_embeddings=False),
         image_token_id=ids("<IMG_CONTEXT>"),
         image_seq_length=image_seq_length,
         downsample_ratio=downsample,
@@ -246,15 +244,7 @@ def _build_llava(folder: Path, seed: int) -> None:
             "projection_dim": 32,
             "initializer_range": INIT_RANGE,
         },
-        text_config={
-            "model_type": "llama",
-            **TEXT_SIZES,
-            "vocab_size": len(tokenizer),
-            "bos_token_id": None,
-            "eos_token_id": ids("</s>"),
-            "pad_token_id": ids("<pad>"),
-            "initializer_range": INIT_RANGE,
-        },
+        text_config=_text_config(tokenizer, model_type="llama"),
         image_token_id=ids("<image>"),
         vision_feature_layer=-2,
         vision_feature_select_strategy="default",
