@@ -24,14 +24,15 @@ PLUGIN_DISTS = sorted(
     p.parent.name for p in ROOT.glob("vlmi-*/pyproject.toml") if p.parent.name != "vlmi-core"
 )
 TEST_PLUGINS = ["tests/plugins/vlmi-echo", "tests/plugins/vlmi-broken"]
-#: Plugins whose engine is not installed by their session yet: tested for registration only.
-NO_ENGINE = {"vlmi-internvl2"}
 #: Extra requirements per plugin session. torch 2.13.0 with torchvision 0.28.0 is the registry
 #: pair that loads together (both CUDA builds; they run on a CPU too).
 SESSION_PINS = {"vlmi-transformers": ["torch==2.13.0", "torchvision==0.28.0"]}
 #: Test helpers a plugin's tests borrow from another distribution, installed without their
 #: dependencies (the plugin's engine already brings transformers and tokenizers).
-BORROWED_HELPERS = {"vlmi-minicpmv": ["./vlmi-transformers"]}
+BORROWED_HELPERS = {
+    "vlmi-minicpmv": ["./vlmi-transformers"],
+    "vlmi-internvl2": ["./vlmi-transformers"],
+}
 #: Plugins whose package has a `testing` extra (test helpers shipped to other plugins).
 WITH_TESTING_EXTRA = {"vlmi-transformers"}
 
@@ -48,11 +49,8 @@ def core(session: nox.Session) -> None:
 def plugin(session: nox.Session, dist: str) -> None:
     """One family plugin in an environment of its own, next to vlmi-core only."""
     session.install("-e", "./vlmi-core[testing]")
-    if dist in NO_ENGINE:
-        session.install("--no-deps", "-e", f"./{dist}")
-    else:
-        target = f"./{dist}[testing]" if dist in WITH_TESTING_EXTRA else f"./{dist}"
-        session.install("-e", target, *SESSION_PINS.get(dist, []))
+    target = f"./{dist}[testing]" if dist in WITH_TESTING_EXTRA else f"./{dist}"
+    session.install("-e", target, *SESSION_PINS.get(dist, []))
     for helper in BORROWED_HELPERS.get(dist, []):
         session.install("--no-deps", "-e", helper)
     session.run("pytest", f"{dist}/tests", *session.posargs)

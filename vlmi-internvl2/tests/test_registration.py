@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import vlmi
+from vlmi.registry import get_registry
 from vlmi.testing import heavy_modules_after_import
 
 
@@ -23,6 +24,14 @@ def test_every_size_is_listed_with_its_weights():
     assert "internvl2_8b" in eight.aliases
 
 
+def test_the_backend_is_chosen_per_model():
+    registry = get_registry()
+    backends = {
+        s: registry.resolve(f"internvl2-{s}").defaults["backend"] for s in ("1b", "4b", "8b")
+    }
+    assert backends == {"1b": "turbomind", "4b": "pytorch", "8b": "turbomind"}
+
+
 def test_listing_imports_no_engine():
     assert heavy_modules_after_import("vlmi_internvl2") == []
 
@@ -32,8 +41,14 @@ def test_unknown_option_is_rejected_before_any_engine_work():
         vlmi.load("internvl2-8b", sesion_len=8192)
 
 
-def test_loading_says_the_engine_is_not_released_yet():
-    with pytest.raises(
-        vlmi.errors.EngineUnavailableError, match="LMDeploy integration is not released"
-    ):
-        vlmi.load("InternVL2_8B")
+def _has_cuda() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+@pytest.mark.skipif(_has_cuda(), reason="a CUDA device is present")
+def test_loading_without_cuda_says_so(tmp_path):
+    # the real check runs, before any weights are looked for
+    with pytest.raises(vlmi.errors.EngineUnavailableError, match="CUDA GPU"):
+        vlmi.load("InternVL2_8B", model_path=str(tmp_path / "nowhere"))

@@ -6,21 +6,23 @@ from collections.abc import Callable
 
 import vlmi
 
-#: size -> (Hugging Face id, ModelScope id). The same ids serve both hubs.
+#: size -> (Hugging Face / ModelScope id, default LMDeploy backend). TurboMind serves
+#: InternVL2 on InternLM2, Qwen2 and Llama backbones; the Phi-3 based 4B runs on the
+#: PyTorch engine only.
 SIZES = {
-    "1b": "OpenGVLab/InternVL2-1B",
-    "2b": "OpenGVLab/InternVL2-2B",
-    "4b": "OpenGVLab/InternVL2-4B",
-    "8b": "OpenGVLab/InternVL2-8B",
-    "26b": "OpenGVLab/InternVL2-26B",
-    "40b": "OpenGVLab/InternVL2-40B",
-    "76b": "OpenGVLab/InternVL2-Llama3-76B",
+    "1b": ("OpenGVLab/InternVL2-1B", "turbomind"),
+    "2b": ("OpenGVLab/InternVL2-2B", "turbomind"),
+    "4b": ("OpenGVLab/InternVL2-4B", "pytorch"),
+    "8b": ("OpenGVLab/InternVL2-8B", "turbomind"),
+    "26b": ("OpenGVLab/InternVL2-26B", "turbomind"),
+    "40b": ("OpenGVLab/InternVL2-40B", "turbomind"),
+    "76b": ("OpenGVLab/InternVL2-Llama3-76B", "turbomind"),
 }
 
 
 @vlmi.hookimpl
 def register_models(register: Callable[[vlmi.ModelSpec], None]) -> None:
-    for size, repo in SIZES.items():
+    for size, (repo, backend) in SIZES.items():
         register(
             vlmi.ModelSpec(
                 name=f"internvl2-{size}",
@@ -30,6 +32,7 @@ def register_models(register: Callable[[vlmi.ModelSpec], None]) -> None:
                 engine="lmdeploy",
                 weights={"huggingface": repo, "modelscope": repo},
                 max_images=8,
-                description=f"InternVL2 {size.upper()} (LMDeploy)",
+                defaults={"backend": backend},
+                description=f"InternVL2 {size.upper()} (LMDeploy, {backend})",
             )
         )

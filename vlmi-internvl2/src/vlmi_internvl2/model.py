@@ -1,51 +1,222 @@
-"""InternVL2 through LMDeploy: the engine integration is not in this release yet.
+"""InternVL2 through LMDeploy: one ``pipeline`` call per batch, LMDeploy batches continuously.
 
-The models are registered (``vlmi models`` lists them, with their weights ids)
-so that names, aliases and limits are fixed; loading one says plainly that the
-LMDeploy integration is still to come, rather than failing somewhere inside.
+:meth:`InternVL2Model.setup` checks for CUDA and builds ``lmdeploy.pipeline``
+(see engine_config for every argument); :meth:`InternVL2Model.attach` takes
+any started pipeline. Everything else, the conversations, ``GenerationConfig``
+objects, results in order and errors in their slots, is plain Python that
+the CPU tests run through LMDeploy's real pipeline with only its GPU engine
+replaced.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import vlmi
-from vlmi.errors import EngineUnavailableError
+from vlmi.errors import (
+    EngineOutOfMemoryError,
+    EngineUnavailableError,
+    GenerationError,
+    InvalidOptionError,
+    InvalidSampleError,
+)
 from vlmi.generation import GenerationOptions
 from vlmi.sample import Sample
-
-PENDING = (
-    "vlmi-internvl2 {version} registers the InternVL2 models but cannot run them yet: its "
-    "LMDeploy integration is not released. Watch the vlmi-internvl2 changelog, or run the "
-    "model through another installed vlmi plugin."
+from vlmi.weights import resolve_weights
+from vlmi_internvl2.engine_config import (
+    finish_text,
+    generation_config,
+    import_lmdeploy,
+    pipeline_kwargs,
 )
+from vlmi_internvl2.prompts import END_OF_TURN_TOKENS, SYSTEM_PROMPT, build_messages, stop_token_ids
+
+#: a conversation ready for LMDeploy: (input position, messages, GenerationConfig, stop strings)
+Ready = tuple[int, list[dict[str, Any]], Any, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
 class InternVL2Options(vlmi.EngineOptions):
-    """LMDeploy engine options (accepted now so that scripts keep working when it lands)."""
+    """LMDeploy engine options of ``vlmi.load`` (engine_config.py has the mapping).
+
+    :param max_dynamic_patch: most 448x448 tiles per image (InternVL2's default 12).
+    :param max_total_tiles: tiles one sample's images share; with several
+        images each gets ``max_total_tiles // n`` (at least 1).
+    :param system_prompt: the system turn ("" for none).
+    :param batch_size: most samples per pipeline call; bounds host memory for
+        decoded images and pixel tensors, LMDeploy schedules within the call.
+    """
 
     backend: str = "turbomind"
     tp: int = 1
     session_len: int | None = None
     cache_max_entry_count: float = 0.8
-    vision_max_batch_size: int = 8
+    max_batch_size: int | None = None
+    dtype: str = "auto"
+    vision_max_batch_size: int = 16
     max_dynamic_patch: int = 12
+    max_total_tiles: int = 24
+    system_prompt: str = SYSTEM_PROMPT
+    batch_size: int = 512
+
+    def __post_init__(self) -> None:
+        for name in ("tp", "vision_max_batch_size", "max_dynamic_patch", "max_total_tiles"):
+            if getattr(self, name) < 1:
+                raise InvalidOptionError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("session_len", "max_batch_size"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise InvalidOptionError(f"{name} must be >= 1 or None, got {value}")
+        if self.batch_size < 1:
+            raise InvalidOptionError(f"batch_size must be >= 1, got {self.batch_size}")
 
 
 class InternVL2Model(vlmi.Model):
-    """Placeholder until the LMDeploy engine integration lands."""
+    """An InternVL2 model on LMDeploy (TurboMind or the PyTorch engine)."""
 
     Options = InternVL2Options
+    pipe: Any = None
+    stop_ids: list[int]
+    end_strings: tuple[str, ...] = END_OF_TURN_TOKENS
+
+    @property
+    def engine_options(self) -> InternVL2Options:
+        """This model's engine options."""
+        options = self.options.engine
+        assert isinstance(options, InternVL2Options)
+        return options
+
+    def pipeline_kwargs(self, folder: str) -> dict[str, Any]:
+        """The ``lmdeploy.pipeline`` keyword arguments this model is built with."""
+        return pipeline_kwargs(folder, self.engine_options, self.spec.max_images)
 
     def setup(self) -> None:
-        raise _pending()
+        """Check for CUDA, find the weights, start the LMDeploy pipeline."""
+        _require_cuda()
+        folder = resolve_weights(self.spec, self.options.weights)
+        self.attach(self.start_pipeline(folder))
+
+    def start_pipeline(self, folder: str) -> Any:
+        """``lmdeploy.pipeline`` for a weights folder, with load failures made plain."""
+        kwargs = self.pipeline_kwargs(folder)
+        lmdeploy = import_lmdeploy()
+        try:
+            return lmdeploy.pipeline(**kwargs)
+        except Exception as exc:
+            if _is_out_of_memory(exc):
+                config = kwargs["backend_config"]
+                raise EngineOutOfMemoryError(
+                    f"LMDeploy ran out of GPU memory loading {self.name}: raise tp (now "
+                    f"{config.tp}) to spread it over more GPUs, lower session_len (now "
+                    f"{config.session_len}) or cache_max_entry_count (now "
+                    f"{config.cache_max_entry_count}), or free the GPU"
+                ) from exc
+            raise
+
+    def attach(self, pipe: Any) -> None:
+        """Use a started pipeline (``lmdeploy.Pipeline`` or one with its call and tokenizer)."""
+        self.pipe = pipe
+        tokenizer = pipe.async_engine.tokenizer
+        self.tokenizer = tokenizer
+        self.session_len = pipe.async_engine.session_len
+        self.stop_ids = stop_token_ids(tokenizer.get_vocab(), tokenizer.eos_token_id)
 
     def generate(self, sample: Sample, generation: GenerationOptions) -> str:
-        raise _pending()
+        """Answer one sample (a batch of one)."""
+        (result,) = self.generate_batch([sample], [generation])
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def generate_batch(
+        self, samples: Sequence[Sample], generations: Sequence[GenerationOptions]
+    ) -> list[str | BaseException]:
+        """One pipeline call per ``batch_size`` samples, with a GenerationConfig per sample."""
+        if self.pipe is None:
+            raise EngineUnavailableError(f"{self.name} is closed or was never set up")
+        options = self.engine_options
+        results: list[str | BaseException | None] = [None] * len(samples)
+        ready: list[Ready] = []
+        for index, (sample, generation) in enumerate(zip(samples, generations)):
+            try:
+                messages = build_messages(
+                    sample,
+                    options.system_prompt,
+                    options.max_dynamic_patch,
+                    options.max_total_tiles,
+                )
+                config = generation_config(generation, self.stop_ids, self._encode)
+            except Exception as exc:
+                results[index] = exc
+                continue
+            ready.append((index, messages, config, generation.stop))
+        for start in range(0, len(ready), options.batch_size):
+            self._run(ready[start : start + options.batch_size], results)
+        return [r if r is not None else GenerationError("no result") for r in results]
+
+    def _encode(self, text: str) -> list[int]:
+        return list(self.tokenizer.encode(text, add_bos=False, add_special_tokens=False))
+
+    def _run(self, chunk: list[Ready], results: list[str | BaseException | None]) -> None:
+        try:
+            responses = self.pipe(
+                [messages for _, messages, _, _ in chunk],
+                gen_config=[config for _, _, config, _ in chunk],
+                use_tqdm=len(chunk) > 1,
+            )
+        except Exception as exc:
+            if len(chunk) == 1:
+                failure = GenerationError(f"LMDeploy failed on this sample: {exc}")
+                failure.__cause__ = exc
+                results[chunk[0][0]] = failure
+                return
+            # a failure of the whole call: find the sample that causes it, keep the others
+            for item in chunk:
+                self._run([item], results)
+            return
+        for (index, _, _, stop), response in zip(chunk, responses):
+            results[index] = self._answer(response, stop)
+
+    def _answer(self, response: Any, stop: tuple[str, ...]) -> str | BaseException:
+        if response.finish_reason != "error":
+            return finish_text(response.text, stop, self.end_strings)
+        code = getattr(response, "error_code", None)
+        message = getattr(response, "error_message", None) or code
+        if code == "context_length_exceeded":
+            return InvalidSampleError(
+                f"the prompt ({response.input_token_len or 'too many'} tokens) does not fit "
+                f"session_len={self.session_len}: raise session_len, or lower max_total_tiles / "
+                f"max_dynamic_patch (LMDeploy: {message})"
+            )
+        if code in ("invalid_request", "preprocess_failed"):
+            return InvalidSampleError(f"LMDeploy refused this sample: {message}")
+        return GenerationError(f"LMDeploy failed on this sample: {message}")
+
+    def close(self) -> None:
+        """Shut the pipeline down and free the GPU."""
+        pipe, self.pipe = self.pipe, None
+        if pipe is not None and hasattr(pipe, "close"):
+            pipe.close()
 
 
-def _pending() -> EngineUnavailableError:
-    from importlib.metadata import version
+def _require_cuda() -> None:
+    import torch
 
-    return EngineUnavailableError(PENDING.format(version=version("vlmi-internvl2")))
+    if not torch.cuda.is_available():
+        raise EngineUnavailableError(
+            "LMDeploy runs InternVL2 on a CUDA GPU and torch sees none "
+            f"(torch {torch.__version__}, CUDA build: {torch.version.cuda or 'no'}); run on a "
+            "machine with an NVIDIA GPU, or use vlmi-transformers for a CPU model"
+        )
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    import torch
+
+    text = str(exc).lower()
+    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in text
+
+
+__all__ = ["InternVL2Model", "InternVL2Options"]

@@ -1,0 +1,121 @@
+"""InternVL2 prompts for LMDeploy: the one place that knows the model's input format.
+
+Checked against lmdeploy 0.18 (``lmdeploy/vl/model/internvl.py``,
+``lmdeploy/model.py``) and InternVL2's own chat code:
+
+- The chat template is the checkpoint's own (LMDeploy 0.18 applies the
+  tokenizer's ``chat_template``; InternLM2-chat and ChatML variants), with
+  InternVL2's system message as the system turn, as the model's ``chat()``
+  sends it. ``system_prompt=""`` leaves the system turn out.
+- Images come before the question, as InternVL2 was trained. Each image is
+  written as ``<IMAGE_TOKEN>`` in the text, which LMDeploy replaces in place
+  by ``<img><IMG_CONTEXT></img>`` and expands to 256 tokens per 448x448
+  tile. One image: ``<IMAGE_TOKEN>\\n`` then the question. Several images:
+  ``Image-1: <IMAGE_TOKEN>\\nImage-2: <IMAGE_TOKEN>\\n`` then the question
+  (InternVL2's multi-image convention; LMDeploy's docs use the same labels).
+  An interleaved sample keeps each image at its place.
+- Images go to LMDeploy as the decoded PIL images (no re-encoding), each
+  with its own ``max_dynamic_patch``: a sample's images share the
+  ``max_total_tiles`` budget, so eight images do not ask for 8 x 13 tiles.
+- LMDeploy 0.18 stops at the tokenizer's eos only; InternVL2 ends its turn
+  with ``<|im_end|>`` (``<|end|>`` for the Phi-3 based 4B, ``<|eot_id|>`` for
+  the Llama-3 based 76B), so those ids are passed as stop tokens.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vlmi.errors import InvalidSampleError
+from vlmi.sample import ImagePart, Sample, TextPart
+
+#: lmdeploy.vl.constants.IMAGE_TOKEN (the tests check they agree)
+IMAGE_TOKEN = "<IMAGE_TOKEN>"
+#: the system message of InternVL2's own conversation templates
+SYSTEM_PROMPT = (
+    "你是由上海人工智能实验室联合商汤科技开发的书生多模态大模型，英文名叫InternVL, "  # noqa: RUF001 (the exact text)
+    "是一个有用无害的人工智能助手。"
+)
+END_OF_TURN_TOKENS = ("<|im_end|>", "<|end|>", "<|eot_id|>", "<|endoftext|>")
+#: text the model reads as image markup; refused in user text
+RESERVED_MARKUP = (IMAGE_TOKEN, "<image>", "<img>", "</img>", "<IMG_CONTEXT>")
+TOKENS_PER_TILE = 256
+
+
+def tiles_per_image(images: int, max_dynamic_patch: int, max_total_tiles: int) -> int:
+    """Tiles each image of a sample may use: the per-image cap, within the sample's budget."""
+    if images <= 1:
+        return max_dynamic_patch
+    return max(1, min(max_dynamic_patch, max_total_tiles // images))
+
+
+def worst_image_tokens(max_images: int, max_dynamic_patch: int, max_total_tiles: int) -> int:
+    """Most image tokens one sample can hold (a thumbnail tile is added above one tile)."""
+    worst = 0
+    for images in range(1, max_images + 1):
+        tiles = tiles_per_image(images, max_dynamic_patch, max_total_tiles)
+        worst = max(worst, images * (tiles + (1 if tiles > 1 else 0)))
+    return worst * TOKENS_PER_TILE
+
+
+def user_content(
+    sample: Sample, max_dynamic_patch: int, max_total_tiles: int
+) -> str | list[dict[str, Any]]:
+    """The user turn LMDeploy receives: a string, or one text part plus the image parts."""
+    images = [p.image for p in sample.parts if isinstance(p, ImagePart)]
+    pieces: list[str] = []
+    seen = 0
+    for part in sample.parts:
+        if isinstance(part, ImagePart):
+            seen += 1
+            label = f"Image-{seen}: " if len(images) > 1 else ""
+            pieces.append(f"{label}{IMAGE_TOKEN}\n")
+        elif isinstance(part, TextPart):
+            for markup in RESERVED_MARKUP:
+                if markup in part.text:
+                    raise InvalidSampleError(
+                        f"the text holds InternVL2's image markup {markup!r}; pass images as "
+                        "images (vlmi places the image tokens)"
+                    )
+            pieces.append(part.text)
+    text = "".join(pieces)
+    if not images:
+        return text
+    tiles = tiles_per_image(len(images), max_dynamic_patch, max_total_tiles)
+    parts: list[dict[str, Any]] = [{"type": "text", "text": text}]
+    for image in images:
+        parts.append({"type": "image_url", "image_url": {"url": image, "max_dynamic_patch": tiles}})
+    return parts
+
+
+def build_messages(
+    sample: Sample, system_prompt: str, max_dynamic_patch: int, max_total_tiles: int
+) -> list[dict[str, Any]]:
+    """One conversation in LMDeploy's OpenAI-style format."""
+    messages: list[dict[str, Any]] = []
+    if system_prompt:
+        messages.append({"role": "system", "content": system_prompt})
+    content = user_content(sample, max_dynamic_patch, max_total_tiles)
+    messages.append({"role": "user", "content": content})
+    return messages
+
+
+def stop_token_ids(vocab: dict[str, int], eos_token_id: int | None) -> list[int]:
+    """Ids of :data:`END_OF_TURN_TOKENS` this vocabulary has, plus the eos id."""
+    ids = [vocab[token] for token in END_OF_TURN_TOKENS if token in vocab]
+    if eos_token_id is not None and eos_token_id not in ids:
+        ids.append(eos_token_id)
+    return ids
+
+
+__all__ = [
+    "END_OF_TURN_TOKENS",
+    "IMAGE_TOKEN",
+    "SYSTEM_PROMPT",
+    "TOKENS_PER_TILE",
+    "build_messages",
+    "stop_token_ids",
+    "tiles_per_image",
+    "user_content",
+    "worst_image_tokens",
+]

@@ -1,0 +1,150 @@
+"""InternVL2 prompts: what vlmi hands LMDeploy, and what LMDeploy's own assembly makes of it.
+
+The second half runs LMDeploy's real pipeline (chat template, image tiling,
+token expansion) on the tiny checkpoint and reads the input ids its engine
+receives.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from vlmi.errors import InvalidSampleError
+from vlmi.sample import ImagePart, Sample, TextPart
+from vlmi_internvl2.prompts import (
+    IMAGE_TOKEN,
+    SYSTEM_PROMPT,
+    build_messages,
+    tiles_per_image,
+    user_content,
+    worst_image_tokens,
+)
+from vlmi_internvl2.testing import ScriptedEngine
+
+RED = Image.new("RGB", (64, 48), "red")
+BLUE = Image.new("RGB", (32, 32), "blue")
+
+
+def sample(*parts: Any) -> Sample:
+    return Sample(
+        tuple(ImagePart(p, p) if isinstance(p, Image.Image) else TextPart(p) for p in parts)
+    )
+
+
+def test_image_token_is_lmdeploys():
+    from lmdeploy.vl.constants import IMAGE_TOKEN as LMDEPLOY_IMAGE_TOKEN
+
+    assert IMAGE_TOKEN == LMDEPLOY_IMAGE_TOKEN
+
+
+def test_text_only_is_a_plain_string():
+    assert user_content(sample("Hi there"), 12, 24) == "Hi there"
+
+
+def test_one_image_goes_first_without_a_label():
+    content = user_content(sample(RED, "What is it?"), 12, 24)
+    assert content == [
+        {"type": "text", "text": "<IMAGE_TOKEN>\nWhat is it?"},
+        {"type": "image_url", "image_url": {"url": RED, "max_dynamic_patch": 12}},
+    ]
+    assert content[1]["image_url"]["url"] is RED  # the decoded image itself, no re-encoding
+
+
+def test_several_images_are_labelled_and_share_the_tile_budget():
+    content = user_content(sample(RED, BLUE, RED, "Compare."), 12, 24)
+    assert content[0] == {
+        "type": "text",
+        "text": "Image-1: <IMAGE_TOKEN>\nImage-2: <IMAGE_TOKEN>\nImage-3: <IMAGE_TOKEN>\nCompare.",
+    }
+    assert [p["image_url"]["max_dynamic_patch"] for p in content[1:]] == [8, 8, 8]
+    assert [p["image_url"]["url"] for p in content[1:]] == [RED, BLUE, RED]
+
+
+def test_interleaved_images_keep_their_place():
+    content = user_content(sample("Left:", RED, "right:", BLUE, "same?"), 12, 24)
+    assert content[0]["text"] == (
+        "Left:Image-1: <IMAGE_TOKEN>\nright:Image-2: <IMAGE_TOKEN>\nsame?"
+    )
+
+
+@pytest.mark.parametrize("markup", ["<image>", "<IMAGE_TOKEN>", "<img>", "<IMG_CONTEXT>"])
+def test_image_markup_in_text_is_refused(markup: str):
+    with pytest.raises(InvalidSampleError, match="image markup"):
+        user_content(sample(f"look {markup} here"), 12, 24)
+
+
+def test_system_turn_comes_first_and_can_be_left_out():
+    assert build_messages(sample("Hi"), SYSTEM_PROMPT, 12, 24) == [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": "Hi"},
+    ]
+    assert build_messages(sample("Hi"), "", 12, 24) == [{"role": "user", "content": "Hi"}]
+
+
+def test_tile_budget():
+    assert [tiles_per_image(n, 12, 24) for n in (1, 2, 3, 5, 8, 30)] == [12, 12, 8, 4, 3, 1]
+    assert tiles_per_image(1, 6, 2) == 6  # a lone image keeps its own cap
+    assert worst_image_tokens(1, 12, 24) == 13 * 256
+
+
+# --- through LMDeploy's own prompt assembly ------------------------------------------------
+
+
+def prompt_of(model: Any, engine: ScriptedEngine, index: int = -1) -> str:
+    ids = engine.requests[index].input_ids
+    text = model.tokenizer.decode(ids, skip_special_tokens=False)
+    return str(text).replace("<IMG_CONTEXT>" * 256, "[256]")
+
+
+HEAD = f"<s><|im_start|>system\n{SYSTEM_PROMPT}<|im_end|>\n<|im_start|>user\n"
+TAIL = "<|im_end|>\n<|im_start|>assistant\n"
+
+
+def test_lmdeploy_prompt_text_only(loaded: Any, engines: list[ScriptedEngine]):
+    model = loaded()
+    model.eval("Hi there")
+    assert prompt_of(model, engines[0]) == f"{HEAD}Hi there{TAIL}"
+    assert engines[0].requests[-1].multimodal is None
+
+
+def test_lmdeploy_prompt_one_image(
+    loaded: Any, engines: list[ScriptedEngine], pictures: list[Path]
+):
+    model = loaded()
+    model.eval("What is it?", imgs=[str(pictures[1])])  # 200x200: one tile
+    assert prompt_of(model, engines[0]) == f"{HEAD}<img>[256]</img>\nWhat is it?{TAIL}"
+    (item,) = engines[0].requests[-1].multimodal or []
+    assert tuple(item["pixel_values"].shape) == (1, 3, 448, 448)
+    assert item["image_size"] == (200, 200)
+
+
+def test_lmdeploy_prompt_several_images(
+    loaded: Any, engines: list[ScriptedEngine], pictures: list[Path]
+):
+    model = loaded(system_prompt="")
+    model.eval("Compare.", imgs=[str(p) for p in pictures[:3]])
+    # 8 tiles at most each (24 shared by 3): 640x480 takes 3x2, 1000x300 3x1, plus thumbnails
+    tokens = engines[0].requests[-1].image_token_counts
+    assert tokens == [7 * 256, 256, 4 * 256]
+    expected = (
+        "<s><|im_start|>user\n"
+        "Image-1: <img>" + "[256]" * 7 + "</img>\n"
+        "Image-2: <img>[256]</img>\n"
+        "Image-3: <img>" + "[256]" * 4 + "</img>\nCompare." + TAIL
+    )
+    assert prompt_of(model, engines[0]) == expected
+    sizes = [item["image_size"] for item in engines[0].requests[-1].multimodal or []]
+    assert sizes == [(640, 480), (200, 200), (1000, 300)]
+
+
+def test_lmdeploy_tiles_one_large_image_up_to_max_dynamic_patch(
+    loaded: Any, engines: list[ScriptedEngine], pictures: list[Path]
+):
+    model = loaded()
+    assert model.eval("Big?", imgs=[str(pictures[0])]) == "1 images 3328 tokens"
+    model = loaded(max_dynamic_patch=6)
+    assert model.eval("Big?", imgs=[str(pictures[0])]) == "1 images 1792 tokens"  # 3x2 + thumbnail
