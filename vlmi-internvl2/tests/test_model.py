@@ -154,12 +154,21 @@ def test_out_of_memory_at_load_names_the_knobs(
     assert "session_len (now 9000)" in str(caught.value)
 
 
-def test_missing_weights_name_the_hub_and_the_variable(
-    engines: list[ScriptedEngine], tmp_path: Path
-):
-    with pytest.raises(vlmi.errors.WeightsNotFoundError) as caught:
+def test_a_missing_folder_is_named(engines: list[ScriptedEngine], tmp_path: Path):
+    with pytest.raises(vlmi.errors.WeightsNotFoundError, match="absent"):
         vlmi.load("internvl2-8b", model_path=str(tmp_path / "absent"))
-    assert "absent" in str(caught.value)
+
+
+def test_weights_that_cannot_be_downloaded_say_where_else_to_look(
+    engines: list[ScriptedEngine], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path))
+    with pytest.raises(vlmi.errors.WeightsNotFoundError) as caught:
+        vlmi.load("internvl2-8b")
+    message = str(caught.value)
+    assert "OpenGVLab/InternVL2-8B" in message and "huggingface" in message
+    assert "hub='modelscope'" in message and "HF_ENDPOINT" in message
 
 
 class TestConformanceThroughLMDeploy(ModelConformance):
