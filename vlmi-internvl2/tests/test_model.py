@@ -80,6 +80,8 @@ def test_a_single_token_stop_string_cuts_the_answer(loaded: Any):
     model = loaded()
     assert model.eval("Hi", stop=" ") == "0"
     assert model.eval("Hi", stop=["s", " "]) == "0"
+    # a stop string that never comes: the end-of-turn text LMDeploy then returns is dropped
+    assert model.eval("Hi", stop="\n") == "0 images 0 tokens"
 
 
 def test_a_stop_string_lmdeploy_cannot_honour_fails_its_slot_only(loaded: Any):
