@@ -40,6 +40,8 @@ def test_defaults_build_an_explicit_turbomind_config():
     assert kwargs["vision_config"].max_batch_size == 16
     assert kwargs["trust_remote_code"] is True
     assert kwargs["model_path"] == "/weights"
+    template = kwargs["chat_template_config"]
+    assert (template.model_name, template.model_path) == ("hf", "/weights")
 
 
 def test_every_engine_option_reaches_the_pytorch_config():

@@ -148,3 +148,18 @@ def test_lmdeploy_tiles_one_large_image_up_to_max_dynamic_patch(
     assert model.eval("Big?", imgs=[str(pictures[0])]) == "1 images 3328 tokens"
     model = loaded(max_dynamic_patch=6)
     assert model.eval("Big?", imgs=[str(pictures[0])]) == "1 images 1792 tokens"  # 3x2 + thumbnail
+
+
+def test_the_checkpoint_template_is_used_whatever_the_folder_is_called(
+    tiny_folder: Path, engines: list[ScriptedEngine], tmp_path: Path
+):
+    import shutil
+
+    import vlmi
+
+    # LMDeploy alone would pick its Vicuna template for a folder with "vicuna" in its name
+    renamed = shutil.copytree(tiny_folder, tmp_path / "vicuna-like-internvl2")
+    model = vlmi.load("internvl2-1b", model_path=str(renamed), backend="pytorch")
+    model.eval("Hi there")
+    assert prompt_of(model, engines[0]) == f"{HEAD}Hi there{TAIL}"
+    model.close()

@@ -18,6 +18,9 @@ weights folder              ``model_path``
 ``dtype``                   ``backend_config.dtype``
 ``vision_max_batch_size``   ``vision_config=VisionConfig(max_batch_size=...)``
 (always)                    ``trust_remote_code=True`` (InternVL2 ships its code)
+(always)                    ``chat_template_config=ChatTemplateConfig("hf")``:
+                            the checkpoint's own template, never one LMDeploy
+                            guesses from words in the folder name
 ``max_dynamic_patch``,      per image ``image_url.max_dynamic_patch`` (see
 ``max_total_tiles``         prompts.py)
 ==========================  =====================================================
@@ -116,8 +119,10 @@ def vision_config(options: Any) -> Any:
 
 def pipeline_kwargs(folder: str, options: Any, max_images: int | None) -> dict[str, Any]:
     """Keyword arguments of ``lmdeploy.pipeline``."""
+    template = import_lmdeploy().ChatTemplateConfig(model_name="hf", model_path=folder)
     return {
         "model_path": folder,
+        "chat_template_config": template,
         "backend_config": backend_config(options, max_images),
         "vision_config": vision_config(options),
         "trust_remote_code": True,
