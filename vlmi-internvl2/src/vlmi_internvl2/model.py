@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import vlmi
+from vlmi.accelerator import is_out_of_memory, require_cuda
 from vlmi.errors import (
     EngineOutOfMemoryError,
     EngineUnavailableError,
@@ -202,21 +203,11 @@ class InternVL2Model(vlmi.Model):
 
 
 def _require_cuda() -> None:
-    import torch
-
-    if not torch.cuda.is_available():
-        raise EngineUnavailableError(
-            "LMDeploy runs InternVL2 on a CUDA GPU and torch sees none "
-            f"(torch {torch.__version__}, CUDA build: {torch.version.cuda or 'no'}); run on a "
-            "machine with an NVIDIA GPU, or use vlmi-transformers for a CPU model"
-        )
+    require_cuda("LMDeploy runs InternVL2")
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:
-    import torch
-
-    text = str(exc).lower()
-    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in text
+    return is_out_of_memory(exc)
 
 
 __all__ = ["InternVL2Model", "InternVL2Options"]

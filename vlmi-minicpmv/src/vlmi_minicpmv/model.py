@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import vlmi
+from vlmi.accelerator import OUT_OF_MEMORY_PHRASES, is_out_of_memory, require_cuda
 from vlmi.errors import EngineOutOfMemoryError, EngineUnavailableError, InvalidOptionError
 from vlmi.generation import GenerationOptions
 from vlmi.sample import Sample
@@ -152,22 +153,12 @@ class MiniCPMVModel(vlmi.Model):
 
 
 def _require_cuda() -> None:
-    import torch
-
-    if not torch.cuda.is_available():
-        raise EngineUnavailableError(
-            "vLLM runs MiniCPM-V on a CUDA GPU and torch sees none "
-            f"(torch {torch.__version__}, CUDA build: {torch.version.cuda or 'no'}); run on a "
-            "machine with an NVIDIA GPU, or use vlmi-transformers for a CPU model"
-        )
+    require_cuda("vLLM runs MiniCPM-V")
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:
-    import torch
-
-    text = str(exc).lower()
-    return isinstance(exc, torch.OutOfMemoryError) or (
-        "out of memory" in text or "no available memory for the cache blocks" in text
+    return is_out_of_memory(
+        exc, (*OUT_OF_MEMORY_PHRASES, "no available memory for the cache blocks")
     )
 
 
