@@ -4,6 +4,8 @@
   vlmi-core/tests and the cross-distribution tests in tests/.
 - ``plugin-<dist>``: vlmi-core plus that one distribution (found by globbing
   vlmi-*/pyproject.toml, so a new family needs no edit here); runs its tests.
+- ``transformers_oldest``: vlmi-transformers' tests against the oldest
+  Transformers its pyproject.toml accepts.
 - ``lint``: ruff over the whole tree, mypy over every src/ folder.
 
 `nox` runs them all; CI runs exactly that.
@@ -11,6 +13,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nox
@@ -54,6 +57,29 @@ def plugin(session: nox.Session, dist: str) -> None:
     for helper in BORROWED_HELPERS.get(dist, []):
         session.install("--no-deps", "-e", helper)
     session.run("pytest", f"{dist}/tests", *session.posargs)
+
+
+def lowest_version(dist: str, requirement: str) -> str:
+    """The ``>=`` bound that ``dist``'s pyproject.toml sets on ``requirement``."""
+    text = (ROOT / dist / "pyproject.toml").read_text()
+    found = re.search(rf'^\s*"{re.escape(requirement)}\s*>=\s*([\w.]+)', text, re.MULTILINE)
+    if found is None:
+        raise ValueError(f"{dist}/pyproject.toml sets no lower bound on {requirement}")
+    return found.group(1)
+
+
+@nox.session(python=PYTHON)
+def transformers_oldest(session: nox.Session) -> None:
+    """vlmi-transformers against the oldest Transformers it declares support for."""
+    oldest = lowest_version("vlmi-transformers", "transformers")
+    session.install("-e", "./vlmi-core[testing]")
+    session.install(
+        "-e",
+        "./vlmi-transformers[testing]",
+        f"transformers=={oldest}",
+        *SESSION_PINS["vlmi-transformers"],
+    )
+    session.run("pytest", "vlmi-transformers/tests", *session.posargs)
 
 
 @nox.session(python=PYTHON)

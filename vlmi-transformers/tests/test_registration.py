@@ -80,6 +80,8 @@ def test_missing_folder_names_the_fix() -> None:
         ("dtype", "float8", "dtype must be one of"),
         ("cache_implementation", "paged", "cache_implementation must be one of"),
         ("batch_size", 0, "batch_size must be >= 1"),
+        ("cache_len_multiple_of", 0, "cache_len_multiple_of must be >= 1"),
+        ("compile", "sometimes", "compile"),
         ("batch_size", "many", "batch_size"),
     ],
 )

@@ -26,24 +26,46 @@ _CACHES = ("auto", "dynamic", "static")
 
 @dataclass(frozen=True)
 class Placement:
-    """Where and how the weights live: device, dtype name, KV-cache kind, prompt padding."""
+    """Where and how the weights live: device, dtype, KV cache, its length bucket, compilation.
+
+    With the static cache, its length (prompt + new tokens) is rounded up to a
+    multiple of ``cache_len_multiple_of``, so the compiled decoding step sees
+    one cache shape for many prompt lengths; prompts themselves are not
+    padded. ``compiled`` says whether ``generate`` compiles the decoding step:
+    on CUDA Transformers does so by itself; on other devices vlmi asks for it.
+    """
 
     device: str
     dtype: str
     cache: str
-    pad_to_multiple_of: int | None
+    cache_len_multiple_of: int | None
+    compiled: bool = False
 
 
 def choose_placement(
-    device: str, dtype: str, cache: str, pad_to_multiple_of: int | None
+    device: str,
+    dtype: str,
+    cache: str,
+    cache_len_multiple_of: int = 64,
+    compile: bool | None = None,
 ) -> Placement:
-    """Resolve ``auto`` values: CUDA in bfloat16 with a static cache when present, else CPU fp32."""
+    """Resolve ``auto`` values: CUDA in bfloat16 with a static cache when present, else CPU fp32.
+
+    ``compile=None`` compiles the decoding step exactly when the cache is
+    static on CUDA; True compiles it on any device (on a CPU this needs a C++
+    compiler) and implies the static cache; False never compiles.
+    """
     import torch
 
     if dtype not in _DTYPES:
         raise InvalidOptionError(f"dtype must be one of {_DTYPES}, got {dtype!r}")
     if cache not in _CACHES:
         raise InvalidOptionError(f"cache_implementation must be one of {_CACHES}, got {cache!r}")
+    if compile and cache == "dynamic":
+        raise InvalidOptionError(
+            "compile=True needs a static KV cache: drop cache_implementation='dynamic' "
+            "or pass cache_implementation='static'"
+        )
     has_cuda = torch.cuda.is_available()
     if device == "auto":
         device = "cuda" if has_cuda else "cpu"
@@ -57,11 +79,10 @@ def choose_placement(
     if dtype == "auto":
         dtype = "bfloat16" if on_cuda else "float32"
     if cache == "auto":
-        cache = "static" if on_cuda else "dynamic"
-    if pad_to_multiple_of is None and cache == "static":
-        # bucket prompt lengths so the compiled static-cache graph is reused
-        pad_to_multiple_of = 64
-    return Placement(device, dtype, cache, pad_to_multiple_of or None)
+        cache = "static" if on_cuda or compile else "dynamic"
+    compiled = cache == "static" and (on_cuda if compile is None else compile)
+    bucket = cache_len_multiple_of if cache == "static" else None
+    return Placement(device, dtype, cache, bucket, compiled)
 
 
 class Engine:
@@ -90,18 +111,31 @@ class Engine:
 
     def model_inputs(self, samples: Sequence[Sample]) -> Any:
         """The processor's batched, left-padded tensors for ``samples``, on the model's device."""
-        processor_kwargs: dict[str, Any] = {"padding": True}
-        if self.placement.pad_to_multiple_of:
-            processor_kwargs["pad_to_multiple_of"] = self.placement.pad_to_multiple_of
         inputs = self.processor.apply_chat_template(
             [to_conversation(s) for s in samples],
             add_generation_prompt=True,
             tokenize=True,
             return_dict=True,
             return_tensors="pt",
-            processor_kwargs=processor_kwargs,
+            processor_kwargs={"padding": True},
         )
         return inputs.to(self.model.device)
+
+    def generation_config(self, options: GenerationOptions, prompt_length: int) -> Any:
+        """The ``GenerationConfig`` of one ``generate`` call: vlmi's options, cache, compilation.
+
+        ``prompt_length`` is the batch's padded prompt length; a static cache
+        is sized for it plus ``max_new_tokens``, rounded up to the bucket.
+        """
+        config = build_generation_config(self.model.generation_config, options)
+        bucket = self.placement.cache_len_multiple_of
+        if self.placement.cache == "static" and bucket:
+            config.cache_implementation = "static"
+            config.max_cache_len = -(-(prompt_length + options.max_new_tokens) // bucket) * bucket
+            _set_compilation(config, self.placement)
+        if config.pad_token_id is None:
+            config.pad_token_id = self.tokenizer.pad_token_id
+        return config
 
     def generate_tokens(
         self, samples: Sequence[Sample], options: GenerationOptions
@@ -114,11 +148,7 @@ class Engine:
         import torch
 
         inputs = self.model_inputs(samples)
-        config = build_generation_config(self.model.generation_config, options)
-        if self.placement.cache == "static":
-            config.cache_implementation = "static"
-        if config.pad_token_id is None:
-            config.pad_token_id = self.tokenizer.pad_token_id
+        config = self.generation_config(options, inputs["input_ids"].shape[1])
         if options.seed is not None:
             torch.manual_seed(options.seed)
         extra: dict[str, Any] = {"tokenizer": self.tokenizer} if options.stop else {}
@@ -143,6 +173,24 @@ class Engine:
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
+
+
+def _set_compilation(config: Any, placement: Placement) -> None:
+    """Make ``generate`` compile the decoding step exactly when ``placement.compiled``.
+
+    Transformers compiles it by itself only on accelerators (CUDA, XPU, ...);
+    ``CompileConfig._compile_all_devices`` is its switch for the other devices.
+    """
+    from transformers import CompileConfig
+
+    if not placement.compiled:
+        config.disable_compile = True
+        return
+    config.disable_compile = False
+    if not placement.device.startswith("cuda"):
+        compile_config = CompileConfig()
+        compile_config._compile_all_devices = True
+        config.compile_config = compile_config
 
 
 def _end_ids(config: Any) -> set[int]:

@@ -29,8 +29,13 @@ class TransformersOptions(EngineOptions):
         ``"eager"``, ``"flash_attention_2"``, ...); None keeps Transformers' choice.
     :param cache_implementation: ``"auto"`` (static, compiled, on CUDA; dynamic
         on CPU), ``"dynamic"`` or ``"static"``.
-    :param pad_to_multiple_of: pad prompts to a multiple of this many tokens
-        (None: 64 with the static cache, none otherwise).
+    :param cache_len_multiple_of: with the static cache, its length (prompt
+        plus new tokens) is rounded up to a multiple of this, so the compiled
+        decoding step is reused across prompt lengths (default 64).
+    :param compile: compile the decoding step with ``torch.compile``. None
+        (default): when the cache is static on CUDA, as Transformers does;
+        True: on any device (implies the static cache; a CPU needs a C++
+        compiler); False: never (no compile time, slower decoding).
     """
 
     device: str = "auto"
@@ -38,13 +43,16 @@ class TransformersOptions(EngineOptions):
     batch_size: int = 8
     attn_implementation: str | None = None
     cache_implementation: str = "auto"
-    pad_to_multiple_of: int | None = None
+    cache_len_multiple_of: int = 64
+    compile: bool | None = None
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
             raise InvalidOptionError(f"batch_size must be >= 1, got {self.batch_size}")
-        if self.pad_to_multiple_of is not None and self.pad_to_multiple_of < 0:
-            raise InvalidOptionError("pad_to_multiple_of must be >= 0 (0 = no padding)")
+        if self.cache_len_multiple_of < 1:
+            raise InvalidOptionError(
+                f"cache_len_multiple_of must be >= 1, got {self.cache_len_multiple_of}"
+            )
 
 
 class TransformersModel(Model):
@@ -66,7 +74,11 @@ class TransformersModel(Model):
         folder = Path(resolve_weights(self.spec, self.options.weights))
         self.model_type = check_architecture(folder, self.name)
         placement = choose_placement(
-            opts.device, opts.dtype, opts.cache_implementation, opts.pad_to_multiple_of
+            opts.device,
+            opts.dtype,
+            opts.cache_implementation,
+            opts.cache_len_multiple_of,
+            opts.compile,
         )
         self.engine = Engine(folder, placement, opts.attn_implementation)
         self.folder = folder
