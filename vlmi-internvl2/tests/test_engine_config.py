@@ -128,12 +128,15 @@ def test_a_temperature_lmdeploy_cannot_take_is_an_error():
         generation_config(GenerationOptions(temperature=2.5), [5])
 
 
-def test_stop_strings_must_be_single_tokens():
-    one_token = {"\n": [10], "Answer:": [3, 4]}
-    config = generation_config(GenerationOptions(stop=("\n",)), [5], one_token.__getitem__)
+def test_only_one_token_stop_strings_go_to_lmdeploy():
+    tokens = {"\n": [10], "Answer:": [3, 4]}
+    config = generation_config(GenerationOptions(stop=("\n",)), [5], tokens.__getitem__)
     assert config.stop_words == ["\n"] and config.include_stop_str_in_output is True
-    with pytest.raises(InvalidOptionError, match="'Answer:' is 2 tokens"):
-        generation_config(GenerationOptions(stop=("\n", "Answer:")), [5], one_token.__getitem__)
+    both = GenerationOptions(stop=("\n", "Answer:"))
+    assert generation_config(both, [5], tokens.__getitem__).stop_words == ["\n"]
+    longer = generation_config(GenerationOptions(stop=("Answer:",)), [5], tokens.__getitem__)
+    assert longer.stop_words is None and longer.include_stop_str_in_output is False
+    assert finish_text("42\nAnswer: 7", both.stop, ()) == "42"
 
 
 def test_finish_text_cuts_at_the_first_stop_and_drops_end_of_turn():

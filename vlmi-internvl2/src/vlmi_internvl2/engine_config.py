@@ -36,9 +36,10 @@ vlmi                LMDeploy
 ``top_p``           ``top_p``
 ``top_k``           ``top_k`` (None -> 0, all tokens)
 ``seed``            ``random_seed`` (used when sampling)
-``stop``            ``stop_words`` (each must be one token: LMDeploy matches
-                    tokens, not text) with ``include_stop_str_in_output``;
-                    vlmi cuts the answer before the first stop string
+``stop``            one-token strings: ``stop_words`` with
+                    ``include_stop_str_in_output`` (LMDeploy matches tokens,
+                    not text); every stop string: vlmi cuts the answer
+                    before the first one
 (always)            ``stop_token_ids`` = end-of-turn ids (prompts.py),
                     ``repetition_penalty=1.0``, ``min_p=0``, ``n=1``
 ==================  ============================================================
@@ -130,8 +131,14 @@ def pipeline_kwargs(folder: str, options: Any, max_images: int | None) -> dict[s
     }
 
 
-def generation_kwargs(options: GenerationOptions, stop_ids: Sequence[int]) -> dict[str, Any]:
-    """Keyword arguments of ``lmdeploy.GenerationConfig``: every field that matters is set."""
+def generation_kwargs(
+    options: GenerationOptions, stop_ids: Sequence[int], stop_words: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Keyword arguments of ``lmdeploy.GenerationConfig``: every field that matters is set.
+
+    ``stop_words`` are the stop strings LMDeploy itself watches for (single
+    tokens); the others are cut from the text afterwards (:func:`finish_text`).
+    """
     sampling = not options.greedy
     return {
         "n": 1,
@@ -143,23 +150,22 @@ def generation_kwargs(options: GenerationOptions, stop_ids: Sequence[int]) -> di
         "min_p": 0.0,
         "repetition_penalty": 1.0,
         "random_seed": options.seed if sampling else None,
-        "stop_words": list(options.stop) or None,
-        "include_stop_str_in_output": bool(options.stop),
+        "stop_words": list(stop_words) or None,
+        "include_stop_str_in_output": bool(stop_words),
         "stop_token_ids": list(stop_ids),
         "skip_special_tokens": True,
     }
 
 
-def check_stop_words(stop: Sequence[str], encode: Any) -> None:
-    """LMDeploy stops only on single tokens: refuse a stop string it would drop."""
-    for word in stop:
-        ids = encode(word)
-        if len(ids) != 1:
-            raise InvalidOptionError(
-                f"LMDeploy stops only at single tokens and {word!r} is {len(ids)} tokens for "
-                "this tokenizer; use a stop string that is one token (such as '\\n'), or leave "
-                "stop out and cut the answers afterwards"
-            )
+def engine_stop_words(stop: Sequence[str], encode: Any) -> list[str]:
+    """The stop strings LMDeploy can watch for itself: those that are one token.
+
+    LMDeploy matches stop words as token ids and drops a longer one with only
+    a warning, so those are left to :func:`finish_text`: the answer is the
+    same, LMDeploy just generates on to the end of the turn or
+    ``max_new_tokens`` before vlmi cuts it.
+    """
+    return [word for word in stop if len(encode(word)) == 1]
 
 
 def generation_config(
@@ -167,10 +173,9 @@ def generation_config(
 ) -> Any:
     """A real ``lmdeploy.GenerationConfig`` (LMDeploy checks the ranges)."""
     lmdeploy = import_lmdeploy()
-    if options.stop and encode is not None:
-        check_stop_words(options.stop, encode)
+    words = engine_stop_words(options.stop, encode) if options.stop and encode else []
     try:
-        return lmdeploy.GenerationConfig(**generation_kwargs(options, stop_ids))
+        return lmdeploy.GenerationConfig(**generation_kwargs(options, stop_ids, words))
     except (AssertionError, ValueError) as exc:
         detail = str(exc) or "a value is out of LMDeploy's range (temperature must be <= 2)"
         raise InvalidOptionError(
@@ -196,7 +201,7 @@ __all__ = [
     "BACKENDS",
     "DTYPES",
     "backend_config",
-    "check_stop_words",
+    "engine_stop_words",
     "finish_text",
     "generation_config",
     "generation_kwargs",
