@@ -11,6 +11,21 @@ class TestTinyQwen2VL(ModelConformance):
     plugin_module = "vlmi_transformers"
 
 
+class TestTinyQwen25VL(ModelConformance):
+    model_name = str(tiny_checkpoint("qwen2_5_vl"))
+    plugin_module = "vlmi_transformers"
+
+
+class TestTinyQwen3VL(ModelConformance):
+    model_name = str(tiny_checkpoint("qwen3_vl"))
+    plugin_module = "vlmi_transformers"
+
+
+class TestTinyGemma3(ModelConformance):
+    model_name = str(tiny_checkpoint("gemma3"))
+    plugin_module = "vlmi_transformers"
+
+
 class TestTinyInternVL(ModelConformance):
     model_name = str(tiny_checkpoint("internvl"))
     plugin_module = "vlmi_transformers"
@@ -25,5 +40,5 @@ class TestCuratedNameWithLocalWeights(ModelConformance):
     """A curated name whose weights come from model_path (how offline users run it)."""
 
     model_name = "qwen2.5-vl-7b"
-    load_options = {"model_path": str(tiny_checkpoint("qwen2_vl")), "batch_size": 3}
+    load_options = {"model_path": str(tiny_checkpoint("qwen2_5_vl")), "batch_size": 3}
     plugin_module = "vlmi_transformers"

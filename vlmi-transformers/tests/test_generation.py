@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+import torch
 from transformers import GenerationConfig
 
 import vlmi
 from vlmi.generation import GenerationOptions
 from vlmi_transformers.generation_mapping import build_generation_config, cut_at_stop
+from vlmi_transformers.stopping import StopStringsInAnswer
 
 # a checkpoint default that must not leak into vlmi's meaning of the options
 QWEN_LIKE = GenerationConfig(
@@ -42,10 +44,9 @@ def test_sampling_options_are_all_set() -> None:
     assert with_k.top_k == 5
 
 
-def test_stop_strings_map_and_cut() -> None:
+def test_stop_strings_are_cut_and_not_left_to_transformers() -> None:
     config = build_generation_config(QWEN_LIKE, GenerationOptions(stop=("END", "\n\n")))
-    assert config.stop_strings == ["END", "\n\n"]
-    assert build_generation_config(QWEN_LIKE, GenerationOptions()).stop_strings is None
+    assert config.stop_strings is None  # see test_stop_strings_ignore_the_prompt
     assert cut_at_stop("one\n\ntwo END", ("END", "\n\n")) == "one"
     assert cut_at_stop("no marker", ("END",)) == "no marker"
 
@@ -72,3 +73,19 @@ def test_stop_string_ends_the_answer(tiny_model: vlmi.Model) -> None:
     marker = full[2:4]
     cut = tiny_model.eval("Describe it.", max_new_tokens=20, stop=[marker])
     assert cut == full[: full.find(marker)]
+
+
+def test_stop_strings_ignore_the_prompt(tiny_model: vlmi.Model) -> None:
+    """A stop string counts once the answer holds all of it, not when the prompt ends in part."""
+    tokenizer = tiny_model.engine.tokenizer
+    newline = tokenizer.convert_tokens_to_ids(tokenizer.tokenize("\n"))
+    prompt = tokenizer("Say it:", add_special_tokens=False)["input_ids"] + newline
+    answer_start = torch.tensor([prompt + newline])
+    answer_done = torch.tensor([prompt + newline + newline])
+    stop = StopStringsInAnswer(tokenizer, ["\n\n"], len(prompt))
+    assert stop(answer_start, None).tolist() == [False]  # "\n" + "\n" spans the prompt
+    assert stop(answer_done, None).tolist() == [True]
+    # row-wise, and only the newest tokens count
+    word = tokenizer("sea", add_special_tokens=False)["input_ids"]
+    rows = torch.tensor([prompt + word * 30 + newline * 2, prompt + newline * 2 + word * 30])
+    assert stop(rows, None).tolist() == [True, False]

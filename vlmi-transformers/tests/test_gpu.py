@@ -12,7 +12,7 @@ import pytest
 
 import vlmi
 from vlmi.testing import ModelConformance
-from vlmi_transformers.testing import tiny_checkpoint
+from vlmi_transformers.testing import TINY_RECIPES, tiny_checkpoint
 
 WEIGHTS_VARIABLE = "VLMI_TRANSFORMERS_WEIGHTS"
 WEIGHTS = os.environ.get(WEIGHTS_VARIABLE, "")
@@ -38,7 +38,7 @@ def test_real_weights_answer_sensibly(pictures: list[Path]) -> None:
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("arch", ["qwen2_vl", "internvl", "llava"])
+@pytest.mark.parametrize("arch", sorted(TINY_RECIPES))
 def test_tiny_batches_on_cuda_agree_with_single_runs(arch: str, pictures: list[Path]) -> None:
     """float32 on CUDA with the static cache: batched greedy == one-at-a-time."""
     model = vlmi.load(str(tiny_checkpoint(arch)), device="cuda", dtype="float32", batch_size=4)

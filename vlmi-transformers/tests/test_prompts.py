@@ -11,14 +11,25 @@ from vlmi.preparing import prepare_samples
 from vlmi.sample import Sample
 from vlmi_transformers.prompts import prompt_text
 
-QWEN_HEAD = "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n"
+QWEN_SYSTEM = "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+QWEN_USER = "<|im_start|>user\n"
+QWEN_TAIL = "What?<|im_end|>\n<|im_start|>assistant\n"
 QWEN_IMAGE = "<|vision_start|><|image_pad|><|vision_end|>"
+QWEN_FAMILY = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl")
+GEMMA_USER = "<start_of_turn>user\n"
+GEMMA_TAIL = "What?<end_of_turn>\n<start_of_turn>model\n"
+#: where each template puts an image
+IMAGE_MARKUP = {
+    **dict.fromkeys(QWEN_FAMILY, QWEN_IMAGE),
+    "internvl": "<IMG_CONTEXT>\n",
+    "gemma3": "<start_of_image>",
+}
 EXPECTED = {
-    "qwen2_vl": {
-        0: QWEN_HEAD + "What?<|im_end|>\n<|im_start|>assistant\n",
-        1: QWEN_HEAD + QWEN_IMAGE + "What?<|im_end|>\n<|im_start|>assistant\n",
-        3: QWEN_HEAD + QWEN_IMAGE * 3 + "What?<|im_end|>\n<|im_start|>assistant\n",
+    **{
+        arch: {n: head + QWEN_USER + QWEN_IMAGE * n + QWEN_TAIL for n in (0, 1, 3)}
+        for arch, head in [("qwen2_vl", QWEN_SYSTEM), ("qwen2_5_vl", QWEN_SYSTEM), ("qwen3_vl", "")]
     },
+    "gemma3": {n: GEMMA_USER + "<start_of_image>" * n + GEMMA_TAIL for n in (0, 1, 3)},
     "internvl": {
         0: "<|im_start|>user\nWhat?<|im_end|>\n<|im_start|>assistant\n",
         1: "<|im_start|>user\n<IMG_CONTEXT>\nWhat?<|im_end|>\n<|im_start|>assistant\n",
@@ -50,11 +61,13 @@ def test_prompt_puts_images_first(
 
 def expected_image_tokens(model: vlmi.Model, arch: str, inputs) -> int:
     config = model.engine.model.config
-    if arch == "qwen2_vl":
+    if arch in QWEN_FAMILY:
         merge = config.vision_config.spatial_merge_size
         return int(inputs["image_grid_thw"].prod(dim=-1).sum()) // merge**2
     if arch == "internvl":
         return inputs["pixel_values"].shape[0] * config.image_seq_length
+    if arch == "gemma3":
+        return inputs["pixel_values"].shape[0] * config.mm_tokens_per_image
     vision = config.vision_config
     return inputs["pixel_values"].shape[0] * (vision.image_size // vision.patch_size) ** 2
 
@@ -85,7 +98,7 @@ def test_interleaved_order_is_kept(tiny_model: vlmi.Model, arch: str, pictures: 
     ]
     (sample,) = prepare_samples(tiny_model, [Sample.from_messages(messages)])
     text = prompt_text(tiny_model.engine.processor, sample)
-    image = QWEN_IMAGE if arch == "qwen2_vl" else "<IMG_CONTEXT>\n"
+    image = IMAGE_MARKUP[arch]
     assert f"First:{image}Second:{image}" in text
 
 

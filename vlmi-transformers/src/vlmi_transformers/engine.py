@@ -148,10 +148,18 @@ class Engine:
         import torch
 
         inputs = self.model_inputs(samples)
-        config = self.generation_config(options, inputs["input_ids"].shape[1])
+        prompt_length = inputs["input_ids"].shape[1]
+        config = self.generation_config(options, prompt_length)
         if options.seed is not None:
             torch.manual_seed(options.seed)
-        extra: dict[str, Any] = {"tokenizer": self.tokenizer} if options.stop else {}
+        extra: dict[str, Any] = {}
+        if options.stop:
+            from transformers import StoppingCriteriaList
+
+            from vlmi_transformers.stopping import StopStringsInAnswer
+
+            stop = StopStringsInAnswer(self.tokenizer, options.stop, prompt_length)
+            extra["stopping_criteria"] = StoppingCriteriaList([stop])
         with torch.inference_mode():
             output = self.model.generate(**inputs, generation_config=config, **extra)
         new_tokens = output[:, inputs["input_ids"].shape[1] :].tolist()

@@ -14,7 +14,8 @@ vlmi                GenerationConfig
 ``top_p``           ``top_p`` (sampling only)
 ``top_k``           ``top_k`` (None -> 0, off; sampling only)
 ``seed``            ``torch.manual_seed(seed)`` before each ``generate`` call
-``stop``            ``stop_strings`` (+ the text cut at the first stop string)
+``stop``            a stopping criterion on the new text (stopping.py), then the
+                    text cut at the first stop string
 (always)            ``repetition_penalty=1.0``, ``min_p=None``, ``num_return_sequences=1``
 ==================  ================================================
 """
@@ -34,7 +35,7 @@ def generation_kwargs(options: GenerationOptions) -> dict[str, Any]:
         "num_return_sequences": 1,
         "repetition_penalty": 1.0,
         "min_p": None,
-        "stop_strings": list(options.stop) or None,
+        "stop_strings": None,  # matched in the answer only, by stopping.StopStringsInAnswer
     }
     if options.greedy:
         # sampling fields unset: greedy ignores them (and Transformers warns if they are set)

@@ -11,49 +11,31 @@ chat template). Nothing is downloaded; the same seed gives the same folder.
     vlmi.load(str(folder)).eval("What is shown?", imgs=["cat.jpg"])
 
 Recipe constraints, each checked by the tests that load these folders:
-Qwen2-VL's ``mrope_section`` sums to ``head_dim / 2``; InternVL's
+Qwen-VL's ``mrope_section`` sums to ``head_dim / 2``; InternVL's
 ``image_seq_length`` matches on config and processor and its template emits
-``<IMG_CONTEXT>``; pad and eos are distinct tokens; the trained tokenizer adds
-no BOS, so the templates do not rely on one.
+``<IMG_CONTEXT>``; Gemma 3's ``mm_tokens_per_image`` is a square that divides
+the patch grid; pad and eos are distinct tokens; the trained tokenizer adds no
+BOS, so the templates do not rely on one.
+
+The Qwen-VL recipes live in :mod:`vlmi_transformers.testing.tiny_qwen`, the
+parts all recipes share in :mod:`vlmi_transformers.testing.tiny_parts`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from vlmi_transformers.testing.tokenizer import train_tokenizer
-
-#: Text backbone sizes shared by every tiny checkpoint (head_dim = 64 / 4 = 16).
-TEXT_SIZES: dict[str, Any] = {
-    "hidden_size": 64,
-    "intermediate_size": 128,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "num_key_value_heads": 2,
-    "max_position_embeddings": 4096,
-}
-#: Larger than Transformers' 0.02, so that random logits have clear winners
-#: and greedy decoding is not decided by float rounding.
-INIT_RANGE = 0.2
-
-_CHATML_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
-_CHATML_NAMED = {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>"}
-
-QWEN2_VL_TEMPLATE = (
-    "{% for message in messages %}"
-    "{% if loop.first and message['role'] != 'system' %}"
-    "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n{% endif %}"
-    "<|im_start|>{{ message['role'] }}\n"
-    "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
-    "{% for content in message['content'] %}"
-    "{% if content['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
-    "{% elif content['type'] == 'text' %}{{ content['text'] }}{% endif %}"
-    "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+from vlmi_transformers.testing.tiny_parts import (
+    CHATML_NAMED,
+    CHATML_SPECIALS,
+    INIT_RANGE,
+    TEXT_SIZES,
+    TinyRecipe,
+    save_model,
+    text_config,
 )
+from vlmi_transformers.testing.tiny_qwen import build_qwen2_5_vl, build_qwen2_vl, build_qwen3_vl
+from vlmi_transformers.testing.tokenizer import train_tokenizer
 
 INTERNVL_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
@@ -75,106 +57,27 @@ LLAVA_TEMPLATE = (
     "{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}"
 )
 
-
-@dataclass(frozen=True)
-class TinyRecipe:
-    """How one architecture's tiny checkpoint is built."""
-
-    model_type: str
-    description: str
-    build: Callable[[Path, int], None]
-
-
-def _save_model(config: Any, folder: Path, seed: int) -> None:
-    import torch
-    from transformers import AutoModelForImageTextToText
-
-    torch.manual_seed(seed)
-    model = AutoModelForImageTextToText.from_config(config, dtype=torch.float32)
-    model.save_pretrained(folder)
-
-
-def _text_config(tokenizer: Any, **extra: Any) -> dict[str, Any]:
-    """The tiny text backbone's config: shared sizes, the tokenizer's vocab and eos/pad ids."""
-    return {
-        **TEXT_SIZES,
-        "vocab_size": len(tokenizer),
-        "bos_token_id": None,  # a locally trained tokenizer adds no BOS
-        "eos_token_id": tokenizer.eos_token_id,
-        "pad_token_id": tokenizer.pad_token_id,
-        "initializer_range": INIT_RANGE,
-        **extra,
-    }
-
-
-def _build_qwen2_vl(folder: Path, seed: int) -> None:
-    from transformers import Qwen2VLConfig, Qwen2VLImageProcessor, Qwen2VLProcessor
-    from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
-
-    specials = [
-        *_CHATML_SPECIALS,
-        "<|vision_start|>",
-        "<|vision_end|>",
-        "<|image_pad|>",
-        "<|video_pad|>",
-    ]
-    tokenizer = train_tokenizer(
-        specials,
-        named_tokens={
-            **_CHATML_NAMED,
-            "image_token": "<|image_pad|>",
-            "video_token": "<|video_pad|>",
-            "vision_bos_token": "<|vision_start|>",
-            "vision_eos_token": "<|vision_end|>",
-        },
-        seed=seed,
-    )
-    ids = tokenizer.convert_tokens_to_ids
-    config = Qwen2VLConfig(
-        text_config=_text_config(
-            tokenizer,
-            rope_parameters={
-                "rope_type": "default",
-                "rope_theta": 10000.0,
-                "mrope_section": [2, 3, 3],
-            },
-        ),
-        vision_config={
-            "depth": 2,
-            "embed_dim": 32,
-            "hidden_size": TEXT_SIZES["hidden_size"],
-            "num_heads": 2,
-            "patch_size": 14,
-            "spatial_merge_size": 2,
-            "temporal_patch_size": 2,
-            "initializer_range": INIT_RANGE,
-        },
-        image_token_id=ids("<|image_pad|>"),
-        video_token_id=ids("<|video_pad|>"),
-        vision_start_token_id=ids("<|vision_start|>"),
-        vision_end_token_id=ids("<|vision_end|>"),
-    )
-    _save_model(config, folder, seed)
-    # 4 to 16 merged tokens per image (each covers 28x28 pixels)
-    pixels = {"shortest_edge": 28 * 28 * 4, "longest_edge": 28 * 28 * 16}
-    processor = Qwen2VLProcessor(
-        image_processor=Qwen2VLImageProcessor(size=pixels),
-        video_processor=Qwen2VLVideoProcessor(size=pixels),
-        tokenizer=tokenizer,
-        chat_template=QWEN2_VL_TEMPLATE,
-    )
-    processor.save_pretrained(folder)
+GEMMA3_TEMPLATE = (
+    "{% for message in messages %}"
+    "<start_of_turn>{{ 'model' if message['role'] == 'assistant' else message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
+    "{% for content in message['content'] %}"
+    "{% if content['type'] == 'image' %}<start_of_image>"
+    "{% elif content['type'] == 'text' %}{{ content['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}<end_of_turn>\n{% endfor %}"
+    "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+)
 
 
 def _build_internvl(folder: Path, seed: int) -> None:
     from transformers import GotOcr2ImageProcessor, InternVLConfig, InternVLProcessor
     from transformers.models.internvl.video_processing_internvl import InternVLVideoProcessor
 
-    specials = [*_CHATML_SPECIALS, "<img>", "</img>", "<IMG_CONTEXT>", "<video>"]
+    specials = [*CHATML_SPECIALS, "<img>", "</img>", "<IMG_CONTEXT>", "<video>"]
     tokenizer = train_tokenizer(
         specials,
         named_tokens={
-            **_CHATML_NAMED,
+            **CHATML_NAMED,
             "start_image_token": "<img>",
             "end_image_token": "</img>",
             "context_image_token": "<IMG_CONTEXT>",
@@ -195,13 +98,13 @@ def _build_internvl(folder: Path, seed: int) -> None:
             "patch_size": [patch_size, patch_size],
             "initializer_range": INIT_RANGE,
         },
-        text_config=_text_config(tokenizer, model_type="qwen2", tie_word_embeddings=False),
+        text_config=text_config(tokenizer, model_type="qwen2", tie_word_embeddings=False),
         image_token_id=ids("<IMG_CONTEXT>"),
         image_seq_length=image_seq_length,
         downsample_ratio=downsample,
         tie_word_embeddings=False,
     )
-    _save_model(config, folder, seed)
+    save_model(config, folder, seed)
     size = {"height": image_size, "width": image_size}
     processor = InternVLProcessor(
         # dynamic tiling as in InternVL: 1 to 4 tiles by aspect ratio, plus a thumbnail
@@ -244,12 +147,12 @@ def _build_llava(folder: Path, seed: int) -> None:
             "projection_dim": 32,
             "initializer_range": INIT_RANGE,
         },
-        text_config=_text_config(tokenizer, model_type="llama"),
+        text_config=text_config(tokenizer, model_type="llama"),
         image_token_id=ids("<image>"),
         vision_feature_layer=-2,
         vision_feature_select_strategy="default",
     )
-    _save_model(config, folder, seed)
+    save_model(config, folder, seed)
     processor = LlavaProcessor(
         image_processor=CLIPImageProcessor(
             size={"shortest_edge": image_size},
@@ -264,18 +167,84 @@ def _build_llava(folder: Path, seed: int) -> None:
     processor.save_pretrained(folder)
 
 
+def _build_gemma3(folder: Path, seed: int) -> None:
+    from transformers import Gemma3Config, Gemma3ImageProcessor, Gemma3Processor
+
+    markers = ["<start_of_image>", "<end_of_image>", "<image_soft_token>"]
+    tokenizer = train_tokenizer(
+        ["<pad>", "<eos>", "<bos>", "<unk>", "<start_of_turn>", "<end_of_turn>", *markers],
+        named_tokens={
+            "pad_token": "<pad>",
+            "eos_token": "<end_of_turn>",
+            "unk_token": "<unk>",
+            "boi_token": "<start_of_image>",
+            "eoi_token": "<end_of_image>",
+            "image_token": "<image_soft_token>",
+        },
+        seed=seed,
+    )
+    ids = tokenizer.convert_tokens_to_ids
+    head_dim = TEXT_SIZES["hidden_size"] // TEXT_SIZES["num_attention_heads"]
+    image_size, patch_size, image_tokens = 28, 14, 4  # a 2x2 patch grid, pooled to 2x2 tokens
+    config = Gemma3Config(
+        text_config=text_config(
+            tokenizer,
+            model_type="gemma3_text",
+            head_dim=head_dim,
+            query_pre_attn_scalar=head_dim,
+            # one sliding-window layer with a window shorter than the prompts
+            sliding_window=16,
+            layer_types=["sliding_attention", "full_attention"],
+            # untied: tied embeddings make the random model echo its last input token
+            tie_word_embeddings=False,
+        ),
+        vision_config={
+            "model_type": "siglip_vision_model",
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "image_size": image_size,
+            "patch_size": patch_size,
+        },
+        mm_tokens_per_image=image_tokens,
+        boi_token_index=ids("<start_of_image>"),
+        eoi_token_index=ids("<end_of_image>"),
+        image_token_index=ids("<image_soft_token>"),
+        initializer_range=INIT_RANGE,
+        tie_word_embeddings=False,
+    )
+    save_model(config, folder, seed)
+    Gemma3Processor(
+        image_processor=Gemma3ImageProcessor(size={"height": image_size, "width": image_size}),
+        tokenizer=tokenizer,
+        image_seq_length=image_tokens,
+        chat_template=GEMMA3_TEMPLATE,
+    ).save_pretrained(folder)
+
+
 #: The architectures a tiny checkpoint can be made for, by Transformers model_type.
 TINY_RECIPES: dict[str, TinyRecipe] = {
-    "qwen2_vl": TinyRecipe("qwen2_vl", "Qwen2-VL: 2-D RoPE ViT, M-RoPE text", _build_qwen2_vl),
+    "qwen2_vl": TinyRecipe("qwen2_vl", "Qwen2-VL: 2-D RoPE ViT, M-RoPE text", build_qwen2_vl),
+    "qwen2_5_vl": TinyRecipe(
+        "qwen2_5_vl", "Qwen2.5-VL: windowed-attention ViT, M-RoPE text", build_qwen2_5_vl
+    ),
+    "qwen3_vl": TinyRecipe(
+        "qwen3_vl", "Qwen3-VL: DeepStack ViT, interleaved M-RoPE Qwen3 text", build_qwen3_vl
+    ),
     "internvl": TinyRecipe("internvl", "InternVL (native): tiled ViT, Qwen2 text", _build_internvl),
     "llava": TinyRecipe("llava", "LLaVA: CLIP vision tower + Llama text", _build_llava),
+    "gemma3": TinyRecipe(
+        "gemma3", "Gemma 3: SigLIP, pooled image tokens, sliding-window Gemma text", _build_gemma3
+    ),
 }
 
 
 def make_tiny_checkpoint(model_type: str, folder: str | Path, *, seed: int = 0) -> Path:
     """Write a tiny random-weight checkpoint of ``model_type`` into ``folder``.
 
-    :param model_type: one of :data:`TINY_RECIPES` (``qwen2_vl``, ``internvl``, ``llava``).
+    :param model_type: one of :data:`TINY_RECIPES` (``qwen2_vl``, ``qwen2_5_vl``,
+        ``qwen3_vl``, ``internvl``, ``llava``, ``gemma3``).
     :param folder: created if missing; existing files are overwritten.
     :param seed: seeds the tokenizer corpus and the weights.
     :returns: the folder, ready for ``from_pretrained`` or ``vlmi.load``.

@@ -1,0 +1,178 @@
+"""Tiny Qwen-VL checkpoints: Qwen2-VL, Qwen2.5-VL and Qwen3-VL.
+
+All three share the ChatML tokens, the vision markers and M-RoPE in the text
+model (``mrope_section`` sums to ``head_dim / 2`` = 8). Images become 4 to 16
+merged tokens: 28x28 pixels each for Qwen2/2.5-VL (patch 14), 32x32 for
+Qwen3-VL (patch 16).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from vlmi_transformers.testing.tiny_parts import (
+    CHATML_NAMED,
+    CHATML_SPECIALS,
+    INIT_RANGE,
+    TEXT_SIZES,
+    save_model,
+    text_config,
+)
+from vlmi_transformers.testing.tokenizer import train_tokenizer
+
+QWEN2_VL_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if loop.first and message['role'] != 'system' %}"
+    "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n{% endif %}"
+    "<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
+    "{% for content in message['content'] %}"
+    "{% if content['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
+    "{% elif content['type'] == 'text' %}{{ content['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+#: Qwen3-VL's template has no default system message.
+QWEN3_VL_TEMPLATE = QWEN2_VL_TEMPLATE.replace(
+    "{% if loop.first and message['role'] != 'system' %}"
+    "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n{% endif %}",
+    "",
+)
+MROPE = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]}
+
+
+def _qwen_tokenizer(seed: int) -> Any:
+    vision = ["<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>"]
+    return train_tokenizer(
+        [*CHATML_SPECIALS, *vision],
+        named_tokens={
+            **CHATML_NAMED,
+            "image_token": "<|image_pad|>",
+            "video_token": "<|video_pad|>",
+            "vision_bos_token": "<|vision_start|>",
+            "vision_eos_token": "<|vision_end|>",
+        },
+        seed=seed,
+    )
+
+
+def _marker_ids(tokenizer: Any) -> dict[str, int]:
+    ids = tokenizer.convert_tokens_to_ids
+    return {
+        "image_token_id": ids("<|image_pad|>"),
+        "video_token_id": ids("<|video_pad|>"),
+        "vision_start_token_id": ids("<|vision_start|>"),
+        "vision_end_token_id": ids("<|vision_end|>"),
+    }
+
+
+def _pixels(merged_patch: int) -> dict[str, int]:
+    """4 to 16 merged tokens per image, each covering merged_patch x merged_patch pixels."""
+    area = merged_patch * merged_patch
+    return {"shortest_edge": area * 4, "longest_edge": area * 16}
+
+
+def build_qwen2_vl(folder: Path, seed: int) -> None:
+    """Qwen2-VL: a ViT with 2-D RoPE, patch 14, 2x2 merge; M-RoPE Qwen2 text model."""
+    from transformers import Qwen2VLConfig, Qwen2VLImageProcessor, Qwen2VLProcessor
+    from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
+
+    tokenizer = _qwen_tokenizer(seed)
+    config = Qwen2VLConfig(
+        text_config=text_config(tokenizer, rope_parameters=MROPE),
+        vision_config={
+            "depth": 2,
+            "embed_dim": 32,
+            "hidden_size": TEXT_SIZES["hidden_size"],
+            "num_heads": 2,
+            "patch_size": 14,
+            "spatial_merge_size": 2,
+            "temporal_patch_size": 2,
+            "initializer_range": INIT_RANGE,
+        },
+        **_marker_ids(tokenizer),
+    )
+    save_model(config, folder, seed)
+    Qwen2VLProcessor(
+        image_processor=Qwen2VLImageProcessor(size=_pixels(28)),
+        video_processor=Qwen2VLVideoProcessor(size=_pixels(28)),
+        tokenizer=tokenizer,
+        chat_template=QWEN2_VL_TEMPLATE,
+    ).save_pretrained(folder)
+
+
+def build_qwen2_5_vl(folder: Path, seed: int) -> None:
+    """Qwen2.5-VL: windowed-attention ViT (one full-attention block), M-RoPE text model."""
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLProcessor, Qwen2VLImageProcessor
+    from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
+
+    tokenizer = _qwen_tokenizer(seed)
+    config = Qwen2_5_VLConfig(
+        text_config=text_config(tokenizer, rope_parameters=MROPE),
+        vision_config={
+            "depth": 2,
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_heads": 2,
+            "out_hidden_size": TEXT_SIZES["hidden_size"],
+            "patch_size": 14,
+            "spatial_merge_size": 2,
+            "temporal_patch_size": 2,
+            "window_size": 56,
+            "fullatt_block_indexes": [1],
+            "initializer_range": INIT_RANGE,
+        },
+        **_marker_ids(tokenizer),
+    )
+    save_model(config, folder, seed)
+    Qwen2_5_VLProcessor(
+        image_processor=Qwen2VLImageProcessor(size=_pixels(28)),
+        video_processor=Qwen2VLVideoProcessor(size=_pixels(28)),
+        tokenizer=tokenizer,
+        chat_template=QWEN2_VL_TEMPLATE,
+    ).save_pretrained(folder)
+
+
+def build_qwen3_vl(folder: Path, seed: int) -> None:
+    """Qwen3-VL: patch-16 ViT with DeepStack features, interleaved M-RoPE Qwen3 text model."""
+    from transformers import Qwen2VLImageProcessor, Qwen3VLConfig, Qwen3VLProcessor
+    from transformers.models.qwen3_vl.video_processing_qwen3_vl import Qwen3VLVideoProcessor
+
+    tokenizer = _qwen_tokenizer(seed)
+    head_dim = TEXT_SIZES["hidden_size"] // TEXT_SIZES["num_attention_heads"]
+    config = Qwen3VLConfig(
+        text_config=text_config(
+            tokenizer, head_dim=head_dim, rope_parameters={**MROPE, "mrope_interleaved": True}
+        ),
+        vision_config={
+            "depth": 2,
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_heads": 2,
+            "out_hidden_size": TEXT_SIZES["hidden_size"],
+            "patch_size": 16,
+            "spatial_merge_size": 2,
+            "temporal_patch_size": 2,
+            "num_position_embeddings": 64,
+            "deepstack_visual_indexes": [0],
+            "initializer_range": INIT_RANGE,
+        },
+        **_marker_ids(tokenizer),
+    )
+    save_model(config, folder, seed)
+    Qwen3VLProcessor(
+        image_processor=Qwen2VLImageProcessor(size=_pixels(32), patch_size=16),
+        video_processor=Qwen3VLVideoProcessor(size=_pixels(32)),
+        tokenizer=tokenizer,
+        chat_template=QWEN3_VL_TEMPLATE,
+    ).save_pretrained(folder)
+
+
+__all__ = [
+    "QWEN2_VL_TEMPLATE",
+    "QWEN3_VL_TEMPLATE",
+    "build_qwen2_5_vl",
+    "build_qwen2_vl",
+    "build_qwen3_vl",
+]
