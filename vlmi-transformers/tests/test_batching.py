@@ -144,13 +144,35 @@ def test_out_of_memory_halves_the_chunk_then_blames_one_sample() -> None:
             raise torch.OutOfMemoryError("CUDA out of memory")
         return [s.text.upper() for s in chunk]
 
+    reported: list[tuple[int, int]] = []
     results = run_batched(
         samples,
         [GenerationOptions()] * 6,
         6,
         run_chunk,
         lambda exc: isinstance(exc, torch.OutOfMemoryError),
+        lambda done, failed: reported.append((done, failed)),
     )
     assert results[:4] == ["0", "1", "2", "3"] and results[5] == "5"
     assert isinstance(results[4], EngineOutOfMemoryError)
     assert seen[0] == 6 and max(seen[1:]) <= 3
+    assert reported == [(6, 1)]  # one planned chunk, however it was split to fit
+
+
+def test_a_batch_of_several_chunks_shows_progress(
+    tiny_model: vlmi.Model, pictures: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = tiny_model
+    original = model.options
+    model.options = _with_batch_size(original, 2)
+    try:
+        answers = model.eval_batch(["Hi", "Hello", ("Describe.", ["/no/such.png"]), "Bye", "Yo"])
+    finally:
+        model.options = original
+    assert (
+        isinstance(answers[2], ImageNotFoundError) and sum(isinstance(a, str) for a in answers) == 4
+    )
+    shown = capsys.readouterr().err  # the four samples that reached the engine, in two chunks
+    assert f"{model.name}: 100% |" in shown and "4/4" in shown and "0 failed" in shown
+    model.eval_batch(["Hi", "Hello"])  # one chunk: no bar
+    assert capsys.readouterr().err == ""

@@ -19,6 +19,8 @@ from vlmi_transformers.prompts import length_key
 
 RunChunk = Callable[[Sequence[Sample], GenerationOptions], list[str]]
 IsOutOfMemory = Callable[[BaseException], bool]
+#: called after each chunk with (samples answered, of which failed)
+OnChunk = Callable[[int, int], None]
 
 
 def plan_chunks(
@@ -42,11 +44,14 @@ def run_batched(
     batch_size: int,
     run_chunk: RunChunk,
     is_out_of_memory: IsOutOfMemory,
+    on_chunk: OnChunk | None = None,
 ) -> list[str | BaseException]:
     """Answer every sample through ``run_chunk``; results in input order."""
     results: list[str | BaseException | None] = [None] * len(samples)
     for options, indices in plan_chunks(samples, generations, batch_size):
         _run(samples, indices, options, run_chunk, is_out_of_memory, results)
+        if on_chunk is not None:
+            on_chunk(len(indices), sum(not isinstance(results[i], str) for i in indices))
     return [r if r is not None else RuntimeError("no result") for r in results]
 
 

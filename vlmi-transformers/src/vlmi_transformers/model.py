@@ -10,6 +10,7 @@ from vlmi.errors import InvalidOptionError
 from vlmi.generation import GenerationOptions
 from vlmi.model import Model
 from vlmi.options import EngineOptions
+from vlmi.progress import Progress
 from vlmi.sample import Sample
 from vlmi.weights import resolve_weights
 from vlmi_transformers.batching import run_batched
@@ -96,11 +97,19 @@ class TransformersModel(Model):
     def generate_batch(
         self, samples: Sequence[Sample], generations: Sequence[GenerationOptions]
     ) -> list[str | BaseException]:
-        """Batched ``generate`` calls of up to ``batch_size`` length-sorted samples."""
+        """Batched ``generate`` calls of up to ``batch_size`` length-sorted samples.
+
+        With more samples than one call takes, a progress bar on stderr
+        counts them chunk by chunk.
+        """
         engine = self._engine()
-        return run_batched(
-            samples, generations, self.engine_options.batch_size, engine.generate, _out_of_memory
+        batch_size = self.engine_options.batch_size
+        bar = Progress(len(samples), enabled=len(samples) > batch_size, label=self.name)
+        results = run_batched(
+            samples, generations, batch_size, engine.generate, _out_of_memory, bar.update
         )
+        bar.close()
+        return results
 
     def close(self) -> None:
         """Free the weights."""
