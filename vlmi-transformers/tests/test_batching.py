@@ -140,7 +140,7 @@ def test_out_of_memory_halves_the_chunk_then_blames_one_sample() -> None:
 
     def run_chunk(chunk, options):
         seen.append(len(chunk))
-        if len(chunk) > 2 or chunk[0].text == "4":
+        if len(chunk) > 2 or any(s.text == "4" for s in chunk):  # "4" never fits
             raise torch.OutOfMemoryError("CUDA out of memory")
         return [s.text.upper() for s in chunk]
 
@@ -157,6 +157,28 @@ def test_out_of_memory_halves_the_chunk_then_blames_one_sample() -> None:
     assert isinstance(results[4], EngineOutOfMemoryError)
     assert seen[0] == 6 and max(seen[1:]) <= 3
     assert reported == [(6, 1)]  # one planned chunk, however it was split to fit
+
+
+def test_after_an_out_of_memory_error_later_chunks_are_smaller() -> None:
+    samples = [_sample(str(i)) for i in range(12)]
+    seen: list[int] = []
+
+    def run_chunk(chunk, options):
+        seen.append(len(chunk))
+        if len(chunk) > 3:
+            raise torch.OutOfMemoryError("CUDA out of memory")
+        return [s.text for s in chunk]
+
+    results = run_batched(
+        samples,
+        [GenerationOptions()] * 12,
+        8,
+        run_chunk,
+        lambda exc: isinstance(exc, torch.OutOfMemoryError),
+    )
+    assert results == [str(i) for i in range(12)]
+    # 8 fails, 4 fails, then every chunk (the rest of the first one, and the later ones) is 2
+    assert seen == [8, 4, 2, 2, 2, 2, 2, 2]
 
 
 def test_a_batch_of_several_chunks_shows_progress(

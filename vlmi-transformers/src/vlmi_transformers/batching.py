@@ -4,13 +4,16 @@ Samples are grouped by generation options (one ``generate`` call takes one
 config), sorted by an estimated prompt length so little padding is wasted,
 cut into chunks of ``batch_size``, and answered chunk by chunk; results go
 back to their input positions. A chunk that runs out of memory is halved and
-retried; a chunk that fails otherwise is retried one sample at a time, so one
-bad sample never costs the others their answers.
+retried, and the chunks after it are no larger than the halves that were
+tried, so one out-of-memory error is paid once, not once per chunk. A chunk
+that fails otherwise is retried one sample at a time, so one bad sample never
+costs the others their answers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from vlmi.errors import EngineOutOfMemoryError
 from vlmi.generation import GenerationOptions
@@ -23,19 +26,35 @@ IsOutOfMemory = Callable[[BaseException], bool]
 OnChunk = Callable[[int, int], None]
 
 
+def plan_groups(
+    samples: Sequence[Sample], generations: Sequence[GenerationOptions]
+) -> list[tuple[GenerationOptions, list[int]]]:
+    """Input indices grouped by generation options, each group sorted by prompt length."""
+    groups: dict[GenerationOptions, list[int]] = {}
+    for index, options in enumerate(generations):
+        groups.setdefault(options, []).append(index)
+    return [
+        (options, sorted(indices, key=lambda i: length_key(samples[i])))
+        for options, indices in groups.items()
+    ]
+
+
 def plan_chunks(
     samples: Sequence[Sample], generations: Sequence[GenerationOptions], batch_size: int
 ) -> list[tuple[GenerationOptions, list[int]]]:
     """Chunks of input indices: one generation config each, length-sorted, at most batch_size."""
-    groups: dict[GenerationOptions, list[int]] = {}
-    for index, options in enumerate(generations):
-        groups.setdefault(options, []).append(index)
-    chunks: list[tuple[GenerationOptions, list[int]]] = []
-    for options, indices in groups.items():
-        ordered = sorted(indices, key=lambda i: length_key(samples[i]))
-        for start in range(0, len(ordered), batch_size):
-            chunks.append((options, ordered[start : start + batch_size]))
-    return chunks
+    return [
+        (options, ordered[start : start + batch_size])
+        for options, ordered in plan_groups(samples, generations)
+        for start in range(0, len(ordered), batch_size)
+    ]
+
+
+@dataclass
+class _Budget:
+    """The most samples the next chunk may hold; lowered by out-of-memory errors."""
+
+    size: int
 
 
 def run_batched(
@@ -48,10 +67,15 @@ def run_batched(
 ) -> list[str | BaseException]:
     """Answer every sample through ``run_chunk``; results in input order."""
     results: list[str | BaseException | None] = [None] * len(samples)
-    for options, indices in plan_chunks(samples, generations, batch_size):
-        _run(samples, indices, options, run_chunk, is_out_of_memory, results)
-        if on_chunk is not None:
-            on_chunk(len(indices), sum(not isinstance(results[i], str) for i in indices))
+    budget = _Budget(batch_size)
+    for options, ordered in plan_groups(samples, generations):
+        start = 0
+        while start < len(ordered):
+            indices = ordered[start : start + budget.size]
+            start += len(indices)
+            _run(samples, indices, options, run_chunk, is_out_of_memory, results, budget)
+            if on_chunk is not None:
+                on_chunk(len(indices), sum(not isinstance(results[i], str) for i in indices))
     return [r if r is not None else RuntimeError("no result") for r in results]
 
 
@@ -62,6 +86,7 @@ def _run(
     run_chunk: RunChunk,
     is_out_of_memory: IsOutOfMemory,
     results: list[str | BaseException | None],
+    budget: _Budget,
 ) -> None:
     try:
         texts = run_chunk([samples[i] for i in indices], options)
@@ -74,16 +99,19 @@ def _run(
                 )
             results[indices[0]] = exc
             return
-        if is_out_of_memory(exc):
-            half = len(indices) // 2
-            parts = [indices[:half], indices[half:]]
-        else:
-            parts = [[i] for i in indices]
-        for part in parts:
-            _run(samples, part, options, run_chunk, is_out_of_memory, results)
+        if not is_out_of_memory(exc):
+            for index in indices:
+                _run(samples, [index], options, run_chunk, is_out_of_memory, results, budget)
+            return
+        budget.size = min(budget.size, (len(indices) + 1) // 2)
+        done = 0
+        while done < len(indices):  # in parts of the budget, which a part's own OOM may lower
+            part = indices[done : done + budget.size]
+            done += len(part)
+            _run(samples, part, options, run_chunk, is_out_of_memory, results, budget)
         return
     for index, text in zip(indices, texts):
         results[index] = text
 
 
-__all__ = ["plan_chunks", "run_batched"]
+__all__ = ["plan_chunks", "plan_groups", "run_batched"]
