@@ -9,17 +9,16 @@ too: the static cache eagerly, and the compiled decoding step through
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 import vlmi
-from vlmi.errors import InvalidOptionError
+from vlmi.errors import EngineUnavailableError, InvalidOptionError
 from vlmi.generation import GenerationOptions
 from vlmi.preparing import prepare_samples
 from vlmi.sample import Sample, as_sample
-from vlmi_transformers.engine import Placement, choose_placement
+from vlmi_transformers.engine import Placement, choose_placement, cpu_compiler
 from vlmi_transformers.testing import tiny_checkpoint
 
 GREEDY = GenerationOptions(max_new_tokens=12)
@@ -54,6 +53,13 @@ def mixed(pictures: list[Path]) -> list[object]:
 )
 def test_cpu_placement(cache: str, compile: bool | None, expected: Placement) -> None:
     assert choose_placement("cpu", "auto", cache, 64, compile) == expected
+
+
+def test_compile_without_a_cpp_compiler_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CXX", "no-such-compiler")
+    with pytest.raises(EngineUnavailableError, match="compile=False"):
+        choose_placement("cpu", "auto", "auto", 64, True)
+    assert choose_placement("cpu", "auto", "auto", 64, None).compiled is False  # not needed
 
 
 def test_compile_with_a_dynamic_cache_names_the_fix() -> None:
@@ -99,8 +105,7 @@ def test_static_cache_batches_equal_dynamic_single_runs(arch: str, pictures: lis
 
 
 @pytest.mark.skipif(
-    not (shutil.which("cc") or shutil.which("gcc") or shutil.which("g++")),
-    reason="torch.compile on a CPU needs a C++ compiler (cc, gcc or g++ on PATH)",
+    cpu_compiler() is None, reason="torch.compile on a CPU needs a C++ compiler (g++ or $CXX)"
 )
 def test_compiled_decoding_matches_eager_and_reuses_its_graph_within_a_bucket(
     pictures: list[Path],

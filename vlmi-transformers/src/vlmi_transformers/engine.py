@@ -81,8 +81,21 @@ def choose_placement(
     if cache == "auto":
         cache = "static" if on_cuda or compile else "dynamic"
     compiled = cache == "static" and (on_cuda if compile is None else compile)
+    if compiled and not on_cuda and cpu_compiler() is None:
+        raise EngineUnavailableError(
+            f"compile=True on {device!r} needs a C++ compiler for torch.compile's CPU code "
+            "(g++ on PATH, or the CXX variable): install one, or pass compile=False"
+        )
     bucket = cache_len_multiple_of if cache == "static" else None
     return Placement(device, dtype, cache, bucket, compiled)
+
+
+def cpu_compiler() -> str | None:
+    """The C++ compiler torch.compile (inductor) would build CPU code with, if there is one."""
+    import os
+    import shutil
+
+    return shutil.which(os.environ.get("CXX") or "g++")
 
 
 class Engine:
@@ -222,4 +235,4 @@ def is_out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, torch.OutOfMemoryError)
 
 
-__all__ = ["Engine", "Placement", "choose_placement", "is_out_of_memory"]
+__all__ = ["Engine", "Placement", "choose_placement", "cpu_compiler", "is_out_of_memory"]
