@@ -64,6 +64,17 @@ def ignore_eos(model: Any) -> None:
     config.eos_token_id = None
 
 
+def reset_peak_memory() -> None:
+    """Start a new GPU peak (the process RSS peak cannot be reset, so it only grows)."""
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.reset_peak_memory_stats()
+    except ImportError:
+        pass
+
+
 def peak_memory() -> str:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     text = f"peak RSS {rss:,.0f} MiB"
@@ -87,6 +98,7 @@ def measure(
 ) -> dict[str, float]:
     rates: dict[str, float] = {}
     model.eval(*samples[0], max_new_tokens=new_tokens)  # warm-up
+    reset_peak_memory()
     started = time.perf_counter()
     for query, imgs in samples[:loop_samples]:
         model.eval(query, imgs, max_new_tokens=new_tokens)
@@ -97,6 +109,7 @@ def measure(
         with_batch_size(model, batch_size)
         chunk = samples[: max(batch_size * 2, 32)]
         model.eval_batch(chunk[:batch_size], max_new_tokens=new_tokens)  # warm-up (compiles)
+        reset_peak_memory()
         started = time.perf_counter()
         results = model.eval_batch(chunk, max_new_tokens=new_tokens)
         rate = len(chunk) / (time.perf_counter() - started)
