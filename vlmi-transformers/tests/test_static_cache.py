@@ -110,12 +110,25 @@ def test_static_cache_batches_equal_dynamic_single_runs(arch: str, pictures: lis
 def test_compiled_decoding_matches_eager_and_reuses_its_graph_within_a_bucket(
     pictures: list[Path],
 ) -> None:
+    check_compiled_decoding(pictures, {"device": "cpu", "compile": True})
+
+
+@pytest.mark.gpu
+def test_the_cuda_default_compiles_and_reuses_its_graph_within_a_bucket(
+    pictures: list[Path],
+) -> None:
+    """On CUDA the defaults alone (static cache, compile=None) compile the decoding step."""
+    check_compiled_decoding(pictures, {"device": "cuda", "dtype": "float32"})
+
+
+def check_compiled_decoding(pictures: list[Path], options: dict[str, object]) -> None:
     import torch
     from torch._dynamo.utils import counters
 
     folder = str(tiny_checkpoint("internvl"))
-    eager = vlmi.load(folder, cache_implementation="static", compile=False)
-    compiled = vlmi.load(folder, compile=True)
+    eager = vlmi.load(folder, **{**options, "cache_implementation": "static", "compile": False})
+    compiled = vlmi.load(folder, **options)
+    assert compiled.engine.placement.compiled
     p = [str(x) for x in pictures]
     first = prepared(compiled, ["Name a colour.", ("Describe the picture.", [p[0]])])
     second = prepared(
