@@ -96,3 +96,26 @@ def test_query_first_models(pics):
     model.spec = spec
     assert model.eval("q", imgs=pics[0]).startswith("q <image:")
     assert model.eval_batch([("q", pics[0])])[0].startswith("q <image:")
+
+
+class _WholeBatches(vlmi.BatchedModel):
+    """An engine plugin that only answers batches: upper-cases, fails on "bad"."""
+
+    calls: list[int]
+
+    def generate_batch(self, samples, generations):
+        self.calls.append(len(samples))
+        return [
+            errors.InvalidSampleError("bad sample") if s.text == "bad" else s.text.upper()
+            for s in samples
+        ]
+
+
+def test_a_batched_model_answers_one_sample_as_a_batch_of_one(echo):
+    model = _WholeBatches(echo.spec, echo.options)
+    model.calls = []
+    assert model.eval("hi") == "HI"
+    with pytest.raises(errors.InvalidSampleError, match="bad sample"):
+        model.eval("bad")
+    assert model.eval_batch(["a", "bad", "c"])[::2] == ["A", "C"]
+    assert model.calls == [1, 1, 3]

@@ -20,7 +20,7 @@ from vlmi.spec import ModelSpec
 if TYPE_CHECKING:
     from vlmi.api import ModelInfo, list_models, load
     from vlmi.images import load_img
-    from vlmi.model import EvalInterface, Model
+    from vlmi.model import BatchedModel, EvalInterface, Model
     from vlmi.runner import RunSummary, run
 
 __version__ = "0.1.0"
@@ -32,6 +32,7 @@ _LAZY = {
     "load": "vlmi.api",
     "load_img": "vlmi.images",
     "Model": "vlmi.model",
+    "BatchedModel": "vlmi.model",
     "EvalInterface": "vlmi.model",
     "run": "vlmi.runner",
     "RunSummary": "vlmi.runner",
@@ -48,6 +49,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "BatchedModel",
     "EngineOptions",
     "EvalInterface",
     "GenerationOptions",

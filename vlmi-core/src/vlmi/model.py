@@ -3,7 +3,8 @@
 A plugin subclasses :class:`Model`, declares its engine options as a frozen
 dataclass ``Options`` and implements :meth:`Model.generate`. Engine plugins
 also override :meth:`Model.generate_batch` to hand a whole batch to the
-engine. Everything else (input shapes, limits, image loading, option checks,
+engine (or subclass :class:`BatchedModel`, which answers one sample as a
+batch of one). Everything else (input shapes, limits, image loading, option checks,
 per-sample errors, result order) is done here, once, for every plugin.
 """
 
@@ -175,6 +176,27 @@ class Model(ABC):
         return f"<{type(self).__name__} {self.name!r} engine={self.spec.engine}>"
 
 
+class BatchedModel(Model):
+    """A model whose engine takes whole batches (vLLM, LMDeploy, ...).
+
+    Implement :meth:`generate_batch` with one engine call; :meth:`generate`
+    is a batch of one.
+    """
+
+    @abstractmethod
+    def generate_batch(
+        self, samples: Sequence[Sample], generations: Sequence[GenerationOptions]
+    ) -> list[str | BaseException]:
+        """Answer many checked samples with one engine call, in order; exceptions in slots."""
+
+    def generate(self, sample: Sample, generation: GenerationOptions) -> str:
+        """Answer one sample as a batch of one."""
+        (result,) = self.generate_batch([sample], [generation])
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+
 def _in_slot(error: BaseException, index: int) -> VlmiError:
     if not isinstance(error, VlmiError):
         wrapped = GenerationError(f"sample {index} failed: {error!r}")
@@ -194,4 +216,4 @@ def _in_slot(error: BaseException, index: int) -> VlmiError:
 #: The seed's name for the base class, kept importable.
 EvalInterface = Model
 
-__all__ = ["EvalInterface", "Model"]
+__all__ = ["BatchedModel", "EvalInterface", "Model"]

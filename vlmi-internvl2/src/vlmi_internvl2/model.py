@@ -74,7 +74,7 @@ class InternVL2Options(vlmi.EngineOptions):
             raise InvalidOptionError(f"batch_size must be >= 1, got {self.batch_size}")
 
 
-class InternVL2Model(vlmi.Model):
+class InternVL2Model(vlmi.BatchedModel):
     """An InternVL2 model on LMDeploy (TurboMind or the PyTorch engine)."""
 
     Options = InternVL2Options
@@ -123,13 +123,6 @@ class InternVL2Model(vlmi.Model):
         self.tokenizer = tokenizer
         self.session_len = pipe.async_engine.session_len
         self.stop_ids = stop_token_ids(tokenizer.get_vocab(), tokenizer.eos_token_id)
-
-    def generate(self, sample: Sample, generation: GenerationOptions) -> str:
-        """Answer one sample (a batch of one)."""
-        (result,) = self.generate_batch([sample], [generation])
-        if isinstance(result, BaseException):
-            raise result
-        return result
 
     def generate_batch(
         self, samples: Sequence[Sample], generations: Sequence[GenerationOptions]

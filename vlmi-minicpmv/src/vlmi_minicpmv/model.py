@@ -49,7 +49,7 @@ class MiniCPMVOptions(vlmi.EngineOptions):
                 raise InvalidOptionError(f"{name} must be >= 1, got {getattr(self, name)}")
 
 
-class MiniCPMVModel(vlmi.Model):
+class MiniCPMVModel(vlmi.BatchedModel):
     """MiniCPM-V-2.6 on vLLM."""
 
     Options = MiniCPMVOptions
@@ -93,13 +93,6 @@ class MiniCPMVModel(vlmi.Model):
         self.llm = llm
         self.tokenizer = llm.get_tokenizer()
         self.stop_ids = stop_token_ids(self.tokenizer)
-
-    def generate(self, sample: Sample, generation: GenerationOptions) -> str:
-        """Answer one sample (a batch of one)."""
-        (result,) = self.generate_batch([sample], [generation])
-        if isinstance(result, BaseException):
-            raise result
-        return result
 
     def generate_batch(
         self, samples: Sequence[Sample], generations: Sequence[GenerationOptions]
