@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import vlmi
+from vlmi.testing.inputs import make_picture  # needs only Pillow
 
 COMPUTE_FLOOR = 110.0  # samples/s for the 8B workload on one H200 (see the docstring)
 # about 70 prompt tokens besides the image, with the tiny recipe's tokenizer (checked in tests)
@@ -38,16 +39,10 @@ QUESTION = (
 
 
 def pictures(folder: Path, count: int, size: tuple[int, int]) -> list[str]:
-    """``count`` PNG files of seeded random pixels (only Pillow: no test dependencies)."""
-    import random
-
-    from PIL import Image
-
     paths = []
     for seed in range(count):
         path = folder / f"p{seed}.png"
-        pixels = random.Random(seed).randbytes(size[0] * size[1] * 3)
-        Image.frombytes("RGB", size, pixels).save(path)
+        make_picture(*size, seed=seed).save(path)
         paths.append(str(path))
     return paths
 

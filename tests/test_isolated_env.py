@@ -54,6 +54,22 @@ def test_core_alone_lists_nothing_and_says_what_to_install(core_only):
     assert "pip install vlmi-minicpmv" in minicpm.stderr
 
 
+def test_test_pictures_need_no_pytest(core_only):
+    """Benchmarks make their pictures with vlmi.testing.inputs where pytest is absent."""
+    script = (
+        "import sys; from vlmi.testing import make_picture; "
+        "print(make_picture(8, 6).size, 'pytest' in sys.modules)"
+    )
+    done = subprocess.run([core_only, "-c", script], capture_output=True, text=True)
+    assert done.stdout.strip() == "(8, 6) False", done.stderr
+    kit = subprocess.run(
+        [core_only, "-c", "from vlmi.testing import ModelConformance"],
+        capture_output=True,
+        text=True,
+    )
+    assert kit.returncode == 1 and "No module named 'pytest'" in kit.stderr
+
+
 @pytest.fixture(scope="module")
 def crowded(tmp_path_factory):
     return make_env(

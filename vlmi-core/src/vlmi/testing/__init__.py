@@ -11,9 +11,37 @@
 
 from __future__ import annotations
 
-from vlmi.testing.conformance import HEAVY_MODULES, ModelConformance, heavy_modules_after_import
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from vlmi.testing.inputs import IMAGE_KINDS, image_inputs, make_picture, serve_folder
-from vlmi.testing.pytest_plugin import cuda_available, weights_from_env
+
+if TYPE_CHECKING:
+    from vlmi.testing.conformance import (
+        HEAVY_MODULES,
+        ModelConformance,
+        heavy_modules_after_import,
+    )
+    from vlmi.testing.pytest_plugin import cuda_available, weights_from_env
+
+# these need pytest, so they are imported on first use: the image inputs work without it
+_NEEDS_PYTEST = {
+    "HEAVY_MODULES": "vlmi.testing.conformance",
+    "ModelConformance": "vlmi.testing.conformance",
+    "heavy_modules_after_import": "vlmi.testing.conformance",
+    "cuda_available": "vlmi.testing.pytest_plugin",
+    "weights_from_env": "vlmi.testing.pytest_plugin",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _NEEDS_PYTEST.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vlmi.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "HEAVY_MODULES",
