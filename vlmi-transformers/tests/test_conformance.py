@@ -3,37 +3,15 @@
 from __future__ import annotations
 
 from vlmi.testing import ModelConformance
-from vlmi_transformers.testing import tiny_checkpoint
+from vlmi_transformers.testing import TINY_RECIPES, tiny_checkpoint
 
-
-class TestTinyQwen2VL(ModelConformance):
-    model_name = str(tiny_checkpoint("qwen2_vl"))
-    plugin_module = "vlmi_transformers"
-
-
-class TestTinyQwen25VL(ModelConformance):
-    model_name = str(tiny_checkpoint("qwen2_5_vl"))
-    plugin_module = "vlmi_transformers"
-
-
-class TestTinyQwen3VL(ModelConformance):
-    model_name = str(tiny_checkpoint("qwen3_vl"))
-    plugin_module = "vlmi_transformers"
-
-
-class TestTinyGemma3(ModelConformance):
-    model_name = str(tiny_checkpoint("gemma3"))
-    plugin_module = "vlmi_transformers"
-
-
-class TestTinyInternVL(ModelConformance):
-    model_name = str(tiny_checkpoint("internvl"))
-    plugin_module = "vlmi_transformers"
-
-
-class TestTinyLlava(ModelConformance):
-    model_name = str(tiny_checkpoint("llava"))
-    plugin_module = "vlmi_transformers"
+# one suite per tiny architecture: TestTiny_qwen2_vl, TestTiny_internvl, ...
+for _arch in TINY_RECIPES:
+    globals()[f"TestTiny_{_arch}"] = type(
+        f"TestTiny_{_arch}",
+        (ModelConformance,),
+        {"model_name": str(tiny_checkpoint(_arch)), "plugin_module": "vlmi_transformers"},
+    )
 
 
 class TestCuratedNameWithLocalWeights(ModelConformance):

@@ -28,8 +28,9 @@ from pathlib import Path
 from vlmi_transformers.testing.tiny_parts import (
     CHATML_NAMED,
     CHATML_SPECIALS,
+    HEAD_DIM,
     INIT_RANGE,
-    TEXT_SIZES,
+    VISION_SIZES,
     TinyRecipe,
     save_model,
     text_config,
@@ -90,13 +91,9 @@ def _build_internvl(folder: Path, seed: int) -> None:
     image_seq_length = int((image_size // patch_size) ** 2 * downsample**2)  # 4 per tile
     config = InternVLConfig(
         vision_config={
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 2,
+            **VISION_SIZES,
             "image_size": [image_size, image_size],
             "patch_size": [patch_size, patch_size],
-            "initializer_range": INIT_RANGE,
         },
         text_config=text_config(tokenizer, model_type="qwen2", tie_word_embeddings=False),
         image_token_id=ids("<IMG_CONTEXT>"),
@@ -138,14 +135,10 @@ def _build_llava(folder: Path, seed: int) -> None:
     config = LlavaConfig(
         vision_config={
             "model_type": "clip_vision_model",
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 2,
+            **VISION_SIZES,
             "image_size": image_size,
             "patch_size": patch_size,
             "projection_dim": 32,
-            "initializer_range": INIT_RANGE,
         },
         text_config=text_config(tokenizer, model_type="llama"),
         image_token_id=ids("<image>"),
@@ -184,14 +177,13 @@ def _build_gemma3(folder: Path, seed: int) -> None:
         seed=seed,
     )
     ids = tokenizer.convert_tokens_to_ids
-    head_dim = TEXT_SIZES["hidden_size"] // TEXT_SIZES["num_attention_heads"]
     image_size, patch_size, image_tokens = 28, 14, 4  # a 2x2 patch grid, pooled to 2x2 tokens
     config = Gemma3Config(
         text_config=text_config(
             tokenizer,
             model_type="gemma3_text",
-            head_dim=head_dim,
-            query_pre_attn_scalar=head_dim,
+            head_dim=HEAD_DIM,
+            query_pre_attn_scalar=HEAD_DIM,
             # one sliding-window layer with a window shorter than the prompts
             sliding_window=16,
             layer_types=["sliding_attention", "full_attention"],
@@ -200,10 +192,7 @@ def _build_gemma3(folder: Path, seed: int) -> None:
         ),
         vision_config={
             "model_type": "siglip_vision_model",
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 2,
+            **VISION_SIZES,
             "image_size": image_size,
             "patch_size": patch_size,
         },

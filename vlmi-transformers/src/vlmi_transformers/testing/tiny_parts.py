@@ -16,9 +16,19 @@ TEXT_SIZES: dict[str, Any] = {
     "num_key_value_heads": 2,
     "max_position_embeddings": 4096,
 }
+#: Per-head size of the tiny text backbones.
+HEAD_DIM = TEXT_SIZES["hidden_size"] // TEXT_SIZES["num_attention_heads"]
 #: Larger than Transformers' 0.02, so that random logits have clear winners
 #: and greedy decoding is not decided by float rounding.
 INIT_RANGE = 0.2
+#: Vision tower sizes of the ViT-style recipes (InternViT, CLIP, SigLIP).
+VISION_SIZES: dict[str, Any] = {
+    "hidden_size": 32,
+    "intermediate_size": 64,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "initializer_range": INIT_RANGE,
+}
 
 CHATML_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 CHATML_NAMED = {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>"}
@@ -59,8 +69,10 @@ def text_config(tokenizer: Any, **extra: Any) -> dict[str, Any]:
 __all__ = [
     "CHATML_NAMED",
     "CHATML_SPECIALS",
+    "HEAD_DIM",
     "INIT_RANGE",
     "TEXT_SIZES",
+    "VISION_SIZES",
     "TinyRecipe",
     "save_model",
     "text_config",

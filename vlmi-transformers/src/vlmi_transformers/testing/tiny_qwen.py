@@ -14,6 +14,7 @@ from typing import Any
 from vlmi_transformers.testing.tiny_parts import (
     CHATML_NAMED,
     CHATML_SPECIALS,
+    HEAD_DIM,
     INIT_RANGE,
     TEXT_SIZES,
     save_model,
@@ -73,9 +74,44 @@ def _pixels(merged_patch: int) -> dict[str, int]:
     return {"shortest_edge": area * 4, "longest_edge": area * 16}
 
 
+def _vision(**extra: Any) -> dict[str, Any]:
+    """The Qwen2.5-VL / Qwen3-VL vision tower: 2 blocks of width 32, merged into the text width."""
+    return {
+        "depth": 2,
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_heads": 2,
+        "out_hidden_size": TEXT_SIZES["hidden_size"],
+        "spatial_merge_size": 2,
+        "temporal_patch_size": 2,
+        "initializer_range": INIT_RANGE,
+        **extra,
+    }
+
+
+def _save_processor(
+    folder: Path,
+    processor_class: Any,
+    video_processor_class: Any,
+    tokenizer: Any,
+    template: str,
+    patch_size: int = 14,
+) -> None:
+    """The processor: Qwen2-VL's image processor and the family's video processor."""
+    from transformers import Qwen2VLImageProcessor
+
+    pixels = _pixels(2 * patch_size)  # 2x2 patches merge into one token
+    processor_class(
+        image_processor=Qwen2VLImageProcessor(size=pixels, patch_size=patch_size),
+        video_processor=video_processor_class(size=pixels),
+        tokenizer=tokenizer,
+        chat_template=template,
+    ).save_pretrained(folder)
+
+
 def build_qwen2_vl(folder: Path, seed: int) -> None:
     """Qwen2-VL: a ViT with 2-D RoPE, patch 14, 2x2 merge; M-RoPE Qwen2 text model."""
-    from transformers import Qwen2VLConfig, Qwen2VLImageProcessor, Qwen2VLProcessor
+    from transformers import Qwen2VLConfig, Qwen2VLProcessor
     from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
 
     tokenizer = _qwen_tokenizer(seed)
@@ -94,79 +130,45 @@ def build_qwen2_vl(folder: Path, seed: int) -> None:
         **_marker_ids(tokenizer),
     )
     save_model(config, folder, seed)
-    Qwen2VLProcessor(
-        image_processor=Qwen2VLImageProcessor(size=_pixels(28)),
-        video_processor=Qwen2VLVideoProcessor(size=_pixels(28)),
-        tokenizer=tokenizer,
-        chat_template=QWEN2_VL_TEMPLATE,
-    ).save_pretrained(folder)
+    _save_processor(folder, Qwen2VLProcessor, Qwen2VLVideoProcessor, tokenizer, QWEN2_VL_TEMPLATE)
 
 
 def build_qwen2_5_vl(folder: Path, seed: int) -> None:
     """Qwen2.5-VL: windowed-attention ViT (one full-attention block), M-RoPE text model."""
-    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLProcessor, Qwen2VLImageProcessor
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLProcessor
     from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
 
     tokenizer = _qwen_tokenizer(seed)
     config = Qwen2_5_VLConfig(
         text_config=text_config(tokenizer, rope_parameters=MROPE),
-        vision_config={
-            "depth": 2,
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_heads": 2,
-            "out_hidden_size": TEXT_SIZES["hidden_size"],
-            "patch_size": 14,
-            "spatial_merge_size": 2,
-            "temporal_patch_size": 2,
-            "window_size": 56,
-            "fullatt_block_indexes": [1],
-            "initializer_range": INIT_RANGE,
-        },
+        vision_config=_vision(patch_size=14, window_size=56, fullatt_block_indexes=[1]),
         **_marker_ids(tokenizer),
     )
     save_model(config, folder, seed)
-    Qwen2_5_VLProcessor(
-        image_processor=Qwen2VLImageProcessor(size=_pixels(28)),
-        video_processor=Qwen2VLVideoProcessor(size=_pixels(28)),
-        tokenizer=tokenizer,
-        chat_template=QWEN2_VL_TEMPLATE,
-    ).save_pretrained(folder)
+    _save_processor(
+        folder, Qwen2_5_VLProcessor, Qwen2VLVideoProcessor, tokenizer, QWEN2_VL_TEMPLATE
+    )
 
 
 def build_qwen3_vl(folder: Path, seed: int) -> None:
     """Qwen3-VL: patch-16 ViT with DeepStack features, interleaved M-RoPE Qwen3 text model."""
-    from transformers import Qwen2VLImageProcessor, Qwen3VLConfig, Qwen3VLProcessor
+    from transformers import Qwen3VLConfig, Qwen3VLProcessor
     from transformers.models.qwen3_vl.video_processing_qwen3_vl import Qwen3VLVideoProcessor
 
     tokenizer = _qwen_tokenizer(seed)
-    head_dim = TEXT_SIZES["hidden_size"] // TEXT_SIZES["num_attention_heads"]
     config = Qwen3VLConfig(
         text_config=text_config(
-            tokenizer, head_dim=head_dim, rope_parameters={**MROPE, "mrope_interleaved": True}
+            tokenizer, head_dim=HEAD_DIM, rope_parameters={**MROPE, "mrope_interleaved": True}
         ),
-        vision_config={
-            "depth": 2,
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_heads": 2,
-            "out_hidden_size": TEXT_SIZES["hidden_size"],
-            "patch_size": 16,
-            "spatial_merge_size": 2,
-            "temporal_patch_size": 2,
-            "num_position_embeddings": 64,
-            "deepstack_visual_indexes": [0],
-            "initializer_range": INIT_RANGE,
-        },
+        vision_config=_vision(
+            patch_size=16, num_position_embeddings=64, deepstack_visual_indexes=[0]
+        ),
         **_marker_ids(tokenizer),
     )
     save_model(config, folder, seed)
-    Qwen3VLProcessor(
-        image_processor=Qwen2VLImageProcessor(size=_pixels(32), patch_size=16),
-        video_processor=Qwen3VLVideoProcessor(size=_pixels(32)),
-        tokenizer=tokenizer,
-        chat_template=QWEN3_VL_TEMPLATE,
-    ).save_pretrained(folder)
+    _save_processor(
+        folder, Qwen3VLProcessor, Qwen3VLVideoProcessor, tokenizer, QWEN3_VL_TEMPLATE, 16
+    )
 
 
 __all__ = [
