@@ -175,7 +175,7 @@ class Engine:
             extra["stopping_criteria"] = StoppingCriteriaList([stop])
         with torch.inference_mode():
             output = self.model.generate(**inputs, generation_config=config, **extra)
-        new_tokens = output[:, inputs["input_ids"].shape[1] :].tolist()
+        new_tokens = output[:, prompt_length:].tolist()
         return [_until_end(row, _end_ids(config)) for row in new_tokens]
 
     def generate(self, samples: Sequence[Sample], options: GenerationOptions) -> list[str]:
