@@ -22,8 +22,8 @@ from pathlib import Path
 from PIL import Image
 
 import vlmi
-from vlmi.preparing import prepare_samples
-from vlmi.sample import Sample
+from vlmi._preparing import prepare_samples
+from vlmi._sample import Sample
 
 
 def make_images(folder: Path, count: int, size: tuple[int, int]) -> list[str]:

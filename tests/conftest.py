@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+#: the `gpu` marker and CUDA skips (vlmi-core's opt-in pytest plugin)
+pytest_plugins = ["vlmi.testing.pytest_plugin"]
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -38,13 +38,13 @@ def test_core_installs_alone_with_only_its_small_dependencies(core_only):
         check=True,
     ).stdout
     names = {line.split("==")[0].split(" @ ")[0].lower() for line in freeze.splitlines() if line}
-    assert names == {"vlmi-core", "pluggy", "pillow"}
+    assert names == {"vlmi-core", "pluggy", "pillow", "tqdm"}
 
 
 def test_core_alone_lists_nothing_and_says_what_to_install(core_only):
     models = run_vlmi("models", python=core_only)
     assert models.returncode == 0
-    assert "pip install vlmi-internvl2" in models.stdout
+    assert "pip install vlmi-transformers" in models.stdout
     plugins = run_vlmi("plugins", python=core_only)
     assert "No vlmi plugins installed" in plugins.stdout
     missing = run_vlmi("eval", "internvl2-8b", "hi", python=core_only)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import vlmi
+from vlmi.plugin import BatchedModel
 from vlmi import errors
 from vlmi.testing.inputs import make_picture
 
@@ -98,7 +99,7 @@ def test_query_first_models(pics):
     assert model.eval_batch([("q", pics[0])])[0].startswith("q <image:")
 
 
-class _WholeBatches(vlmi.BatchedModel):
+class _WholeBatches(BatchedModel):
     """An engine plugin that only answers batches: upper-cases, fails on "bad"."""
 
     calls: list[int]

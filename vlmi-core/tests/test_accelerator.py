@@ -6,7 +6,7 @@ import importlib.util
 
 import pytest
 
-from vlmi.accelerator import is_out_of_memory, require_cuda
+from vlmi._accelerator import is_out_of_memory, require_cuda
 from vlmi.errors import EngineUnavailableError
 
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from vlmi.datasets import MCQ_INSTRUCTION, count_records, read_records
+from vlmi._datasets import MCQ_INSTRUCTION, count_records, read_records
 from vlmi.errors import InvalidSampleError
 from vlmi.testing.inputs import make_picture, png_bytes
 

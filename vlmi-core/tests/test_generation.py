@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from vlmi._generation import GenerationOptions
 from vlmi.errors import InvalidOptionError
-from vlmi.generation import GenerationOptions
 
 
 def test_defaults_are_greedy():

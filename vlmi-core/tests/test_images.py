@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from vlmi import errors
-from vlmi.images import load_img
+from vlmi._images import load_img
 from vlmi.testing.inputs import image_inputs, make_picture, png_bytes, serve_folder
 
 
@@ -111,10 +111,29 @@ def test_decompression_bomb(monkeypatch):
         load_img(make_picture(100, 100))
 
 
-def test_pillow_bomb_limit_is_an_image_error(monkeypatch):
+def test_raising_vlmi_max_image_pixels_lets_an_image_over_pillows_limit_open(monkeypatch):
+    # Pillow's own limit stands in for its default (89M pixels) at a testable size; an image
+    # over twice it is refused by Image.open itself unless vlmi lets it through.
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
-    with pytest.raises(errors.ImageTooLargeError):
+    data = png_bytes(make_picture(100, 100))
+    monkeypatch.setenv("VLMI_MAX_IMAGE_PIXELS", "5000")
+    with pytest.raises(errors.ImageTooLargeError, match="VLMI_MAX_IMAGE_PIXELS"):
+        load_img(data)
+    monkeypatch.setenv("VLMI_MAX_IMAGE_PIXELS", "20000")  # as the error says to
+    assert load_img(data).size == (100, 100)
+
+
+def test_decoding_leaves_the_warning_filters_alone(monkeypatch):
+    import warnings
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    monkeypatch.setenv("VLMI_MAX_IMAGE_PIXELS", "20000")
+    before = list(warnings.filters)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
         load_img(png_bytes(make_picture(100, 100)))
+    assert warnings.filters == before
+    assert not [w for w in seen if issubclass(w.category, Image.DecompressionBombWarning)]
 
 
 @pytest.mark.parametrize("value", [object(), 3.5, None, ["a.png"]])

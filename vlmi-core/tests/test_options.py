@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from vlmi._options import EngineOptions, parse_load_options
 from vlmi.errors import InvalidOptionError
-from vlmi.options import EngineOptions, parse_load_options
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from vlmi._plugins import PluginSet, get_plugin_manager
+from vlmi._registry import Registry
+from vlmi._spec import ModelSpec, PluginInfo
 from vlmi.errors import DuplicateModelError, PluginError, UnknownModelError
-from vlmi.plugins import PluginSet, get_plugin_manager
-from vlmi.registry import Registry
-from vlmi.spec import ModelSpec, PluginInfo
 
 
 def spec(name, dist="vlmi-a", aliases=()):

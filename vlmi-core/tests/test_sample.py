@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from vlmi._sample import ImagePart, Sample, TextPart, as_sample
 from vlmi.errors import InvalidSampleError
-from vlmi.sample import ImagePart, Sample, TextPart, as_sample
 
 
 def test_query_and_images_images_first_by_default():

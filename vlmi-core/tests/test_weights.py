@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from vlmi._options import WeightsOptions
+from vlmi._spec import ModelSpec
+from vlmi._weights import resolve_weights, weights_id
 from vlmi.errors import WeightsNotFoundError
-from vlmi.options import WeightsOptions
-from vlmi.spec import ModelSpec
-from vlmi.weights import resolve_weights, weights_id
 
 SPEC = ModelSpec(
     name="m", factory="x:Y", family="f", engine="e", weights={"huggingface": "org/model"}

@@ -17,10 +17,14 @@ import pytest
 
 import vlmi
 import vlmi_internvl2.model as model_module
+from vlmi.plugin import Model
 from vlmi.testing.inputs import make_picture
 from vlmi_internvl2.testing import ScriptedEngine, make_tiny_internvl2, scripted_engine
 
-Loader = Callable[..., vlmi.Model]
+#: the `gpu` marker and CUDA skips (vlmi-core's opt-in pytest plugin)
+pytest_plugins = ["vlmi.testing.pytest_plugin"]
+
+Loader = Callable[..., Model]
 
 
 @pytest.fixture(scope="session")
@@ -37,9 +41,9 @@ def engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[ScriptedEngine]]:
 
 @pytest.fixture
 def loaded(tiny_folder: Path, engines: list[ScriptedEngine]) -> Iterator[Loader]:
-    made: list[vlmi.Model] = []
+    made: list[Model] = []
 
-    def load(name: str = "internvl2-1b", **options: Any) -> vlmi.Model:
+    def load(name: str = "internvl2-1b", **options: Any) -> Model:
         options = {"model_path": str(tiny_folder), "backend": "pytorch", **options}
         model = vlmi.load(name, **options)
         made.append(model)

@@ -8,8 +8,7 @@ import pytest
 from lmdeploy import GenerationConfig, PytorchEngineConfig, TurbomindEngineConfig, VisionConfig
 
 from vlmi.errors import InvalidOptionError
-from vlmi.generation import GenerationOptions
-from vlmi.options import parse_load_options
+from vlmi.plugin import GenerationOptions, parse_load_options
 from vlmi_internvl2.engine_config import (
     TEXT_BUDGET,
     backend_config,

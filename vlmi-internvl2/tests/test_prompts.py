@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from vlmi.errors import InvalidSampleError
-from vlmi.sample import ImagePart, Sample, TextPart
+from vlmi.plugin import ImagePart, Sample, TextPart
 from vlmi_internvl2.prompts import (
     IMAGE_TOKEN,
     SYSTEM_PROMPT,

@@ -17,6 +17,9 @@ import pytest
 from vlmi.testing.inputs import make_picture
 from vlmi_transformers.testing import train_tokenizer
 
+#: the `gpu` marker and CUDA skips (vlmi-core's opt-in pytest plugin)
+pytest_plugins = ["vlmi.testing.pytest_plugin"]
+
 CHATML_TEMPLATE = (
     "{% for message in messages %}"
     "{% if loop.first and messages[0]['role'] != 'system' %}"

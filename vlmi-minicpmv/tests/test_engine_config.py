@@ -6,7 +6,7 @@ import pytest
 from vllm import EngineArgs, SamplingParams
 
 from vlmi.errors import InvalidOptionError
-from vlmi.generation import GenerationOptions
+from vlmi.plugin import GenerationOptions
 from vlmi_minicpmv.engine_config import llm_kwargs, sampling_kwargs, sampling_params
 from vlmi_minicpmv.model import MiniCPMVOptions
 

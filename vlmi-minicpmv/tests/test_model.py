@@ -16,13 +16,12 @@ from vlmi.errors import (
     InvalidOptionError,
     TooManyImagesError,
 )
-from vlmi.options import parse_load_options
-from vlmi.registry import get_registry
+from vlmi.plugin import find_spec, parse_load_options
 from vlmi_minicpmv.model import MiniCPMVModel, MiniCPMVOptions
 
 
 def attached(llm: Any, **options: Any) -> MiniCPMVModel:
-    spec = get_registry().resolve("minicpm-v-2.6")
+    spec = find_spec("minicpm-v-2.6")
     model = MiniCPMVModel(spec, parse_load_options(spec.name, MiniCPMVOptions, options))
     model.attach(llm)
     return model

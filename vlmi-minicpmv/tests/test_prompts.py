@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from vlmi.errors import InvalidSampleError
-from vlmi.sample import ImagePart, Sample, TextPart
+from vlmi.plugin import ImagePart, Sample, TextPart
 from vlmi_minicpmv.prompts import IMAGE_PLACEHOLDER, build_request, stop_token_ids
 
 HEAD = "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n"

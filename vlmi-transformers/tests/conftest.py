@@ -8,8 +8,12 @@ from pathlib import Path
 import pytest
 
 import vlmi
+from vlmi.plugin import Model
 from vlmi.testing.inputs import make_picture
 from vlmi_transformers.testing import TINY_RECIPES, tiny_checkpoint
+
+#: the `gpu` marker and CUDA skips (vlmi-core's opt-in pytest plugin)
+pytest_plugins = ["vlmi.testing.pytest_plugin"]
 
 ARCHITECTURES = sorted(TINY_RECIPES)
 
@@ -20,15 +24,15 @@ def arch(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def tiny_models() -> Iterator[dict[str, vlmi.Model]]:
-    loaded: dict[str, vlmi.Model] = {}
+def tiny_models() -> Iterator[dict[str, Model]]:
+    loaded: dict[str, Model] = {}
     yield loaded
     for model in loaded.values():
         model.close()
 
 
 @pytest.fixture(scope="session")
-def tiny_model(arch: str, tiny_models: dict[str, vlmi.Model]) -> vlmi.Model:
+def tiny_model(arch: str, tiny_models: dict[str, Model]) -> Model:
     """The tiny checkpoint of ``arch``, loaded through vlmi.load(<folder>)."""
     if arch not in tiny_models:
         tiny_models[arch] = vlmi.load(str(tiny_checkpoint(arch)))

@@ -7,10 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-import vlmi
 from vlmi.errors import EngineOutOfMemoryError, ImageNotFoundError
-from vlmi.generation import GenerationOptions
-from vlmi.sample import Sample
+from vlmi.plugin import GenerationOptions, Model, Sample
 from vlmi_transformers.batching import plan_chunks, run_batched
 
 
@@ -28,13 +26,13 @@ def mixed_batch(pictures: list[Path]) -> list[object]:
     ]
 
 
-def token_ids(model: vlmi.Model, text: str) -> list[int]:
+def token_ids(model: Model, text: str) -> list[int]:
     return model.engine.tokenizer(text, add_special_tokens=False)["input_ids"]
 
 
 @pytest.mark.parametrize("batch_size", [1, 3, 16])
 def test_batched_equals_one_at_a_time(
-    tiny_model: vlmi.Model, pictures: list[Path], batch_size: int, monkeypatch: pytest.MonkeyPatch
+    tiny_model: Model, pictures: list[Path], batch_size: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     samples = mixed_batch(pictures)
     single = [
@@ -52,12 +50,9 @@ def test_batched_equals_one_at_a_time(
     assert [token_ids(tiny_model, b) for b in batched] == [token_ids(tiny_model, s) for s in single]
 
 
-def test_batched_token_ids_equal_one_at_a_time(
-    tiny_model: vlmi.Model, pictures: list[Path]
-) -> None:
+def test_batched_token_ids_equal_one_at_a_time(tiny_model: Model, pictures: list[Path]) -> None:
     """Token for token, below the text layer (float32 on CPU, left padding)."""
-    from vlmi.preparing import prepare_samples
-    from vlmi.sample import as_sample
+    from vlmi.plugin import as_sample, prepare_samples
 
     samples = prepare_samples(tiny_model, [as_sample(s) for s in mixed_batch(pictures)])
     options = GenerationOptions(max_new_tokens=16)
@@ -75,7 +70,7 @@ def _with_batch_size(options, batch_size):
 
 
 def test_one_generate_call_per_chunk(
-    tiny_model: vlmi.Model, pictures: list[Path], monkeypatch: pytest.MonkeyPatch
+    tiny_model: Model, pictures: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[int] = []
     original = tiny_model.engine.model.generate
@@ -92,7 +87,7 @@ def test_one_generate_call_per_chunk(
     assert calls == [4, 3]
 
 
-def test_bad_sample_keeps_the_others(tiny_model: vlmi.Model, pictures: list[Path]) -> None:
+def test_bad_sample_keeps_the_others(tiny_model: Model, pictures: list[Path]) -> None:
     samples = mixed_batch(pictures)
     samples.insert(2, ("broken", [str(pictures[0]), "/no/such/picture.png"]))
     results = tiny_model.eval_batch(samples, max_new_tokens=6)
@@ -102,9 +97,7 @@ def test_bad_sample_keeps_the_others(tiny_model: vlmi.Model, pictures: list[Path
     assert good == tiny_model.eval_batch(mixed_batch(pictures), max_new_tokens=6)
 
 
-def test_per_sample_generation_options_are_grouped(
-    tiny_model: vlmi.Model, pictures: list[Path]
-) -> None:
+def test_per_sample_generation_options_are_grouped(tiny_model: Model, pictures: list[Path]) -> None:
     short = {"query": "Describe.", "imgs": [str(pictures[0])], "generation": {"max_new_tokens": 2}}
     long = {"query": "Describe.", "imgs": [str(pictures[0])], "generation": {"max_new_tokens": 9}}
     first, second = tiny_model.eval_batch([long, short])
@@ -118,7 +111,7 @@ def test_per_sample_generation_options_are_grouped(
 def _sample(text: str, pixels: int = 0) -> Sample:
     from PIL import Image
 
-    from vlmi.sample import ImagePart, TextPart
+    from vlmi.plugin import ImagePart, TextPart
 
     parts = [TextPart(text)]
     if pixels:
@@ -182,7 +175,7 @@ def test_after_an_out_of_memory_error_later_chunks_are_smaller() -> None:
 
 
 def test_a_batch_of_several_chunks_shows_progress(
-    tiny_model: vlmi.Model, pictures: list[Path], capsys: pytest.CaptureFixture[str]
+    tiny_model: Model, pictures: list[Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     model = tiny_model
     original = model.options

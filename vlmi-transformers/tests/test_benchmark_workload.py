@@ -16,9 +16,7 @@ from types import ModuleType
 import pytest
 
 import vlmi
-from vlmi.generation import GenerationOptions
-from vlmi.preparing import prepare_samples
-from vlmi.sample import as_sample
+from vlmi.plugin import GenerationOptions, as_sample, prepare_samples
 
 BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_transformers.py"
 SMALL_VISION = {

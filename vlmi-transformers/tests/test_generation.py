@@ -6,8 +6,7 @@ import pytest
 import torch
 from transformers import GenerationConfig
 
-import vlmi
-from vlmi.generation import GenerationOptions
+from vlmi.plugin import GenerationOptions, Model
 from vlmi_transformers.generation_mapping import build_generation_config, cut_at_stop
 from vlmi_transformers.stopping import StopStringsInAnswer
 
@@ -56,7 +55,7 @@ def test_the_original_config_is_untouched() -> None:
     assert QWEN_LIKE.do_sample is True and QWEN_LIKE.top_k == 1
 
 
-def test_seed_makes_sampling_reproducible(tiny_model: vlmi.Model) -> None:
+def test_seed_makes_sampling_reproducible(tiny_model: Model) -> None:
     ask = {"query": "Tell me about the picture.", "max_new_tokens": 12, "temperature": 1.5}
     first = tiny_model.eval(**ask, seed=1)
     assert tiny_model.eval(**ask, seed=1) == first
@@ -66,7 +65,7 @@ def test_seed_makes_sampling_reproducible(tiny_model: vlmi.Model) -> None:
     assert tiny_model.eval(ask["query"], max_new_tokens=12, seed=9) == greedy
 
 
-def test_stop_string_ends_the_answer(tiny_model: vlmi.Model) -> None:
+def test_stop_string_ends_the_answer(tiny_model: Model) -> None:
     full = tiny_model.eval("Describe it.", max_new_tokens=20)
     if len(full) < 4:
         pytest.skip("the random model stopped too early to cut its answer")
@@ -75,7 +74,7 @@ def test_stop_string_ends_the_answer(tiny_model: vlmi.Model) -> None:
     assert cut == full[: full.find(marker)]
 
 
-def test_stop_strings_ignore_the_prompt(tiny_model: vlmi.Model) -> None:
+def test_stop_strings_ignore_the_prompt(tiny_model: Model) -> None:
     """A stop string counts once the answer holds all of it, not when the prompt ends in part."""
     tokenizer = tiny_model.engine.tokenizer
     newline = tokenizer.convert_tokens_to_ids(tokenizer.tokenize("\n"))

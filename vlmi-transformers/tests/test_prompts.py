@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-import vlmi
-from vlmi.preparing import prepare_samples
-from vlmi.sample import Sample
+from vlmi.plugin import Model, Sample, prepare_samples
 from vlmi_transformers.prompts import prompt_text
 
 QWEN_SYSTEM = "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
@@ -45,7 +43,7 @@ EXPECTED = {
 }
 
 
-def prepared(model: vlmi.Model, query: str, imgs: list[Path]) -> Sample:
+def prepared(model: Model, query: str, imgs: list[Path]) -> Sample:
     (sample,) = prepare_samples(model, [Sample.from_query(query, [str(p) for p in imgs])])
     assert isinstance(sample, Sample)
     return sample
@@ -53,13 +51,13 @@ def prepared(model: vlmi.Model, query: str, imgs: list[Path]) -> Sample:
 
 @pytest.mark.parametrize("count", [0, 1, 3])
 def test_prompt_puts_images_first(
-    tiny_model: vlmi.Model, arch: str, pictures: list[Path], count: int
+    tiny_model: Model, arch: str, pictures: list[Path], count: int
 ) -> None:
     sample = prepared(tiny_model, "What?", pictures[:count])
     assert prompt_text(tiny_model.engine.processor, sample) == EXPECTED[arch][count]
 
 
-def expected_image_tokens(model: vlmi.Model, arch: str, inputs) -> int:
+def expected_image_tokens(model: Model, arch: str, inputs) -> int:
     config = model.engine.model.config
     if arch in QWEN_FAMILY:
         merge = config.vision_config.spatial_merge_size
@@ -74,7 +72,7 @@ def expected_image_tokens(model: vlmi.Model, arch: str, inputs) -> int:
 
 @pytest.mark.parametrize("count", [0, 1, 3])
 def test_image_tokens_match_the_pixels(
-    tiny_model: vlmi.Model, arch: str, pictures: list[Path], count: int
+    tiny_model: Model, arch: str, pictures: list[Path], count: int
 ) -> None:
     """The processor expands each placeholder into as many tokens as the vision tower makes."""
     sample = prepared(tiny_model, "What?", pictures[:count])
@@ -87,7 +85,7 @@ def test_image_tokens_match_the_pixels(
         assert found == expected_image_tokens(tiny_model, arch, inputs) > 0
 
 
-def test_interleaved_order_is_kept(tiny_model: vlmi.Model, arch: str, pictures: list[Path]) -> None:
+def test_interleaved_order_is_kept(tiny_model: Model, arch: str, pictures: list[Path]) -> None:
     if arch == "llava":
         pytest.skip("LLaVA's template renders every image before the text")
     messages = [
@@ -102,7 +100,7 @@ def test_interleaved_order_is_kept(tiny_model: vlmi.Model, arch: str, pictures: 
     assert f"First:{image}Second:{image}" in text
 
 
-def test_batch_is_left_padded_with_a_mask(tiny_model: vlmi.Model, pictures: list[Path]) -> None:
+def test_batch_is_left_padded_with_a_mask(tiny_model: Model, pictures: list[Path]) -> None:
     short = prepared(tiny_model, "Hi", [])
     long = prepared(tiny_model, "Describe both pictures in detail.", pictures[:2])
     inputs = tiny_model.engine.model_inputs([short, long])

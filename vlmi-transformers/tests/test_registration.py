@@ -9,7 +9,7 @@ import pytest
 
 import vlmi
 from vlmi.errors import EngineUnavailableError, InvalidOptionError, UnknownModelError
-from vlmi.registry import get_registry
+from vlmi.plugin import find_spec
 from vlmi.testing import heavy_modules_after_import
 from vlmi_transformers.catalog import CURATED
 from vlmi_transformers.testing import tiny_checkpoint
@@ -33,16 +33,16 @@ def test_import_and_listing_load_no_torch_or_transformers() -> None:
 
 def test_a_local_folder_is_claimed() -> None:
     folder = tiny_checkpoint("llava")
-    spec = get_registry().resolve(str(folder))
+    spec = find_spec(str(folder))
     assert spec.defaults == {"model_path": str(folder.resolve())}
     assert spec.plugin is not None and spec.plugin.distribution == "vlmi-transformers"
 
 
 def test_a_hub_id_is_claimed_and_curated_ids_keep_their_defaults() -> None:
-    spec = get_registry().resolve("someone/Some-VLM-7B")
+    spec = find_spec("someone/Some-VLM-7B")
     assert spec.name == "someone--some-vlm-7b"
     assert spec.weights["huggingface"] == "someone/Some-VLM-7B"
-    assert get_registry().resolve("zai-org/GLM-4.1V-9B-Thinking").name == "glm-4.1v-9b-thinking"
+    assert find_spec("zai-org/GLM-4.1V-9B-Thinking").name == "glm-4.1v-9b-thinking"
 
 
 def test_remote_code_folders_are_left_to_other_plugins(tmp_path: Path) -> None:

@@ -15,16 +15,14 @@ import pytest
 
 import vlmi
 from vlmi.errors import EngineUnavailableError, InvalidOptionError
-from vlmi.generation import GenerationOptions
-from vlmi.preparing import prepare_samples
-from vlmi.sample import Sample, as_sample
+from vlmi.plugin import GenerationOptions, Model, Sample, as_sample, prepare_samples
 from vlmi_transformers.engine import Placement, choose_placement, cpu_compiler
 from vlmi_transformers.testing import tiny_checkpoint
 
 GREEDY = GenerationOptions(max_new_tokens=12)
 
 
-def prepared(model: vlmi.Model, items: list[object]) -> list[Sample]:
+def prepared(model: Model, items: list[object]) -> list[Sample]:
     samples = prepare_samples(model, [as_sample(item) for item in items])
     assert all(isinstance(s, Sample) for s in samples)
     return samples  # type: ignore[return-value]

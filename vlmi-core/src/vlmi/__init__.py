@@ -3,39 +3,41 @@
 >>> import vlmi
 >>> model = vlmi.load("internvl2-8b")                     # doctest: +SKIP
 >>> model.eval("Describe the picture.", imgs=["cat.jpg"])  # doctest: +SKIP
+
+This module is the users' face. Plugin authors use :mod:`vlmi.plugin`;
+modules whose names start with ``_`` are private.
 """
 
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from vlmi import errors, hookspecs
-from vlmi.generation import GenerationOptions
-from vlmi.hookspecs import hookimpl
-from vlmi.options import EngineOptions, LoadOptions
-from vlmi.sample import ImagePart, Sample, TextPart
-from vlmi.spec import ModelSpec
+from vlmi import errors
+from vlmi._generation import GenerationOptions
+from vlmi._sample import ImagePart, Sample, TextPart
 
 if TYPE_CHECKING:
-    from vlmi.api import ModelInfo, list_models, load
-    from vlmi.images import load_img
-    from vlmi.model import BatchedModel, EvalInterface, Model
-    from vlmi.runner import RunSummary, run
+    from vlmi._api import ModelInfo, list_models, load
+    from vlmi._images import load_img
+    from vlmi._model import Model
+    from vlmi._runner import RunSummary, run
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("vlmi-core")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
 
 # Imported on first use, so that `import vlmi` (done by every plugin) stays cheap.
 _LAZY = {
-    "ModelInfo": "vlmi.api",
-    "list_models": "vlmi.api",
-    "load": "vlmi.api",
-    "load_img": "vlmi.images",
-    "Model": "vlmi.model",
-    "BatchedModel": "vlmi.model",
-    "EvalInterface": "vlmi.model",
-    "run": "vlmi.runner",
-    "RunSummary": "vlmi.runner",
+    "ModelInfo": "vlmi._api",
+    "list_models": "vlmi._api",
+    "load": "vlmi._api",
+    "load_img": "vlmi._images",
+    "Model": "vlmi._model",
+    "run": "vlmi._runner",
+    "RunSummary": "vlmi._runner",
 }
 
 
@@ -49,22 +51,15 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "BatchedModel",
-    "EngineOptions",
-    "EvalInterface",
     "GenerationOptions",
     "ImagePart",
-    "LoadOptions",
     "Model",
     "ModelInfo",
-    "ModelSpec",
     "RunSummary",
     "Sample",
     "TextPart",
     "__version__",
     "errors",
-    "hookimpl",
-    "hookspecs",
     "list_models",
     "load",
     "load_img",

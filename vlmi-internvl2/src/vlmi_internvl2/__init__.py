@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import vlmi
+from vlmi.plugin import ModelSpec, hookimpl
 
 #: size -> (Hugging Face / ModelScope id, default LMDeploy backend). TurboMind serves
 #: InternVL2 on InternLM2, Qwen2 and Llama backbones; the Phi-3 based 4B runs on the
@@ -20,11 +20,11 @@ SIZES = {
 }
 
 
-@vlmi.hookimpl
-def register_models(register: Callable[[vlmi.ModelSpec], None]) -> None:
+@hookimpl
+def register_models(register: Callable[[ModelSpec], None]) -> None:
     for size, (repo, backend) in SIZES.items():
         register(
-            vlmi.ModelSpec(
+            ModelSpec(
                 name=f"internvl2-{size}",
                 aliases=(f"internvl2_{size}", repo.split("/")[1].lower()),
                 factory="vlmi_internvl2.model:InternVL2Model",

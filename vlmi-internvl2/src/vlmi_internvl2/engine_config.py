@@ -51,7 +51,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from vlmi.errors import InvalidOptionError
-from vlmi.generation import GenerationOptions
+from vlmi.plugin import GenerationOptions
 from vlmi_internvl2.prompts import worst_image_tokens
 
 BACKENDS = ("turbomind", "pytorch")

@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import vlmi
-from vlmi.accelerator import is_out_of_memory, require_cuda
 from vlmi.errors import (
     EngineOutOfMemoryError,
     EngineUnavailableError,
@@ -23,9 +21,15 @@ from vlmi.errors import (
     InvalidOptionError,
     InvalidSampleError,
 )
-from vlmi.generation import GenerationOptions
-from vlmi.sample import Sample
-from vlmi.weights import resolve_weights
+from vlmi.plugin import (
+    BatchedModel,
+    EngineOptions,
+    GenerationOptions,
+    Sample,
+    is_out_of_memory,
+    require_cuda,
+    resolve_weights,
+)
 from vlmi_internvl2.engine_config import (
     finish_text,
     generation_config,
@@ -39,7 +43,7 @@ Ready = tuple[int, list[dict[str, Any]], Any, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
-class InternVL2Options(vlmi.EngineOptions):
+class InternVL2Options(EngineOptions):
     """LMDeploy engine options of ``vlmi.load`` (engine_config.py has the mapping).
 
     :param max_dynamic_patch: most 448x448 tiles per image (InternVL2's default 12).
@@ -74,7 +78,7 @@ class InternVL2Options(vlmi.EngineOptions):
             raise InvalidOptionError(f"batch_size must be >= 1, got {self.batch_size}")
 
 
-class InternVL2Model(vlmi.BatchedModel):
+class InternVL2Model(BatchedModel):
     """An InternVL2 model on LMDeploy (TurboMind or the PyTorch engine)."""
 
     Options = InternVL2Options

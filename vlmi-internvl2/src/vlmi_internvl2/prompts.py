@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from vlmi.errors import InvalidSampleError
-from vlmi.sample import ImagePart, Sample, TextPart
+from vlmi.plugin import ImagePart, Sample, TextPart
 
 #: lmdeploy.vl.constants.IMAGE_TOKEN (the tests check they agree)
 IMAGE_TOKEN = "<IMAGE_TOKEN>"

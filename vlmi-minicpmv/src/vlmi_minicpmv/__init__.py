@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import vlmi
+from vlmi.plugin import ModelSpec, hookimpl
 
 
-@vlmi.hookimpl
-def register_models(register: Callable[[vlmi.ModelSpec], None]) -> None:
+@hookimpl
+def register_models(register: Callable[[ModelSpec], None]) -> None:
     register(
-        vlmi.ModelSpec(
+        ModelSpec(
             name="minicpm-v-2.6",
             aliases=("minicpm-v-2_6", "minicpm-v2.6", "minicpmv-2.6"),
             factory="vlmi_minicpmv.model:MiniCPMVModel",

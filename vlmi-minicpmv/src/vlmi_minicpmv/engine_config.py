@@ -43,7 +43,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from vlmi.errors import InvalidOptionError
-from vlmi.generation import GenerationOptions
+from vlmi.plugin import GenerationOptions
 
 DTYPES = ("auto", "bfloat16", "float16", "float32")
 

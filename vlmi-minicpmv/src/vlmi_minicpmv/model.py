@@ -13,12 +13,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import vlmi
-from vlmi.accelerator import OUT_OF_MEMORY_PHRASES, is_out_of_memory, require_cuda
 from vlmi.errors import EngineOutOfMemoryError, EngineUnavailableError, InvalidOptionError
-from vlmi.generation import GenerationOptions
-from vlmi.sample import Sample
-from vlmi.weights import resolve_weights
+from vlmi.plugin import (
+    OUT_OF_MEMORY_PHRASES,
+    BatchedModel,
+    EngineOptions,
+    GenerationOptions,
+    Sample,
+    is_out_of_memory,
+    require_cuda,
+    resolve_weights,
+)
 from vlmi_minicpmv.engine_config import llm_kwargs, sampling_params
 from vlmi_minicpmv.prompts import build_request, stop_token_ids
 
@@ -27,7 +32,7 @@ Ready = tuple[int, dict[str, Any], Any]
 
 
 @dataclass(frozen=True)
-class MiniCPMVOptions(vlmi.EngineOptions):
+class MiniCPMVOptions(EngineOptions):
     """vLLM engine options of ``vlmi.load`` (see engine_config for the mapping).
 
     :param batch_size: most samples handed to one ``LLM.generate`` call; bounds
@@ -49,7 +54,7 @@ class MiniCPMVOptions(vlmi.EngineOptions):
                 raise InvalidOptionError(f"{name} must be >= 1, got {getattr(self, name)}")
 
 
-class MiniCPMVModel(vlmi.BatchedModel):
+class MiniCPMVModel(BatchedModel):
     """MiniCPM-V-2.6 on vLLM."""
 
     Options = MiniCPMVOptions

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from vlmi.errors import InvalidSampleError
-from vlmi.sample import ImagePart, Sample, TextPart
+from vlmi.plugin import ImagePart, Sample, TextPart
 
 IMAGE_PLACEHOLDER = "(<image>./</image>)"
 STOP_TOKENS = ("<|im_end|>", "<|endoftext|>")

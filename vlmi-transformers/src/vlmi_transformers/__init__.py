@@ -10,22 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import vlmi
-from vlmi.spec import ModelSpec
+from vlmi.plugin import ModelSpec, hookimpl
 from vlmi_transformers.catalog import CURATED
 from vlmi_transformers.resolving import resolve
 
 __version__ = "0.1.0"
 
 
-@vlmi.hookimpl
+@hookimpl
 def register_models(register: Callable[[ModelSpec], None]) -> None:
     """Declare the curated models."""
     for spec in CURATED:
         register(spec)
 
 
-@vlmi.hookimpl
+@hookimpl
 def resolve_model(name: str) -> ModelSpec | None:
     """Claim a local checkpoint folder or a hub repo id."""
     return resolve(name)

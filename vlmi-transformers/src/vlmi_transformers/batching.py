@@ -16,8 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from vlmi.errors import EngineOutOfMemoryError
-from vlmi.generation import GenerationOptions
-from vlmi.sample import Sample
+from vlmi.plugin import GenerationOptions, Sample
 from vlmi_transformers.prompts import length_key
 
 RunChunk = Callable[[Sequence[Sample], GenerationOptions], list[str]]

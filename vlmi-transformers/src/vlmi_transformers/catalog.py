@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vlmi.spec import ModelSpec
+from vlmi.plugin import ModelSpec
 
 FACTORY = "vlmi_transformers.model:TransformersModel"
 FAMILY = "transformers"

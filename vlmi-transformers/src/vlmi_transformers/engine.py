@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from vlmi.errors import EngineOutOfMemoryError, EngineUnavailableError, InvalidOptionError
-from vlmi.generation import GenerationOptions
-from vlmi.sample import Sample
+from vlmi.plugin import GenerationOptions, Sample
 from vlmi_transformers.generation_mapping import build_generation_config, cut_at_stop
 from vlmi_transformers.prompts import to_conversation
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vlmi.generation import GenerationOptions
+from vlmi.plugin import GenerationOptions
 
 
 def generation_kwargs(options: GenerationOptions) -> dict[str, Any]:

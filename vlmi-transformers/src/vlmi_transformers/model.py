@@ -7,12 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vlmi.errors import InvalidOptionError
-from vlmi.generation import GenerationOptions
-from vlmi.model import Model
-from vlmi.options import EngineOptions
-from vlmi.progress import Progress
-from vlmi.sample import Sample
-from vlmi.weights import resolve_weights
+from vlmi.plugin import EngineOptions, GenerationOptions, Model, Progress, Sample, resolve_weights
 from vlmi_transformers.batching import run_batched
 from vlmi_transformers.engine import Engine, choose_placement, is_out_of_memory
 from vlmi_transformers.resolving import check_architecture

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vlmi.sample import ImagePart, Sample, TextPart
+from vlmi.plugin import ImagePart, Sample, TextPart
 
 Conversation = list[dict[str, Any]]
 

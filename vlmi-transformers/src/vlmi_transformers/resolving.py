@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vlmi.errors import UnknownModelError
-from vlmi.spec import ModelSpec
+from vlmi.plugin import ModelSpec
 from vlmi_transformers.catalog import ENGINE, FACTORY, FAMILY, curated_by_repo
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import vlmi
+from vlmi.plugin import ModelSpec, hookimpl
 
 
-@vlmi.hookimpl
-def register_models(register: Callable[[vlmi.ModelSpec], None]) -> None:
+@hookimpl
+def register_models(register: Callable[[ModelSpec], None]) -> None:
     register(
-        vlmi.ModelSpec(
+        ModelSpec(
             name="myfamily-demo",
             aliases=("myfamily",),
             factory="vlmi_myfamily.model:MyFamilyModel",  # imported only by vlmi.load

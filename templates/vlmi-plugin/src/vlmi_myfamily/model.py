@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import vlmi
-from vlmi.generation import GenerationOptions
-from vlmi.sample import ImagePart, Sample
+from vlmi.plugin import EngineOptions, GenerationOptions, ImagePart, Model, Sample
 
 
 @dataclass(frozen=True)
-class MyFamilyOptions(vlmi.EngineOptions):
+class MyFamilyOptions(EngineOptions):
     """Engine options, accepted by vlmi.load(..., name=value); anything else is rejected."""
 
     tensor_parallel_size: int = 1
 
 
-class MyFamilyModel(vlmi.Model):
+class MyFamilyModel(Model):
     Options = MyFamilyOptions
 
     def setup(self) -> None:
         # Import the engine here, never at module level, and start it, e.g.:
-        #   from vlmi.weights import resolve_weights
+        #   from vlmi._weights import resolve_weights
         #   path = resolve_weights(self.spec, self.options.weights)
         #   import my_engine
         #   self.engine = my_engine.Engine(path, tp=self.options.engine.tensor_parallel_size)

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import vlmi
+from vlmi.plugin import ModelSpec, hookimpl
 
 
-@vlmi.hookimpl
-def register_models(register: Callable[[vlmi.ModelSpec], None]) -> None:
+@hookimpl
+def register_models(register: Callable[[ModelSpec], None]) -> None:
     register(
-        vlmi.ModelSpec(
-            name="echo", factory="vlmi_echo.model:EchoModel", family="echo", engine="python"
-        )
+        ModelSpec(name="echo", factory="vlmi_echo.model:EchoModel", family="echo", engine="python")
     )
     register(
-        vlmi.ModelSpec(
+        ModelSpec(
             name="dupe-ok", factory="vlmi_echo.model:EchoModel", family="echo", engine="python"
         )
     )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import vlmi
+from vlmi.plugin import ModelSpec, hookimpl
 
 
-@vlmi.hookimpl
-def register_models(register: Callable[[vlmi.ModelSpec], None]) -> None:
+@hookimpl
+def register_models(register: Callable[[ModelSpec], None]) -> None:
     raise RuntimeError("badreg cannot reach its model catalogue")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import vlmi
+from vlmi.plugin import hookimpl
 
 
-@vlmi.hookimpl
+@hookimpl
 def register_model(register: object) -> None:
     raise AssertionError("never called")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import vlmi
+from vlmi.plugin import ModelSpec, hookimpl
 
 
-@vlmi.hookimpl
-def register_models(register: Callable[[vlmi.ModelSpec], None]) -> None:
+@hookimpl
+def register_models(register: Callable[[ModelSpec], None]) -> None:
     register(
-        vlmi.ModelSpec(
+        ModelSpec(
             name="echo",
             aliases=("echo-test",),
             factory="vlmi_echo.model:EchoModel",
@@ -22,7 +22,7 @@ def register_models(register: Callable[[vlmi.ModelSpec], None]) -> None:
         )
     )
     register(
-        vlmi.ModelSpec(
+        ModelSpec(
             name="echo-text",
             factory="vlmi_echo.model:EchoModel",
             family="echo",

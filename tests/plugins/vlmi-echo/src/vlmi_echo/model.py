@@ -8,20 +8,18 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import vlmi
-from vlmi.generation import GenerationOptions
-from vlmi.sample import ImagePart, Sample
+from vlmi.plugin import EngineOptions, GenerationOptions, ImagePart, Model, Sample
 
 
 @dataclass(frozen=True)
-class EchoOptions(vlmi.EngineOptions):
+class EchoOptions(EngineOptions):
     """latency: seconds slept per engine call; fail_on: text that makes generation fail."""
 
     latency: float = 0.0
     fail_on: str | None = None
 
 
-class EchoModel(vlmi.Model):
+class EchoModel(Model):
     """Answers with the words of its input; each image becomes ``<image:WxH:digest>``."""
 
     Options = EchoOptions

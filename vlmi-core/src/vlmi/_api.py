@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from vlmi._model import Model
+from vlmi._options import parse_load_options
+from vlmi._registry import get_registry
+from vlmi._spec import ModelSpec
 from vlmi.errors import PluginError
-from vlmi.model import Model
-from vlmi.options import parse_load_options
-from vlmi.registry import get_registry
-from vlmi.spec import ModelSpec
 
 
 @dataclass(frozen=True)

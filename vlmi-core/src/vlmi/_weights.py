@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from vlmi._options import WeightsOptions
+from vlmi._spec import ModelSpec
 from vlmi.errors import WeightsNotFoundError
-from vlmi.options import WeightsOptions
-from vlmi.spec import ModelSpec
 
 _CLIENTS = {"huggingface": "huggingface_hub", "modelscope": "modelscope"}
 

@@ -10,8 +10,8 @@ Limits come from the environment:
 
 - ``VLMI_MAX_IMAGE_PIXELS`` (default 89,478,485, Pillow's own warning limit):
   larger images are refused as possible decompression bombs.
-- ``VLMI_URL_TIMEOUT`` (seconds, default 20) and ``VLMI_URL_MAX_BYTES``
-  (default 64 MiB) for downloads.
+- ``VLMI_URL_TIMEOUT`` (seconds, default 20: a deadline for the whole
+  download, not for each read) and ``VLMI_URL_MAX_BYTES`` (default 64 MiB).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import io
 import os
 import re
 import sys
-import warnings
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -153,12 +153,15 @@ def _decode_data_uri(uri: str) -> bytes:
 
 
 def _download(url: str) -> bytes:
+    """The body of ``url``, within ``VLMI_URL_TIMEOUT`` for the whole download."""
     import urllib.error
     import urllib.request
 
     timeout = float(os.environ.get("VLMI_URL_TIMEOUT", DEFAULT_URL_TIMEOUT))
     limit = int(os.environ.get("VLMI_URL_MAX_BYTES", DEFAULT_URL_MAX_BYTES))
+    deadline = time.monotonic() + timeout
     request = urllib.request.Request(url, headers={"User-Agent": "vlmi"})
+    received = bytearray()
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             declared = response.headers.get("Content-Length")
@@ -167,20 +170,45 @@ def _download(url: str) -> bytes:
                     f"image URL {describe(url)} is {int(declared)} bytes, over the limit of "
                     f"{limit}; raise VLMI_URL_MAX_BYTES or download it yourself"
                 )
-            data: bytes = response.read(limit + 1)
+            while len(received) <= limit:
+                # read1 returns what has arrived, so a server that trickles its body is
+                # cut off at the deadline instead of holding the sample forever
+                _shorten_timeout(response, deadline)
+                piece = response.read1(min(65536, limit + 1 - len(received)))
+                if not piece:
+                    break
+                received += piece
+                if time.monotonic() > deadline:
+                    raise ImageDownloadError(
+                        f"image URL {describe(url)} did not finish downloading within "
+                        f"{timeout:g} s ({len(received)} bytes so far); raise VLMI_URL_TIMEOUT "
+                        "or download it yourself"
+                    )
     except ImageDownloadError:
         raise
+    except TimeoutError as exc:
+        raise ImageDownloadError(
+            f"image URL {describe(url)} did not finish downloading within {timeout:g} s "
+            f"({len(received)} bytes so far); raise VLMI_URL_TIMEOUT or download it yourself"
+        ) from exc
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise ImageDownloadError(
             f"could not fetch image URL {describe(url)}: {exc}; check the address and the network, "
             f"or raise VLMI_URL_TIMEOUT (now {timeout:g} s)"
         ) from exc
-    if len(data) > limit:
+    if len(received) > limit:
         raise ImageDownloadError(
             f"image URL {describe(url)} sent more than {limit} bytes; raise VLMI_URL_MAX_BYTES "
             "or download it yourself"
         )
-    return data
+    return bytes(received)
+
+
+def _shorten_timeout(response: Any, deadline: float) -> None:
+    """Let the next socket read wait no longer than the time left to the deadline."""
+    sock = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
+    if sock is not None:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
 
 
 def _from_path(path: Path, src: Any) -> Image.Image:
@@ -202,15 +230,14 @@ def _decode(data: bytes, src: Any) -> Image.Image:
     if not data:
         raise ImageDecodeError(f"image {describe(src)} is empty (0 bytes)")
     limit = max_pixels()
+    _let_pillow_open(limit)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
-            _check_size(img, src, limit)
-            img.load()
+        img = Image.open(io.BytesIO(data))
+        _check_size(img, src, limit)
+        img.load()
     except (ImageTooLargeError, ImageDecodeError):
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except Image.DecompressionBombError as exc:
         raise ImageTooLargeError(
             f"image {describe(src)} is too large to decode safely ({exc}); if you trust it, "
             "raise VLMI_MAX_IMAGE_PIXELS"
@@ -224,6 +251,23 @@ def _decode(data: bytes, src: Any) -> Image.Image:
             f"image {describe(src)} is truncated or corrupt ({exc}); re-export or re-download it"
         ) from exc
     return _finish(img, src)
+
+
+def _let_pillow_open(limit: int) -> None:
+    """Raise Pillow's own decompression-bomb limit to ``limit`` where it is lower.
+
+    Pillow refuses images over twice its ``Image.MAX_IMAGE_PIXELS`` (and warns
+    over it) before vlmi sees their size, so a user who raised
+    ``VLMI_MAX_IMAGE_PIXELS`` as the error told them would still be refused.
+    vlmi checks every image against its own limit (:func:`_check_size`);
+    Pillow's is only ever raised here, never lowered, and no warning filter
+    is touched (``warnings.catch_warnings`` is not thread-safe).
+    """
+    from PIL import Image
+
+    current = Image.MAX_IMAGE_PIXELS
+    if current is not None and current < limit:
+        Image.MAX_IMAGE_PIXELS = limit
 
 
 def _check_size(img: Image.Image, src: Any, limit: int) -> None:

@@ -21,8 +21,8 @@ from types import ModuleType
 
 import pluggy
 
-from vlmi import hookspecs
-from vlmi.spec import PluginInfo
+from vlmi import _hookspecs as hookspecs
+from vlmi._spec import PluginInfo
 
 GROUP = "vlmi"
 
@@ -47,6 +47,11 @@ class PluginSet:
     loaded: dict[str, PluginInfo] = field(default_factory=dict)
     skipped: dict[str, PluginInfo] = field(default_factory=dict)
     failures: list[PluginFailure] = field(default_factory=list)
+
+    def remove(self, ep_name: str) -> None:
+        """Take a loaded plugin out again (its hooks are no longer called)."""
+        self.loaded.pop(ep_name, None)
+        _unregister(self.manager, ep_name)
 
     def add_failure(self, info: PluginInfo, stage: str, exc: BaseException) -> None:
         """Record a failure; re-raise it when VLMI_STRICT_PLUGINS is set."""
@@ -89,8 +94,8 @@ def load_plugins() -> PluginSet:
             )
             continue
         if _is_listed(info, disabled) or (allowed is not None and not _is_listed(info, allowed)):
-            plugins.skipped[ep.name] = info
-            plugins.manager.set_blocked(ep.name)
+            # not registered, and the name not blocked: another distribution may use it
+            plugins.skipped.setdefault(ep.name, info)
             continue
         try:
             module = ep.load()

@@ -8,7 +8,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from vlmi._hints import OPEN_NAMES_PLUGIN
 from vlmi.errors import VlmiError
+
+#: Exit status when the run finished but some samples failed.
+EXIT_SAMPLES_FAILED = 3
 
 
 def _key_value(text: str) -> tuple[str, Any]:
@@ -22,7 +26,7 @@ def _key_value(text: str) -> tuple[str, Any]:
 
 
 def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
-    """The shared generation flags (see vlmi.generation)."""
+    """The shared generation flags (see vlmi._generation)."""
     group = parser.add_argument_group("generation")
     group.add_argument("--max-new-tokens", type=int, metavar="N")
     group.add_argument("--temperature", type=float, metavar="T", help="0 = greedy (default)")
@@ -48,15 +52,18 @@ def generation_from(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    from vlmi.api import list_models
-    from vlmi.registry import get_registry
+    from vlmi._api import list_models
+    from vlmi._registry import get_registry
 
     rows = list_models()
     registry = get_registry()
     if args.json:
         print(json.dumps([spec.to_dict() for spec in registry.models()], indent=2))
     elif not rows:
-        print("No models: install a plugin, e.g. pip install vlmi-internvl2 (see `vlmi plugins`).")
+        print(
+            "No models: install a plugin, e.g. pip install "
+            f"{OPEN_NAMES_PLUGIN} (see `vlmi plugins`)."
+        )
     else:
         table = [("NAME", "FAMILY", "ENGINE", "WEIGHTS", "PLUGIN", "ALIASES")]
         for row in rows:
@@ -84,7 +91,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_plugins(args: argparse.Namespace) -> int:
-    from vlmi.registry import get_registry
+    from vlmi._registry import get_registry
 
     registry = get_registry()
     plugins = registry.plugins
@@ -143,7 +150,7 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
         print(json.dumps({"plugins": records, "errors": errors, "conflicts": conflicts}, indent=2))
         return 0
     if not records:
-        print("No vlmi plugins installed. Install one, e.g. pip install vlmi-internvl2")
+        print(f"No vlmi plugins installed. Install one, e.g. pip install {OPEN_NAMES_PLUGIN}")
     for rec in records:
         print(
             f"{rec['distribution']} {rec['version']} (entry point {rec['entry_point']!r}): "
@@ -159,12 +166,56 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from vlmi.api import load
+    from vlmi._api import load
 
     model = load(args.model, **dict(args.option))
     with model:
         print(model.eval(args.query, imgs=args.image or None, **generation_from(args)))
     return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from vlmi._runner import run
+
+    summary = run(
+        args.model,
+        args.input,
+        args.output,
+        batch_size=args.batch_size,
+        overwrite=args.overwrite,
+        force=args.force,
+        workers=args.workers,
+        progress=not args.quiet,
+        load_options=dict(args.option),
+        **generation_from(args),
+    )
+    print(summary.line(), file=sys.stderr)
+    return 0 if summary.ok else EXIT_SAMPLES_FAILED
+
+
+def _add_run_command(commands: Any) -> None:
+    """Add ``vlmi run`` to the ``vlmi`` command's subparsers."""
+    parser = commands.add_parser(
+        "run",
+        help="answer every sample of a .jsonl/.tsv file into a JSONL file (resumable)",
+        description=(
+            "Answer every sample of INPUT with MODEL, appending one JSON record per sample to "
+            "OUTPUT. Re-running the same command resumes: ids already in OUTPUT are skipped. "
+            f"Exit status: 0 all answered, 1 error, {EXIT_SAMPLES_FAILED} some samples failed."
+        ),
+    )
+    parser.add_argument("model", help="model name or alias (see `vlmi models`)")
+    parser.add_argument("input", help=".jsonl (id, query, imgs) or VLMEvalKit .tsv file")
+    parser.add_argument("-o", "--output", required=True, help="JSON Lines file to write")
+    parser.add_argument("-b", "--batch-size", type=int, default=8, help="samples per eval_batch")
+    parser.add_argument("--overwrite", action="store_true", help="start OUTPUT over")
+    parser.add_argument(
+        "--force", action="store_true", help="resume even if OUTPUT used other settings"
+    )
+    parser.add_argument("--workers", type=int, help="image decoding threads")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    add_generation_arguments(parser)
+    parser.set_defaults(func=_cmd_run)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -195,9 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_generation_arguments(evaluate)
     evaluate.set_defaults(func=_cmd_eval)
 
-    from vlmi.runner_cli import add_run_command
-
-    add_run_command(commands)
+    _add_run_command(commands)
     return parser
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from vlmi.spec import ModelSpec
+    from vlmi._spec import ModelSpec
 
 hookspec = pluggy.HookspecMarker("vlmi")
 hookimpl = pluggy.HookimplMarker("vlmi")
@@ -40,7 +40,7 @@ def register_models(register: Callable[[ModelSpec], None]) -> None:
 def resolve_model(name: str) -> ModelSpec | None:
     """Claim a model name that no plugin registered (a hub id, a local folder, ...).
 
-    Return a :class:`vlmi.ModelSpec` for ``name`` if this plugin can serve it,
+    Return a :class:`vlmi.plugin.ModelSpec` for ``name`` if this plugin can serve it,
     else ``None``. The first plugin to return a spec wins.
 
     :param name: what the user passed to ``vlmi.load``.

@@ -15,6 +15,7 @@ Each plugin documents how it maps these onto its engine, and raises
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
@@ -42,8 +43,21 @@ class GenerationOptions:
         """A copy with ``overrides`` applied and checked."""
         if not overrides:
             return self
+        if not isinstance(overrides, Mapping):
+            raise InvalidOptionError(
+                f"generation options must be a mapping of name to value, got {overrides!r}"
+            )
         check_names(overrides)
         return replace(self, **{k: _coerce(k, v) for k, v in overrides.items()})
+
+    def cut_at_stop(self, text: str) -> str:
+        """``text`` cut before the first of this call's stop strings (unchanged without one)."""
+        cut = len(text)
+        for word in self.stop:
+            found = text.find(word)
+            if found != -1:
+                cut = min(cut, found)
+        return text[:cut]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-friendly dict."""
@@ -95,7 +109,7 @@ def _coerce(name: str, value: Any) -> Any:
             return ()
         if isinstance(value, str):
             value = [value]
-        if not all(isinstance(s, str) and s for s in value):
+        if not isinstance(value, (list, tuple)) or not all(isinstance(s, str) and s for s in value):
             raise InvalidOptionError(
                 f"stop must be a non-empty str or a list of them, got {value!r}"
             )
@@ -108,7 +122,7 @@ def _int(name: str, value: Any) -> int:
         raise InvalidOptionError(f"{name} must be an integer, got {value!r}")
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidOptionError(f"{name} must be an integer, got {value!r}") from None
     if isinstance(value, float) and value != number:
         raise InvalidOptionError(f"{name} must be an integer, got {value!r}")
@@ -119,9 +133,12 @@ def _float(name: str, value: Any) -> float:
     if isinstance(value, bool):
         raise InvalidOptionError(f"{name} must be a number, got {value!r}")
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         raise InvalidOptionError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise InvalidOptionError(f"{name} must be a finite number, got {value!r}")
+    return number
 
 
 __all__ = ["GENERATION_OPTION_NAMES", "GenerationOptions", "check_names"]

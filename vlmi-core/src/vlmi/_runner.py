@@ -20,12 +20,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from vlmi.datasets import Record, count_records, read_records
+from vlmi._datasets import Record, count_records, read_records
+from vlmi._generation import GenerationOptions
+from vlmi._model import Model
+from vlmi._preparing import default_workers, prepare_samples
+from vlmi._progress import Progress
+from vlmi._sample import Sample, as_sample
 from vlmi.errors import InvalidSampleError, VlmiError
-from vlmi.model import Model
-from vlmi.preparing import default_workers, prepare_samples
-from vlmi.progress import Progress
-from vlmi.sample import Sample, as_sample
 
 PREFETCH = 2
 
@@ -80,7 +81,7 @@ def run(
     """Answer every sample of ``samples`` and append one JSON record per sample to ``output``.
 
     :param model: a loaded model, or a name to ``vlmi.load`` with ``load_options``.
-    :param samples: a ``.jsonl`` / ``.tsv`` file (see :mod:`vlmi.datasets`) or an
+    :param samples: a ``.jsonl`` / ``.tsv`` file (see :mod:`vlmi._datasets`) or an
         iterable of samples (dicts with an ``id``, tuples, strings, ``Sample``).
     :param output: the JSON Lines file; existing ids are skipped (resume).
     :param overwrite: start the output over instead of resuming.
@@ -90,7 +91,7 @@ def run(
     if batch_size < 1:
         raise InvalidSampleError(f"batch_size must be >= 1, got {batch_size}")
     if isinstance(model, str):
-        from vlmi.api import load
+        from vlmi._api import load
 
         model = load(model, **(load_options or {}))
     base = model.options.generation.merged(generation)
@@ -130,14 +131,14 @@ def run(
     started = time.perf_counter()
     with (
         out_path.open("a", encoding="utf-8") as sink,
-        _Prefetcher(model, _chunks(fresh(), batch_size), workers) as chunks,
+        _Prefetcher(model, base, _chunks(fresh(), batch_size), workers) as chunks,
+        bar,
     ):
         for chunk in chunks:
-            chunk_failed = _answer(model, chunk, generation, identity, sink)
+            chunk_failed = _answer(model, chunk, identity, sink)
             done += len(chunk)
             failed += chunk_failed
             bar.update(len(chunk), chunk_failed)
-    bar.close()
     return RunSummary(
         out_path, done, failed, skipped, previously_failed, time.perf_counter() - started
     )
@@ -212,20 +213,17 @@ def _check_identity(
 
 def _answer(
     model: Model,
-    chunk: list[Record | Sample],
-    generation: dict[str, Any],
+    chunk: list[Prepared],
     identity: dict[str, Any],
     sink: IO[str],
 ) -> int:
-    ready = [(i, item) for i, item in enumerate(chunk) if isinstance(item, Sample)]
     began = time.perf_counter()
-    answers = model.eval_batch([s for _, s in ready], **generation) if ready else []
+    answers = model.answer_prepared([p.sample for p in chunk], [p.generation for p in chunk])
     took = time.perf_counter() - began
-    by_slot = {i: answer for (i, _), answer in zip(ready, answers)}
+    batch_size = sum(p.generation is not None for p in chunk)
     failed = 0
     lines = []
-    for i, item in enumerate(chunk):
-        answer = by_slot.get(i) if isinstance(item, Sample) else item.error
+    for item, answer in zip(chunk, answers):
         error = answer if isinstance(answer, VlmiError) else None
         failed += error is not None
         lines.append(
@@ -235,7 +233,7 @@ def _answer(
                     "prediction": None if error is not None else answer,
                     "error": error.to_dict() if error is not None else None,
                     **identity,
-                    "time": {"batch_s": round(took, 6), "batch_size": len(ready)},
+                    "time": {"batch_s": round(took, 6), "batch_size": batch_size},
                 },
                 ensure_ascii=False,
             )
@@ -271,15 +269,26 @@ def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
         yield chunk
 
 
-def _to_sample(model: Model, record: Record) -> Sample | VlmiError:
+@dataclass(frozen=True)
+class Prepared:
+    """One record made ready once: its sample (images loaded) or error, and its options."""
+
+    id: str
+    sample: Sample | VlmiError
+    generation: GenerationOptions | None
+
+
+def _parse(
+    model: Model, base: GenerationOptions, record: Record
+) -> tuple[Sample, GenerationOptions] | VlmiError:
     if record.error is not None:
         return record.error
     try:
         fields = record.fields
         item = fields.get("sample", fields.get("item", fields))
         sample = as_sample(item, images_first=model.spec.images_first)
-        model.options.generation.merged(sample.generation)  # a bad option fails this sample only
-        return Sample(sample.parts, id=record.id, generation=sample.generation)
+        options = base.merged(sample.generation)  # a bad option fails this sample only
+        return Sample(sample.parts, id=record.id, generation=sample.generation), options
     except VlmiError as exc:
         return exc
     except Exception as exc:
@@ -289,15 +298,22 @@ def _to_sample(model: Model, record: Record) -> Sample | VlmiError:
 class _Prefetcher:
     """Reads chunks and decodes their images in the background, PREFETCH chunks ahead."""
 
-    def __init__(self, model: Model, chunks: Iterator[list[Record]], workers: int | None) -> None:
+    def __init__(
+        self,
+        model: Model,
+        base: GenerationOptions,
+        chunks: Iterator[list[Record]],
+        workers: int | None,
+    ) -> None:
         self.model = model
+        self.base = base
         self.chunks = chunks
         self.pool = ThreadPoolExecutor(max_workers=workers or default_workers())
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=PREFETCH)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._work, name="vlmi-prefetch", daemon=True)
 
-    def __enter__(self) -> Iterator[list[Record | Sample]]:
+    def __enter__(self) -> Iterator[list[Prepared]]:
         self.thread.start()
         return self._iterate()
 
@@ -310,7 +326,7 @@ class _Prefetcher:
                 pass
         self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def _iterate(self) -> Iterator[list[Record | Sample]]:
+    def _iterate(self) -> Iterator[list[Prepared]]:
         while True:
             item = self.queue.get()
             if item is None:
@@ -337,17 +353,17 @@ class _Prefetcher:
             except queue.Full:
                 continue
 
-    def _prepare(self, chunk: list[Record]) -> list[Record | Sample]:
-        parsed = [_to_sample(self.model, record) for record in chunk]
-        samples = [p for p in parsed if isinstance(p, Sample)]
-        prepared = iter(prepare_samples(self.model, samples, executor=self.pool))
-        out: list[Record | Sample] = []
+    def _prepare(self, chunk: list[Record]) -> list[Prepared]:
+        parsed = [_parse(self.model, self.base, record) for record in chunk]
+        samples = [p[0] for p in parsed if not isinstance(p, VlmiError)]
+        loaded = iter(prepare_samples(self.model, samples, executor=self.pool))
+        out: list[Prepared] = []
         for record, item in zip(chunk, parsed):
-            result = next(prepared) if isinstance(item, Sample) else item
-            if isinstance(result, Sample):
-                out.append(result)
-            else:
-                out.append(Record(record.id, record.line, error=result))
+            if isinstance(item, VlmiError):
+                out.append(Prepared(record.id, item, None))
+                continue
+            sample = next(loaded)
+            out.append(Prepared(record.id, sample, item[1] if isinstance(sample, Sample) else None))
         return out
 
 

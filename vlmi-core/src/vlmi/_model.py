@@ -12,28 +12,31 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
+from vlmi._generation import GenerationOptions
+from vlmi._images import load_img
+from vlmi._options import EngineOptions, LoadOptions
+from vlmi._preparing import prepare_samples
+from vlmi._sample import Sample, as_sample
 from vlmi.errors import GenerationError, InvalidSampleError, PluginError, VlmiError
-from vlmi.generation import GenerationOptions
-from vlmi.images import load_img
-from vlmi.options import EngineOptions, LoadOptions
-from vlmi.preparing import prepare_samples
-from vlmi.sample import Sample, as_sample
 
 if TYPE_CHECKING:
     from PIL import Image
 
-    from vlmi.spec import ModelSpec
+    from vlmi._spec import ModelSpec
 
 BatchResult = list["str | VlmiError"]
+OptionsT = TypeVar("OptionsT", bound=EngineOptions)
 
 
-class Model(ABC):
+class Model(ABC, Generic[OptionsT]):
     """A loaded vision-language model.
 
     Built by ``vlmi.load``, which checks the options and calls :meth:`setup`
-    once. Subclasses implement :meth:`generate`.
+    once. Subclasses implement :meth:`generate`. A plugin's model is generic
+    over its engine options: ``class MyModel(Model[MyOptions])`` with
+    ``Options = MyOptions`` makes :attr:`engine_options` a ``MyOptions``.
     """
 
     Options: ClassVar[type[EngineOptions]] = EngineOptions
@@ -42,9 +45,14 @@ class Model(ABC):
         self.spec = spec
         self.options = options
 
+    @property
+    def engine_options(self) -> OptionsT:
+        """The engine options ``vlmi.load`` checked, as the class's ``Options`` dataclass."""
+        return cast(OptionsT, self.options.engine)
+
     # --- what a plugin implements -------------------------------------------------
 
-    def setup(self) -> None:  # noqa: B027 - optional hook, empty on purpose
+    def setup(self) -> None:
         """Load weights and start the engine. Called once by ``vlmi.load``."""
 
     @abstractmethod
@@ -71,7 +79,7 @@ class Model(ABC):
         """Load one image input as an RGB PIL image; override for model-specific handling."""
         return load_img(src)
 
-    def close(self) -> None:  # noqa: B027 - optional hook, empty on purpose
+    def close(self) -> None:
         """Release the engine (GPU memory, worker processes)."""
 
     # --- what users call ----------------------------------------------------------
@@ -93,7 +101,7 @@ class Model(ABC):
         :param imgs: ``None``, one image input, or a list of them (paths, URLs,
             data URIs, base64, bytes, PIL images, numpy arrays).
         :param generation: generation options for this call (see
-            :mod:`vlmi.generation`).
+            :mod:`vlmi._generation`).
         :raises vlmi.errors.VlmiError: a typed error naming the fix.
         """
         options = self.options.generation.merged(generation)
@@ -118,25 +126,55 @@ class Model(ABC):
         """
         base = self.options.generation.merged(generation)
         items = list(samples)
-        results: list[str | VlmiError | None] = [None] * len(items)
-        ready: list[tuple[int, Sample, GenerationOptions]] = []
         parsed = [self._parse(item, base) for item in items]
         candidates = [p[0] for p in parsed if not isinstance(p, VlmiError)]
         prepared = iter(prepare_samples(self, candidates))
-        for index, entry in enumerate(parsed):
+        ready: list[Sample | VlmiError] = []
+        generations: list[GenerationOptions | None] = []
+        for entry in parsed:
             if isinstance(entry, VlmiError):
-                results[index] = _in_slot(entry, index)
-                continue
-            sample = next(prepared)
+                ready.append(entry)
+                generations.append(None)
+            else:
+                ready.append(next(prepared))
+                generations.append(entry[1])
+        return self.answer_prepared(ready, generations)
+
+    def answer_prepared(
+        self,
+        samples: Sequence[Sample | VlmiError],
+        generations: Sequence[GenerationOptions | None],
+    ) -> BatchResult:
+        """Answer samples that are already parsed, checked and loaded (the runner's path).
+
+        An error in ``samples`` is that slot's answer; every other slot goes
+        to :meth:`generate_batch` in one call. Each slot gets its answer or a
+        :class:`~vlmi.errors.VlmiError` with ``sample_index`` set.
+        """
+        results: list[str | VlmiError | None] = [None] * len(samples)
+        ready: list[tuple[int, Sample, GenerationOptions]] = []
+        for index, (sample, generation) in enumerate(zip(samples, generations)):
             if isinstance(sample, VlmiError):
                 results[index] = _in_slot(sample, index)
+            elif generation is None:
+                results[index] = _in_slot(PluginError("no generation options given"), index)
             else:
-                ready.append((index, sample, entry[1]))
+                ready.append((index, sample, generation))
         if ready:
             outputs = self._generate_guarded([s for _, s, _ in ready], [g for _, _, g in ready])
             for (index, _, _), output in zip(ready, outputs):
+                if not isinstance(output, (str, BaseException)):
+                    output = PluginError(
+                        f"{type(self).__name__}.generate_batch gave {type(output).__name__} for a "
+                        "sample instead of a str or an exception (a bug in the plugin)"
+                    )
                 results[index] = output if isinstance(output, str) else _in_slot(output, index)
-        return [r for r in results if r is not None]
+        return [
+            result
+            if result is not None
+            else _in_slot(GenerationError("this sample was left without an answer"), index)
+            for index, result in enumerate(results)
+        ]
 
     # --- internals ----------------------------------------------------------------
 
@@ -158,15 +196,15 @@ class Model(ABC):
             outputs = self.generate_batch(samples, generations)
         except Exception as exc:
             return [exc] * len(samples)
-        if len(outputs) != len(samples):
+        if not isinstance(outputs, Sequence) or len(outputs) != len(samples):
             error = PluginError(
-                f"{type(self).__name__}.generate_batch returned {len(outputs)} results for "
+                f"{type(self).__name__}.generate_batch returned {_count(outputs)} results for "
                 f"{len(samples)} samples (a bug in the plugin)"
             )
             return [error] * len(samples)
         return list(outputs)
 
-    def __enter__(self) -> Model:
+    def __enter__(self) -> Model[OptionsT]:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -176,7 +214,7 @@ class Model(ABC):
         return f"<{type(self).__name__} {self.name!r} engine={self.spec.engine}>"
 
 
-class BatchedModel(Model):
+class BatchedModel(Model[OptionsT]):
     """A model whose engine takes whole batches (vLLM, LMDeploy, ...).
 
     Implement :meth:`generate_batch` with one engine call; :meth:`generate`
@@ -195,6 +233,10 @@ class BatchedModel(Model):
         if isinstance(result, BaseException):
             raise result
         return result
+
+
+def _count(outputs: Any) -> str:
+    return str(len(outputs)) if isinstance(outputs, Sequence) else f"a {type(outputs).__name__}"
 
 
 def _in_slot(error: BaseException, index: int) -> VlmiError:

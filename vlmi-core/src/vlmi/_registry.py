@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import difflib
-import re
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pluggy import HookCaller
 
+from vlmi._hints import OPEN_NAMES_PLUGIN, missing_plugin_hint
+from vlmi._plugins import PluginSet, load_plugins
+from vlmi._spec import ModelSpec, PluginInfo
 from vlmi.errors import DuplicateModelError, PluginError, UnknownModelError
-from vlmi.plugins import PluginSet, load_plugins
-from vlmi.spec import ModelSpec, PluginInfo
-
-#: Families vlmi knows about, so that a missing plugin gets an exact install command.
-KNOWN_FAMILIES: tuple[tuple[str, str], ...] = (
-    (
-        r"^(internvl3|qwen2\.5-vl|qwen3-vl|gemma-3|glm-4\.1v|llava-onevision|idefics3|smolvlm)",
-        "vlmi-transformers",
-    ),
-    (r"^internvl", "vlmi-internvl2"),
-    (r"^minicpm[-_]?v", "vlmi-minicpmv"),
-)
 
 
 @dataclass
@@ -74,20 +64,16 @@ class Registry:
                 if not isinstance(spec, ModelSpec):
                     raise PluginError(
                         f"plugin {info.distribution}'s resolve_model returned "
-                        f"{type(spec).__name__}, not a vlmi.ModelSpec"
+                        f"{type(spec).__name__}, not a vlmi.plugin.ModelSpec"
                     )
                 return replace(spec, plugin=info)
         return None
 
     def _unknown_message(self, name: str) -> str:
         lines = [f"no installed plugin provides the model {name!r}."]
-        for pattern, distribution in KNOWN_FAMILIES:
-            if re.search(pattern, name.lower()):
-                lines.append(
-                    f"It comes with the plugin {distribution}; install it with: "
-                    f"pip install {distribution}"
-                )
-                break
+        hint = missing_plugin_hint(name)
+        if hint is not None:
+            lines.append(hint)
         else:
             close = difflib.get_close_matches(name.lower(), list(self.names), n=3, cutoff=0.6)
             if close:
@@ -95,7 +81,7 @@ class Registry:
             if "/" in name or Path(name).expanduser().is_dir():
                 lines.append(
                     "Hub ids and local folders are served only by a plugin that resolves them "
-                    "(vlmi-transformers does, for Transformers-native models)."
+                    f"({OPEN_NAMES_PLUGIN} does, for Transformers-native models)."
                 )
         if self.plugins.failures:
             broken = ", ".join(sorted({f.distribution for f in self.plugins.failures}))
@@ -117,12 +103,14 @@ def build_registry(plugins: PluginSet) -> Registry:
             spec: ModelSpec, _info: PluginInfo = info, _out: list[ModelSpec] = collected
         ) -> None:
             if not isinstance(spec, ModelSpec):
-                raise PluginError(f"register() takes a vlmi.ModelSpec, got {type(spec).__name__}")
+                raise PluginError(f"register() takes a vlmi.plugin.ModelSpec, got {type(spec).__name__}")
             _out.append(replace(spec, plugin=_info))
 
         try:
             _caller_for(plugins, ep_name, "register_models")(register=register)
         except Exception as exc:
+            # out of `loaded` and unregistered, so its resolve_model is not consulted either
+            plugins.remove(ep_name)
             plugins.add_failure(info, "register", exc)
             continue
         for spec in collected:
@@ -150,6 +138,11 @@ _lock = threading.Lock()
 _registry: Registry | None = None
 
 
+def find_spec(name: str) -> ModelSpec:
+    """The spec ``vlmi.load(name)`` would use (for a plugin's tests of its registration)."""
+    return get_registry().resolve(name)
+
+
 def get_registry(refresh: bool = False) -> Registry:
     """The process-wide registry, built on first use (``refresh`` rebuilds it)."""
     global _registry
@@ -159,4 +152,4 @@ def get_registry(refresh: bool = False) -> Registry:
         return _registry
 
 
-__all__ = ["KNOWN_FAMILIES", "Registry", "build_registry", "get_registry"]
+__all__ = ["Registry", "build_registry", "find_spec", "get_registry"]

@@ -6,6 +6,7 @@ bring torch call; vlmi-core itself never depends on it.
 
 from __future__ import annotations
 
+from vlmi._hints import OPEN_NAMES_PLUGIN
 from vlmi.errors import EngineUnavailableError
 
 OUT_OF_MEMORY_PHRASES = ("out of memory",)
@@ -26,7 +27,7 @@ def require_cuda(runs: str) -> None:
         raise EngineUnavailableError(
             f"{runs} on a CUDA GPU and torch sees none "
             f"(torch {torch.__version__}, CUDA build: {torch.version.cuda or 'no'}); run on a "
-            "machine with an NVIDIA GPU, or use vlmi-transformers for a CPU model"
+            f"machine with an NVIDIA GPU, or use {OPEN_NAMES_PLUGIN} for a CPU model"
         )
 
 

@@ -8,7 +8,7 @@ Three groups, all passed as keyword arguments to ``vlmi.load``:
   ``revision``;
 - engine options, declared by each model class as a frozen dataclass
   ``Options`` (subclass of :class:`EngineOptions`);
-- generation defaults (:mod:`vlmi.generation`), used when a call does not
+- generation defaults (:mod:`vlmi._generation`), used when a call does not
   override them.
 
 An unknown option is an :class:`~vlmi.errors.InvalidOptionError` listing
@@ -25,9 +25,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from vlmi._generation import GENERATION_OPTION_NAMES, GenerationOptions
+from vlmi._spec import HUBS
 from vlmi.errors import InvalidOptionError
-from vlmi.generation import GENERATION_OPTION_NAMES, GenerationOptions
-from vlmi.spec import HUBS
 
 
 @dataclass(frozen=True)
