@@ -1,12 +1,17 @@
 """Test sessions for the vlmi monorepo (uv backend, one fresh environment per session).
 
-- ``core``: vlmi-core plus the test-only plugins in tests/plugins; runs
-  vlmi-core/tests and the cross-distribution tests in tests/.
-- ``plugin-<dist>``: vlmi-core plus that one distribution (found by globbing
-  vlmi-*/pyproject.toml, so a new family needs no edit here); runs its tests.
-- ``transformers_oldest``: vlmi-transformers' tests against the oldest
-  Transformers its pyproject.toml accepts.
+- ``core``: vlmi-core with its ``test`` dependency group (the test-only plugins in
+  tests/plugins among them); runs vlmi-core/tests and the cross-distribution tests in tests/.
+- ``plugin-<dist>``: one family plugin with its ``test`` dependency group, in an environment
+  of its own (found by globbing vlmi-*/pyproject.toml, so a new family needs no edit here).
+- ``transformers_oldest``: vlmi-transformers' tests against the oldest Transformers its
+  pyproject.toml accepts.
 - ``lint``: ruff over the whole tree, mypy over every src/ folder.
+
+What a distribution's tests need is declared where packaging tools read it: the
+``[dependency-groups] test`` table (PEP 735) of its pyproject.toml. A name there that is a
+distribution of this repository (vlmi-core, vlmi-testkit, vlmi-echo, ...) is installed from
+its folder, editable; any other requirement as written.
 
 `nox` runs them all; CI runs exactly that.
 """
@@ -17,6 +22,7 @@ import re
 from pathlib import Path
 
 import nox
+import tomllib
 
 nox.options.default_venv_backend = "uv"
 nox.options.error_on_missing_interpreters = True
@@ -26,24 +32,46 @@ PYTHON = "3.11"
 PLUGIN_DISTS = sorted(
     p.parent.name for p in ROOT.glob("vlmi-*/pyproject.toml") if p.parent.name != "vlmi-core"
 )
-TEST_PLUGINS = ["tests/plugins/vlmi-echo", "tests/plugins/vlmi-broken"]
-#: Extra requirements per plugin session. torch 2.13.0 with torchvision 0.28.0 is the registry
-#: pair that loads together (both CUDA builds; they run on a CPU too).
-SESSION_PINS = {"vlmi-transformers": ["torch==2.13.0", "torchvision==0.28.0"]}
-#: Test helpers a plugin's tests borrow from another distribution, installed without their
-#: dependencies (the plugin's engine already brings transformers and tokenizers).
-BORROWED_HELPERS = {
-    "vlmi-minicpmv": ["./vlmi-transformers"],
-    "vlmi-internvl2": ["./vlmi-transformers"],
-}
-#: Plugins whose package has a `testing` extra (test helpers shipped to other plugins).
-WITH_TESTING_EXTRA = {"vlmi-transformers"}
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
+
+
+def _pyproject(folder: Path) -> dict:
+    return tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def local_distributions() -> dict[str, Path]:
+    """Distribution name -> folder, for every distribution in this repository."""
+    patterns = ["vlmi-*", "testing/*", "tests/plugins/*", "templates/*"]
+    found = {}
+    for pattern in patterns:
+        for pyproject in ROOT.glob(f"{pattern}/pyproject.toml"):
+            found[_pyproject(pyproject.parent)["project"]["name"]] = pyproject.parent
+    return found
+
+
+def test_requirements(dist: str, group: str = "test") -> list[str]:
+    """``dist``'s dependency group as install arguments; this repo's distributions editable."""
+    groups = _pyproject(ROOT / dist).get("dependency-groups", {})
+    local = local_distributions()
+    arguments: list[str] = []
+    for entry in groups.get(group, []):
+        if isinstance(entry, dict):  # {include-group = "..."}
+            arguments += test_requirements(dist, entry["include-group"])
+            continue
+        match = _NAME.match(entry)
+        name = match.group(1) if match else ""
+        if name in local and not (match and match.group(3)):
+            extras = match.group(2) or "" if match else ""
+            arguments += ["-e", f"./{local[name].relative_to(ROOT)}{extras}"]
+        else:
+            arguments.append(entry)
+    return arguments
 
 
 @nox.session(python=PYTHON)
 def core(session: nox.Session) -> None:
     """vlmi-core alone with the test plugins: unit, discovery, CLI, runner, conformance."""
-    session.install("uv", "-e", "./vlmi-core[testing]", *(f"-e./{p}" for p in TEST_PLUGINS))
+    session.install("-e", "./vlmi-core", *test_requirements("vlmi-core"))
     session.run("pytest", "vlmi-core/tests", "tests", *session.posargs)
 
 
@@ -51,33 +79,28 @@ def core(session: nox.Session) -> None:
 @nox.parametrize("dist", PLUGIN_DISTS, ids=PLUGIN_DISTS)
 def plugin(session: nox.Session, dist: str) -> None:
     """One family plugin in an environment of its own, next to vlmi-core only."""
-    session.install("-e", "./vlmi-core[testing]")
-    target = f"./{dist}[testing]" if dist in WITH_TESTING_EXTRA else f"./{dist}"
-    session.install("-e", target, *SESSION_PINS.get(dist, []))
-    for helper in BORROWED_HELPERS.get(dist, []):
-        session.install("--no-deps", "-e", helper)
+    session.install("-e", f"./{dist}", *test_requirements(dist))
     session.run("pytest", f"{dist}/tests", *session.posargs)
 
 
 def lowest_version(dist: str, requirement: str) -> str:
     """The ``>=`` bound that ``dist``'s pyproject.toml sets on ``requirement``."""
-    text = (ROOT / dist / "pyproject.toml").read_text()
-    found = re.search(rf'^\s*"{re.escape(requirement)}\s*>=\s*([\w.]+)', text, re.MULTILINE)
-    if found is None:
-        raise ValueError(f"{dist}/pyproject.toml sets no lower bound on {requirement}")
-    return found.group(1)
+    for entry in _pyproject(ROOT / dist)["project"]["dependencies"]:
+        found = re.match(rf"^\s*{re.escape(requirement)}\s*>=\s*([\w.]+)", entry)
+        if found:
+            return found.group(1)
+    raise ValueError(f"{dist}/pyproject.toml sets no lower bound on {requirement}")
 
 
 @nox.session(python=PYTHON)
 def transformers_oldest(session: nox.Session) -> None:
     """vlmi-transformers against the oldest Transformers it declares support for."""
     oldest = lowest_version("vlmi-transformers", "transformers")
-    session.install("-e", "./vlmi-core[testing]")
     session.install(
         "-e",
-        "./vlmi-transformers[testing]",
+        "./vlmi-transformers",
+        *test_requirements("vlmi-transformers"),
         f"transformers=={oldest}",
-        *SESSION_PINS["vlmi-transformers"],
     )
     session.run("pytest", "vlmi-transformers/tests", *session.posargs)
 
@@ -88,20 +111,23 @@ def lint(session: nox.Session) -> None:
     session.install("ruff==0.17.6", "mypy==2.4.1", "-e", "./vlmi-core[testing]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    sources = sorted(str(p) for p in [*ROOT.glob("vlmi-*/src"), *ROOT.glob("templates/*/src")])
+    sources = sorted(
+        str(p)
+        for pattern in ("vlmi-*/src", "templates/*/src", "testing/*/src")
+        for p in ROOT.glob(pattern)
+    )
     session.run("mypy", *sources)
 
 
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
     """The runner benchmark (benchmarks/bench_runner.py); not part of the default run."""
-    session.install("-e", "./vlmi-core[testing]", "-e", "./tests/plugins/vlmi-echo")
+    session.install("-e", "./vlmi-core", *test_requirements("vlmi-core"))
     session.run("python", "benchmarks/bench_runner.py", *session.posargs)
 
 
 @nox.session(python=PYTHON, default=False)
 def bench_transformers(session: nox.Session) -> None:
     """vlmi-transformers throughput (benchmarks/bench_transformers.py); not in the default run."""
-    session.install("-e", "./vlmi-core[testing]", "-e", "./vlmi-transformers[testing]")
-    session.install(*SESSION_PINS["vlmi-transformers"])
+    session.install("-e", "./vlmi-transformers", *test_requirements("vlmi-transformers"))
     session.run("python", "benchmarks/bench_transformers.py", *session.posargs)

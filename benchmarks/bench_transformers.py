@@ -124,7 +124,7 @@ CPU_MODES = {
 
 
 def bench_tiny_cpu(folder: Path, args: argparse.Namespace) -> None:
-    from vlmi_transformers.testing import make_tiny_checkpoint
+    from vlmi_testkit import make_tiny_checkpoint
 
     checkpoint = make_tiny_checkpoint("internvl", folder / "tiny-internvl")
     imgs = pictures(folder, 16, (448, 448))
@@ -178,8 +178,7 @@ def build_internvl(
         InternVLProcessor,
     )
     from transformers.models.internvl.video_processing_internvl import InternVLVideoProcessor
-
-    from vlmi_transformers.testing.tiny import INTERNVL_TEMPLATE, make_tiny_checkpoint
+    from vlmi_testkit.tiny_transformers import INTERNVL_TEMPLATE, make_tiny_checkpoint
 
     tiny = make_tiny_checkpoint("internvl", folder / "tokenizer-source")
     tokenizer = InternVLProcessor.from_pretrained(tiny).tokenizer

@@ -9,9 +9,9 @@ import sys
 import pytest
 
 import vlmi
-from vlmi.plugin import hookimpl
 from vlmi._registry import get_registry
 from vlmi.errors import PluginError
+from vlmi.plugin import hookimpl
 
 
 def test_good_plugin_is_found_and_broken_one_is_recorded():
@@ -86,23 +86,15 @@ def test_strict_mode_raises_the_plugin_error():
     assert "not-an-engine" in out.stderr
 
 
-def test_import_is_light_and_fast():
+def test_import_is_light():
+    """What `import vlmi` pulls in (its time is measured by benchmarks/bench_import.py)."""
     code = (
-        "import sys, time, json; t = time.perf_counter(); import vlmi; "
-        "took = time.perf_counter() - t; "
-        "print(json.dumps([took, [m for m in ('torch', 'numpy', 'transformers', 'PIL', 'vllm', "
-        "'lmdeploy') if m in sys.modules]]))"
+        "import sys, json, vlmi, vlmi.plugin; "
+        "print(json.dumps([m for m in ('torch', 'numpy', 'transformers', 'PIL', 'vllm', "
+        "'lmdeploy', 'tqdm', 'pandas') if m in sys.modules]))"
     )
-    runs = [
-        json.loads(
-            subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
-        )
-        for _ in range(3)
-    ]
-    best = min(r[0] for r in runs)
-    print(f"import vlmi: best of 3 = {best * 1000:.1f} ms")
-    assert runs[0][1] == []
-    assert best < 0.1
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
 
 
 def test_register_rejects_non_specs():

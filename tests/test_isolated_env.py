@@ -123,3 +123,28 @@ def test_a_plugin_made_from_the_template_is_discovered_and_evaluated(crowded, tm
     )
     assert suite.returncode == 0, suite.stdout[-3000:]
     assert " passed" in suite.stdout
+
+
+@pytest.fixture(scope="module")
+def twins(tmp_path_factory):
+    """vlmi-echo and vlmi-twin: two distributions with one entry-point name, ``echo``."""
+    return make_env(
+        tmp_path_factory.mktemp("twins"),
+        "./vlmi-core",
+        "./tests/plugins/vlmi-echo",
+        "./tests/plugins/vlmi-twin",
+    )
+
+
+@pytest.mark.parametrize(
+    ("disabled", "kept", "model"),
+    [("vlmi-echo", "vlmi-twin", "twin"), ("vlmi-twin", "vlmi-echo", "echo")],
+)
+def test_disabling_one_of_two_same_named_entry_points_keeps_the_other(twins, disabled, kept, model):
+    env = {"VLMI_DISABLE_PLUGINS": disabled}
+    data = json.loads(run_vlmi("plugins", "--json", env=env, python=twins).stdout)
+    status = {p["distribution"]: (p["status"], p["models"]) for p in data["plugins"]}
+    assert status[disabled] == ("disabled", 0)
+    assert status[kept][0] == "loaded" and status[kept][1] >= 1
+    answer = run_vlmi("eval", model, "still here", env=env, python=twins)
+    assert answer.stdout.strip() == "still here", answer.stderr

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import vlmi
-from vlmi.plugin import BatchedModel
 from vlmi import errors
+from vlmi.plugin import BatchedModel
 from vlmi.testing.inputs import make_picture
 
 
@@ -120,3 +120,69 @@ def test_a_batched_model_answers_one_sample_as_a_batch_of_one(echo):
         model.eval("bad")
     assert model.eval_batch(["a", "bad", "c"])[::2] == ["A", "C"]
     assert model.calls == [1, 1, 3]
+
+
+BAD_OPTIONS = [
+    {"stop": 5},
+    {"max_new_tokens": float("inf")},
+    {"temperature": float("nan")},
+    {"top_p": float("inf")},
+]
+
+
+@pytest.mark.parametrize("bad", BAD_OPTIONS, ids=lambda b: f"{next(iter(b))}={b[next(iter(b))]}")
+def test_bad_option_values_are_invalid_option_errors_everywhere(echo, bad):
+    name = next(iter(bad))
+    with pytest.raises(errors.InvalidOptionError, match=name):
+        vlmi.load("echo", **bad)
+    with pytest.raises(errors.InvalidOptionError, match=name):
+        echo.eval("hi", **bad)
+    with pytest.raises(errors.InvalidOptionError, match=name):
+        echo.eval_batch(["hi"], **bad)
+    one, other = echo.eval_batch([{"query": "hi", "generation": bad}, "fine"])
+    assert isinstance(one, errors.InvalidOptionError) and name in str(one)
+    assert other == "fine"
+
+
+def test_a_bad_option_on_the_command_line_is_an_error_line_not_a_traceback(vlmi_cli):
+    out = vlmi_cli("eval", "echo", "hi", "-O", "stop=5")
+    assert out.returncode == 1
+    assert out.stderr.startswith("error: ") and "stop must be" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_a_slot_the_plugin_leaves_without_an_answer_is_an_error_in_place(echo, monkeypatch):
+    monkeypatch.setattr(echo, "generate_batch", lambda samples, gens: ["A", None, "C"])
+    results = echo.eval_batch(["a", "b", "c"])
+    assert results[0] == "A" and results[2] == "C"
+    assert isinstance(results[1], errors.PluginError) and results[1].sample_index == 1
+
+
+def test_run_prepares_each_sample_once(tmp_path, pics, monkeypatch):
+    """Options merged and images loaded once per sample on the way from the file to the engine."""
+    import json
+
+    from vlmi.plugin import GenerationOptions
+
+    path = tmp_path / "in.jsonl"
+    rows = [
+        {"id": i, "query": "q", "imgs": [pics[i % 3]], "generation": {"seed": i}} for i in range(6)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    model = vlmi.load("echo")
+    merges: list[object] = []
+    real_merged = GenerationOptions.merged
+
+    def counting_merged(self, overrides):
+        merges.append(overrides)
+        return real_merged(self, overrides)
+
+    loads: list[object] = []
+    real_load = model.load_img
+    monkeypatch.setattr(GenerationOptions, "merged", counting_merged)
+    monkeypatch.setattr(model, "load_img", lambda src: loads.append(src) or real_load(src))
+    summary = vlmi.run(model, path, tmp_path / "out.jsonl", batch_size=4, progress=False)
+    assert summary.done == 6 and summary.failed == 0
+    per_sample = [m for m in merges if m and "seed" in m]
+    assert len(per_sample) == 6  # each sample's own options, merged once
+    assert len(loads) == 6  # each image decoded once

@@ -35,7 +35,15 @@ def test_merge_coerces():
         ("top_p", 1.5),
         ("top_k", -2),
         ("stop", ["", "x"]),
+        ("stop", 5),
+        ("stop", {"a": 1}),
         ("seed", "abc"),
+        ("max_new_tokens", float("inf")),
+        ("max_new_tokens", float("nan")),
+        ("temperature", float("nan")),
+        ("temperature", float("inf")),
+        ("top_p", float("nan")),
+        ("seed", float("inf")),
     ],
 )
 def test_bad_values(name, value):
@@ -46,3 +54,16 @@ def test_bad_values(name, value):
 def test_unknown_name_lists_accepted():
     with pytest.raises(InvalidOptionError, match="max_new_tokens, temperature, top_p"):
         GenerationOptions().merged({"max_tokens": 5})
+
+
+def test_generation_options_must_be_a_mapping():
+    with pytest.raises(InvalidOptionError, match="mapping"):
+        GenerationOptions().merged(["max_new_tokens", 5])  # type: ignore[arg-type]
+
+
+def test_cut_at_stop_cuts_at_the_earliest_stop_string():
+    options = GenerationOptions(stop=("END", "\n\n"))
+    assert options.cut_at_stop("one\n\ntwo END") == "one"
+    assert options.cut_at_stop("a END b\n\n") == "a "
+    assert options.cut_at_stop("no marker") == "no marker"
+    assert GenerationOptions().cut_at_stop("kept\n\nwhole") == "kept\n\nwhole"

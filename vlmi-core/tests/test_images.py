@@ -175,6 +175,64 @@ def test_url_timeout(monkeypatch):
         server.close()
 
 
+def test_url_timeout_is_a_deadline_for_the_whole_download(monkeypatch):
+    """A server that trickles its body is cut off, though each read arrives in time."""
+    import socket
+    import threading
+    import time
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    stop = threading.Event()
+
+    def trickle() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+            for _ in range(300):  # one byte every 0.1 s: 30 s at most, then it gives up
+                if stop.is_set():
+                    return
+                try:
+                    conn.sendall(b"x")
+                except OSError:
+                    return
+                time.sleep(0.1)
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    monkeypatch.setenv("VLMI_URL_TIMEOUT", "1")
+    began = time.monotonic()
+    try:
+        with pytest.raises(errors.ImageDownloadError, match="within 1 s"):
+            load_img(f"http://127.0.0.1:{server.getsockname()[1]}/slow.png")
+    finally:
+        stop.set()
+        server.close()
+        thread.join(timeout=5)
+    assert time.monotonic() - began < 10
+
+
+def test_decoding_never_touches_the_warning_filters(monkeypatch):
+    """warnings.catch_warnings is process-wide state, not safe in the decoding threads."""
+    import threading
+    import warnings
+
+    touched: list[str] = []
+    monkeypatch.setattr(warnings, "catch_warnings", lambda *a, **k: touched.append("catch"))
+    monkeypatch.setattr(warnings, "simplefilter", lambda *a, **k: touched.append("filter"))
+    data = png_bytes(make_picture(40, 30))
+    threads = [
+        threading.Thread(target=lambda: [load_img(data) for _ in range(20)]) for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert touched == []
+
+
 def test_file_uri(tmp_path: Path):
     path = tmp_path / "p.png"
     make_picture().save(path)

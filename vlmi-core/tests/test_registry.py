@@ -83,3 +83,30 @@ def test_factory_import_errors_are_plugin_errors():
     broken = ModelSpec(name="m", factory="vlmi.errors:Nope", family="f", engine="e")
     with pytest.raises(PluginError, match="has no 'Nope'"):
         broken.load_factory()
+
+
+def test_a_plugin_whose_registration_fails_is_unloaded_and_not_asked_to_resolve():
+    from vlmi._registry import build_registry
+    from vlmi.plugin import hookimpl
+
+    asked: list[str] = []
+
+    class Failing:
+        @hookimpl
+        def register_models(self, register):
+            raise RuntimeError("boom")
+
+        @hookimpl
+        def resolve_model(self, name):
+            asked.append(name)
+            return spec("claimed")
+
+    plugins = PluginSet(get_plugin_manager())
+    plugins.manager.register(Failing(), name="failing")
+    plugins.loaded["failing"] = PluginInfo("failing", "vlmi-failing", "1")
+    registry = build_registry(plugins)
+    assert "failing" not in plugins.loaded
+    assert [(f.distribution, f.stage) for f in plugins.failures] == [("vlmi-failing", "register")]
+    with pytest.raises(UnknownModelError, match="vlmi-failing"):
+        registry.resolve("anything")
+    assert asked == []

@@ -2,7 +2,7 @@
 
 ``loaded`` builds models through ``vlmi.load`` and the real
 ``lmdeploy.pipeline``; only LMDeploy's GPU engine is replaced (see
-``vlmi_internvl2.testing.engine``), and the CUDA check that guards it.
+``vlmi_testkit.scripted_lmdeploy``), and the CUDA check that guards it.
 The PyTorch-engine path is the one that runs on a CPU: LMDeploy's
 TurboMind path asks CUDA for free memory while building its vision model.
 """
@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from vlmi_testkit import ScriptedEngine, make_tiny_internvl2, scripted_engine
 
 import vlmi
 import vlmi_internvl2.model as model_module
 from vlmi.plugin import Model
 from vlmi.testing.inputs import make_picture
-from vlmi_internvl2.testing import ScriptedEngine, make_tiny_internvl2, scripted_engine
 
 #: the `gpu` marker and CUDA skips (vlmi-core's opt-in pytest plugin)
 pytest_plugins = ["vlmi.testing.pytest_plugin"]

@@ -135,13 +135,14 @@ def test_only_one_token_stop_strings_go_to_lmdeploy():
     assert generation_config(both, [5], tokens.__getitem__).stop_words == ["\n"]
     longer = generation_config(GenerationOptions(stop=("Answer:",)), [5], tokens.__getitem__)
     assert longer.stop_words is None and longer.include_stop_str_in_output is False
-    assert finish_text("42\nAnswer: 7", both.stop, ()) == "42"
+    assert finish_text("42\nAnswer: 7", both, ()) == "42"
 
 
 def test_finish_text_cuts_at_the_first_stop_and_drops_end_of_turn():
-    assert finish_text("A cat.\nMore", ("\n",), ("<|im_end|>",)) == "A cat."
-    assert finish_text("A cat.<|im_end|>", (), ("<|im_end|>",)) == "A cat."
-    assert finish_text("x. y; z", (";", "."), ()) == "x"
+    stop = GenerationOptions(stop=("\n",))
+    assert finish_text("A cat.\nMore", stop, ("<|im_end|>",)) == "A cat."
+    assert finish_text("A cat.<|im_end|>", GenerationOptions(), ("<|im_end|>",)) == "A cat."
+    assert finish_text("x. y; z", GenerationOptions(stop=(";", ".")), ()) == "x"
 
 
 def test_importing_lmdeploy_leaves_truncated_images_refused():

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from vlmi_testkit import ScriptedEngine
 
 import vlmi
 from vlmi.errors import (
@@ -17,7 +18,6 @@ from vlmi.errors import (
     TooManyImagesError,
 )
 from vlmi.testing import ModelConformance
-from vlmi_internvl2.testing import ScriptedEngine
 
 
 def count_calls(model: Any) -> list[int]:
@@ -191,8 +191,9 @@ class TestConformanceThroughLMDeploy(ModelConformance):
     @pytest.fixture(scope="class")
     @classmethod
     def model(cls, tmp_path_factory: pytest.TempPathFactory) -> Any:
+        from vlmi_testkit import make_tiny_internvl2, scripted_engine
+
         import vlmi_internvl2.model as model_module
-        from vlmi_internvl2.testing import make_tiny_internvl2, scripted_engine
 
         folder = make_tiny_internvl2(tmp_path_factory.mktemp("conformance") / "tiny")
         saved = model_module._require_cuda

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from vlmi_testkit import ScriptedEngine
 
 from vlmi.errors import InvalidSampleError
 from vlmi.plugin import ImagePart, Sample, TextPart
@@ -23,7 +24,6 @@ from vlmi_internvl2.prompts import (
     user_content,
     worst_image_tokens,
 )
-from vlmi_internvl2.testing import ScriptedEngine
 
 RED = Image.new("RGB", (64, 48), "red")
 BLUE = Image.new("RGB", (32, 32), "blue")
@@ -66,9 +66,12 @@ def test_several_images_are_labelled_and_share_the_tile_budget():
 
 def test_interleaved_images_keep_their_place():
     content = user_content(sample("Left:", RED, "right:", BLUE, "same?"), 12, 24)
+    # every part on its own line, as InternVL2's chat() lays out images and text
     assert content[0]["text"] == (
-        "Left:Image-1: <IMAGE_TOKEN>\nright:Image-2: <IMAGE_TOKEN>\nsame?"
+        "Left:\nImage-1: <IMAGE_TOKEN>\nright:\nImage-2: <IMAGE_TOKEN>\nsame?"
     )
+    query_first = user_content(sample("What is it?", RED), 12, 24)
+    assert query_first[0]["text"] == "What is it?\n<IMAGE_TOKEN>"
 
 
 @pytest.mark.parametrize("markup", ["<image>", "<IMAGE_TOKEN>", "<img>", "<IMG_CONTEXT>"])

@@ -1,8 +1,7 @@
 """Fixtures: a MiniCPM-V-2.6-style tokenizer made locally, and vLLM's generate seam.
 
-The tokenizer is trained here (nothing is downloaded) with MiniCPM-V-2.6's
-special tokens and its ChatML chat template (the Qwen2 template the released
-tokenizer_config.json carries). ``RecordingLLM`` stands in for ``vllm.LLM``
+The tokenizer is trained here by vlmi-testkit (nothing is downloaded) with
+MiniCPM-V-2.6's special tokens and its ChatML chat template. ``RecordingLLM`` stands in for ``vllm.LLM``
 only at the GPU-bound seam: it records what vLLM would receive.
 """
 
@@ -13,51 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from vlmi_testkit import minicpmv_tokenizer
 
 from vlmi.testing.inputs import make_picture
-from vlmi_transformers.testing import train_tokenizer
 
 #: the `gpu` marker and CUDA skips (vlmi-core's opt-in pytest plugin)
 pytest_plugins = ["vlmi.testing.pytest_plugin"]
 
-CHATML_TEMPLATE = (
-    "{% for message in messages %}"
-    "{% if loop.first and messages[0]['role'] != 'system' %}"
-    "{{ '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n' }}{% endif %}"
-    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
-)
-SPECIALS = [
-    "<|endoftext|>",
-    "<|im_start|>",
-    "<|im_end|>",
-    "<unk>",
-    "<image>",
-    "</image>",
-    "<slice>",
-    "</slice>",
-    "<image_id>",
-    "</image_id>",
-    "<ref>",
-    "</ref>",
-    "<box>",
-    "</box>",
-]
-
 
 @pytest.fixture(scope="session")
 def tokenizer() -> Any:
-    made = train_tokenizer(
-        SPECIALS,
-        named_tokens={
-            "eos_token": "<|im_end|>",
-            "pad_token": "<|endoftext|>",
-            "unk_token": "<unk>",
-        },
-    )
-    made.chat_template = CHATML_TEMPLATE
-    return made
+    return minicpmv_tokenizer()
 
 
 @dataclass

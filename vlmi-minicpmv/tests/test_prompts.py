@@ -45,7 +45,12 @@ def test_interleaved_order_is_kept(tokenizer: Any, pictures: list[Path]) -> None
         (TextPart("Left:"), ImagePart("a", first), TextPart("Right:"), ImagePart("b", second))
     )
     prompt = build_request(tokenizer, sample)["prompt"]
-    assert prompt == HEAD + "Left:(<image>./</image>)\nRight:(<image>./</image>)\n" + TAIL
+    # parts joined by newlines, as MiniCPM-V's own chat() joins a message's content
+    assert prompt == HEAD + "Left:\n(<image>./</image>)\nRight:\n(<image>./</image>)" + TAIL
+    query_first = Sample((TextPart("What is it?"), ImagePart("a", first)))
+    assert build_request(tokenizer, query_first)["prompt"] == (
+        HEAD + "What is it?\n(<image>./</image>)" + TAIL
+    )
 
 
 def test_placeholder_typed_by_the_user_is_refused(tokenizer: Any) -> None:

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from vlmi_testkit import TINY_RECIPES, tiny_checkpoint
 
 import vlmi
 from vlmi.plugin import Model
 from vlmi.testing.inputs import make_picture
-from vlmi_transformers.testing import TINY_RECIPES, tiny_checkpoint
 
 #: the `gpu` marker and CUDA skips (vlmi-core's opt-in pytest plugin)
 pytest_plugins = ["vlmi.testing.pytest_plugin"]
@@ -50,3 +50,9 @@ def pictures(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
         make_picture(width, height, seed=seed).save(path)
         paths.append(path)
     return paths
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint_folder() -> Path:
+    """One tiny checkpoint's folder (the first architecture), for tests that load their own."""
+    return tiny_checkpoint(ARCHITECTURES[0])

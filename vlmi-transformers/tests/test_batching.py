@@ -5,11 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 
-from vlmi.errors import EngineOutOfMemoryError, ImageNotFoundError
+from vlmi.errors import EngineUnavailableError, ImageNotFoundError
 from vlmi.plugin import GenerationOptions, Model, Sample
-from vlmi_transformers.batching import plan_chunks, run_batched
 
 
 def mixed_batch(pictures: list[Path]) -> list[object]:
@@ -119,61 +117,6 @@ def _sample(text: str, pixels: int = 0) -> Sample:
     return Sample(tuple(parts))
 
 
-def test_chunks_group_options_and_sort_by_length() -> None:
-    greedy, sampled = GenerationOptions(), GenerationOptions(temperature=0.5)
-    samples = [_sample("a" * 50), _sample("b", 100), _sample("c"), _sample("d", 10), _sample("e")]
-    generations = [greedy, greedy, sampled, greedy, greedy]
-    chunks = plan_chunks(samples, generations, batch_size=2)
-    assert chunks == [(greedy, [4, 0]), (greedy, [3, 1]), (sampled, [2])]
-
-
-def test_out_of_memory_halves_the_chunk_then_blames_one_sample() -> None:
-    samples = [_sample(str(i)) for i in range(6)]
-    seen: list[int] = []
-
-    def run_chunk(chunk, options):
-        seen.append(len(chunk))
-        if len(chunk) > 2 or any(s.text == "4" for s in chunk):  # "4" never fits
-            raise torch.OutOfMemoryError("CUDA out of memory")
-        return [s.text.upper() for s in chunk]
-
-    reported: list[tuple[int, int]] = []
-    results = run_batched(
-        samples,
-        [GenerationOptions()] * 6,
-        6,
-        run_chunk,
-        lambda exc: isinstance(exc, torch.OutOfMemoryError),
-        lambda done, failed: reported.append((done, failed)),
-    )
-    assert results[:4] == ["0", "1", "2", "3"] and results[5] == "5"
-    assert isinstance(results[4], EngineOutOfMemoryError)
-    assert seen[0] == 6 and max(seen[1:]) <= 3
-    assert reported == [(6, 1)]  # one planned chunk, however it was split to fit
-
-
-def test_after_an_out_of_memory_error_later_chunks_are_smaller() -> None:
-    samples = [_sample(str(i)) for i in range(12)]
-    seen: list[int] = []
-
-    def run_chunk(chunk, options):
-        seen.append(len(chunk))
-        if len(chunk) > 3:
-            raise torch.OutOfMemoryError("CUDA out of memory")
-        return [s.text for s in chunk]
-
-    results = run_batched(
-        samples,
-        [GenerationOptions()] * 12,
-        8,
-        run_chunk,
-        lambda exc: isinstance(exc, torch.OutOfMemoryError),
-    )
-    assert results == [str(i) for i in range(12)]
-    # 8 fails, 4 fails, then every chunk (the rest of the first one, and the later ones) is 2
-    assert seen == [8, 4, 2, 2, 2, 2, 2, 2]
-
-
 def test_a_batch_of_several_chunks_shows_progress(
     tiny_model: Model, pictures: list[Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -188,6 +131,45 @@ def test_a_batch_of_several_chunks_shows_progress(
         isinstance(answers[2], ImageNotFoundError) and sum(isinstance(a, str) for a in answers) == 4
     )
     shown = capsys.readouterr().err  # the four samples that reached the engine, in two chunks
-    assert f"{model.name}: 100% |" in shown and "4/4" in shown and "0 failed" in shown
+    assert f"{model.name}: 100%" in shown and "4/4" in shown and "0 failed" in shown
     model.eval_batch(["Hi", "Hello"])  # one chunk: no bar
     assert capsys.readouterr().err == ""
+
+
+def test_the_engine_batches_by_options_and_prompt_length(
+    tiny_model: Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[list[str], GenerationOptions]] = []
+    engine = tiny_model.engine
+    real = engine.generate
+
+    def recording(samples, options):
+        calls.append(([s.text for s in samples], options))
+        return real(samples, options)
+
+    monkeypatch.setattr(engine, "generate", recording)
+    monkeypatch.setattr(tiny_model, "options", _with_batch_size(tiny_model.options, 2))
+    answers = tiny_model.eval_batch(
+        [
+            "a much longer question with many words",
+            "hi",
+            {"query": "sampled", "generation": {"temperature": 0.7, "seed": 1}},
+            "mid length one",
+        ],
+        max_new_tokens=3,
+    )
+    assert all(isinstance(a, str) for a in answers)
+    greedy = [texts for texts, options in calls if options.greedy]
+    assert greedy == [["hi", "mid length one"], ["a much longer question with many words"]]
+    assert [texts for texts, options in calls if not options.greedy] == [["sampled"]]
+
+
+def test_a_closed_model_says_so_in_a_typed_error(tiny_checkpoint_folder) -> None:
+    import vlmi
+
+    model = vlmi.load(str(tiny_checkpoint_folder))
+    model.close()
+    with pytest.raises(EngineUnavailableError, match="closed"):
+        model.eval("Hi")
+    (answer,) = model.eval_batch(["Hi"])
+    assert isinstance(answer, EngineUnavailableError)

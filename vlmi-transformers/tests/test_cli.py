@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from vlmi_transformers.testing import tiny_checkpoint
+from vlmi_testkit import tiny_checkpoint
 
 
 def vlmi_cli(*args: str) -> subprocess.CompletedProcess[str]:

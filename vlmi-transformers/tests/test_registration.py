@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from vlmi_testkit import tiny_checkpoint
 
 import vlmi
 from vlmi.errors import EngineUnavailableError, InvalidOptionError, UnknownModelError
 from vlmi.plugin import find_spec
 from vlmi.testing import heavy_modules_after_import
 from vlmi_transformers.catalog import CURATED
-from vlmi_transformers.testing import tiny_checkpoint
 
 
 def test_curated_models_are_listed_with_hub_ids() -> None:
@@ -97,3 +97,35 @@ def test_cuda_without_cuda_names_the_fix() -> None:
         pytest.skip("this machine has CUDA")
     with pytest.raises(EngineUnavailableError, match="device='cpu'"):
         vlmi.load(str(tiny_checkpoint("llava")), device="cuda")
+
+
+def test_a_hub_checkpoint_is_checked_from_its_config_before_the_weights_download(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A remote-code hub id costs one config.json, not the whole checkpoint."""
+    import huggingface_hub
+
+    # an offline Hugging Face cache holding only the checkpoint's config.json
+    repo = tmp_path / "hub" / "models--OpenGVLab--InternVL2-8B"
+    snapshot = repo / "snapshots" / "0123456789abcdef0123456789abcdef01234567"
+    snapshot.mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(snapshot.name)
+    (snapshot / "config.json").write_text(
+        json.dumps({"model_type": "internvl_chat", "auto_map": {"AutoConfig": "x.Y"}})
+    )
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    downloads: list[str] = []
+    real = huggingface_hub.snapshot_download
+
+    def counting(repo_id: str, **kwargs: object) -> str:
+        downloads.append(repo_id)
+        return real(repo_id, **kwargs)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", counting)
+    with pytest.raises(UnknownModelError, match="remote-code checkpoint.*vlmi-internvl2"):
+        vlmi.load("OpenGVLab/InternVL2-8B")
+    assert downloads == []

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
-
-from vlmi_transformers.testing import make_tiny_checkpoint, train_tokenizer
+from vlmi_testkit import make_tiny_checkpoint, train_tokenizer
 
 
 def test_folder_reloads_through_the_auto_classes(arch: str, tmp_path: Path) -> None:

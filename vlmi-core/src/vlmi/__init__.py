@@ -11,7 +11,6 @@ modules whose names start with ``_`` are private.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from vlmi import errors
@@ -19,15 +18,11 @@ from vlmi._generation import GenerationOptions
 from vlmi._sample import ImagePart, Sample, TextPart
 
 if TYPE_CHECKING:
+    __version__: str
     from vlmi._api import ModelInfo, list_models, load
     from vlmi._images import load_img
     from vlmi._model import Model
     from vlmi._runner import RunSummary, run
-
-try:
-    __version__ = version("vlmi-core")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
 
 # Imported on first use, so that `import vlmi` (done by every plugin) stays cheap.
 _LAZY = {
@@ -42,6 +37,15 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # from the installed metadata: pyproject.toml is the one place
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("vlmi-core")
+        except PackageNotFoundError:  # pragma: no cover - a source tree on sys.path
+            found = "0+unknown"
+        globals()["__version__"] = found
+        return found
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'vlmi' has no attribute {name!r}")

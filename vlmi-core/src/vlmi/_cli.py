@@ -111,10 +111,10 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
                 "models": counts.get(name, 0),
             }
         )
-    for name, info in sorted(plugins.skipped.items()):
+    for info in sorted(plugins.skipped.values(), key=lambda i: (i.entry_point, i.distribution)):
         records.append(
             {
-                "entry_point": name,
+                "entry_point": info.entry_point,
                 "distribution": info.distribution,
                 "version": info.version,
                 "status": "disabled",

@@ -45,6 +45,7 @@ class PluginSet:
 
     manager: pluggy.PluginManager
     loaded: dict[str, PluginInfo] = field(default_factory=dict)
+    #: "distribution:entry point" -> info, for the plugins left out by the variables
     skipped: dict[str, PluginInfo] = field(default_factory=dict)
     failures: list[PluginFailure] = field(default_factory=list)
 
@@ -83,6 +84,10 @@ def load_plugins() -> PluginSet:
     allowed = _names("VLMI_LOAD_PLUGINS") if "VLMI_LOAD_PLUGINS" in os.environ else None
     for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
         info = plugin_info(ep)
+        if _is_listed(info, disabled) or (allowed is not None and not _is_listed(info, allowed)):
+            # not registered, and the name not blocked: another distribution may use it
+            plugins.skipped[f"{info.distribution}:{ep.name}"] = info
+            continue
         if ep.name in plugins.loaded:
             plugins.add_failure(
                 info,
@@ -92,10 +97,6 @@ def load_plugins() -> PluginSet:
                     f"{plugins.loaded[ep.name].distribution}; rename one of them"
                 ),
             )
-            continue
-        if _is_listed(info, disabled) or (allowed is not None and not _is_listed(info, allowed)):
-            # not registered, and the name not blocked: another distribution may use it
-            plugins.skipped.setdefault(ep.name, info)
             continue
         try:
             module = ep.load()

@@ -103,7 +103,9 @@ def build_registry(plugins: PluginSet) -> Registry:
             spec: ModelSpec, _info: PluginInfo = info, _out: list[ModelSpec] = collected
         ) -> None:
             if not isinstance(spec, ModelSpec):
-                raise PluginError(f"register() takes a vlmi.plugin.ModelSpec, got {type(spec).__name__}")
+                raise PluginError(
+                    f"register() takes a vlmi.plugin.ModelSpec, got {type(spec).__name__}"
+                )
             _out.append(replace(spec, plugin=_info))
 
         try:

@@ -5,34 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from vlmi.plugin import ModelSpec, hookimpl
-
-#: size -> (Hugging Face / ModelScope id, default LMDeploy backend). TurboMind serves
-#: InternVL2 on InternLM2, Qwen2 and Llama backbones; the Phi-3 based 4B runs on the
-#: PyTorch engine only.
-SIZES = {
-    "1b": ("OpenGVLab/InternVL2-1B", "turbomind"),
-    "2b": ("OpenGVLab/InternVL2-2B", "turbomind"),
-    "4b": ("OpenGVLab/InternVL2-4B", "pytorch"),
-    "8b": ("OpenGVLab/InternVL2-8B", "turbomind"),
-    "26b": ("OpenGVLab/InternVL2-26B", "turbomind"),
-    "40b": ("OpenGVLab/InternVL2-40B", "turbomind"),
-    "76b": ("OpenGVLab/InternVL2-Llama3-76B", "turbomind"),
-}
+from vlmi_internvl2.catalog import CURATED
 
 
 @hookimpl
 def register_models(register: Callable[[ModelSpec], None]) -> None:
-    for size, (repo, backend) in SIZES.items():
-        register(
-            ModelSpec(
-                name=f"internvl2-{size}",
-                aliases=(f"internvl2_{size}", repo.split("/")[1].lower()),
-                factory="vlmi_internvl2.model:InternVL2Model",
-                family="internvl2",
-                engine="lmdeploy",
-                weights={"huggingface": repo, "modelscope": repo},
-                max_images=8,
-                defaults={"backend": backend},
-                description=f"InternVL2 {size.upper()} (LMDeploy, {backend})",
-            )
-        )
+    """Declare the InternVL2 sizes of :mod:`vlmi_internvl2.catalog`."""
+    for spec in CURATED:
+        register(spec)
+
+
+__all__ = ["register_models"]

@@ -183,14 +183,9 @@ def generation_config(
         ) from exc
 
 
-def finish_text(text: str, stop: Sequence[str], end_strings: Sequence[str]) -> str:
+def finish_text(text: str, options: GenerationOptions, end_strings: Sequence[str]) -> str:
     """The answer: cut before the first stop string; an end-of-turn token's text removed."""
-    cut = len(text)
-    for word in stop:
-        found = text.find(word)
-        if found != -1:
-            cut = min(cut, found)
-    text = text[:cut]
+    text = options.cut_at_stop(text)
     for end in end_strings:
         if text.endswith(end):
             return text[: -len(end)]

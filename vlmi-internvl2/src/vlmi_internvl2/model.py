@@ -20,6 +20,7 @@ from vlmi.errors import (
     GenerationError,
     InvalidOptionError,
     InvalidSampleError,
+    VlmiError,
 )
 from vlmi.plugin import (
     BatchedModel,
@@ -27,8 +28,10 @@ from vlmi.plugin import (
     GenerationOptions,
     Sample,
     is_out_of_memory,
+    progress_shown,
     require_cuda,
     resolve_weights,
+    run_chunked,
 )
 from vlmi_internvl2.engine_config import (
     finish_text,
@@ -38,8 +41,8 @@ from vlmi_internvl2.engine_config import (
 )
 from vlmi_internvl2.prompts import END_OF_TURN_TOKENS, SYSTEM_PROMPT, build_messages, stop_token_ids
 
-#: a conversation ready for LMDeploy: (input position, messages, GenerationConfig, stop strings)
-Ready = tuple[int, list[dict[str, Any]], Any, tuple[str, ...]]
+#: a conversation ready for LMDeploy: (input position, messages, GenerationConfig, options)
+Ready = tuple[int, list[dict[str, Any]], Any, GenerationOptions]
 
 
 @dataclass(frozen=True)
@@ -78,20 +81,13 @@ class InternVL2Options(EngineOptions):
             raise InvalidOptionError(f"batch_size must be >= 1, got {self.batch_size}")
 
 
-class InternVL2Model(BatchedModel):
+class InternVL2Model(BatchedModel[InternVL2Options]):
     """An InternVL2 model on LMDeploy (TurboMind or the PyTorch engine)."""
 
     Options = InternVL2Options
     pipe: Any = None
     stop_ids: list[int]
     end_strings: tuple[str, ...] = END_OF_TURN_TOKENS
-
-    @property
-    def engine_options(self) -> InternVL2Options:
-        """This model's engine options."""
-        options = self.options.engine
-        assert isinstance(options, InternVL2Options)
-        return options
 
     def pipeline_kwargs(self, folder: str) -> dict[str, Any]:
         """The ``lmdeploy.pipeline`` keyword arguments this model is built with."""
@@ -133,9 +129,11 @@ class InternVL2Model(BatchedModel):
     ) -> list[str | BaseException]:
         """One pipeline call per ``batch_size`` samples, with a GenerationConfig per sample."""
         if self.pipe is None:
-            raise EngineUnavailableError(f"{self.name} is closed or was never set up")
+            raise EngineUnavailableError(
+                f"{self.name} is closed or was never set up; load it again with vlmi.load"
+            )
         options = self.engine_options
-        results: list[str | BaseException | None] = [None] * len(samples)
+        results: list[str | BaseException] = []
         ready: list[Ready] = []
         for index, (sample, generation) in enumerate(zip(samples, generations)):
             try:
@@ -147,39 +145,39 @@ class InternVL2Model(BatchedModel):
                 )
                 config = generation_config(generation, self.stop_ids, self._encode)
             except Exception as exc:
-                results[index] = exc
+                results.append(exc)
                 continue
-            ready.append((index, messages, config, generation.stop))
-        for start in range(0, len(ready), options.batch_size):
-            self._run(ready[start : start + options.batch_size], results)
-        return [r if r is not None else GenerationError("no result") for r in results]
+            results.append(GenerationError("not answered"))
+            ready.append((index, messages, config, generation))
+        answers = run_chunked(
+            ready,
+            self._run,
+            batch_size=options.batch_size,
+            is_out_of_memory=_is_out_of_memory,
+            oom_hint="lower max_total_tiles / max_dynamic_patch or session_len, or raise tp",
+            label=self.name,
+        )
+        for (index, _, _, _), answer in zip(ready, answers):
+            results[index] = _plain_failure(answer)
+        return results
 
     def _encode(self, text: str) -> list[int]:
         return list(self.tokenizer.encode(text, add_bos=False, add_special_tokens=False))
 
-    def _run(self, chunk: list[Ready], results: list[str | BaseException | None]) -> None:
-        try:
-            responses = self.pipe(
-                [messages for _, messages, _, _ in chunk],
-                gen_config=[config for _, _, config, _ in chunk],
-                use_tqdm=len(chunk) > 1,
-            )
-        except Exception as exc:
-            if len(chunk) == 1:
-                failure = GenerationError(f"LMDeploy failed on this sample: {exc}")
-                failure.__cause__ = exc
-                results[chunk[0][0]] = failure
-                return
-            # a failure of the whole call: find the sample that causes it, keep the others
-            for item in chunk:
-                self._run([item], results)
-            return
-        for (index, _, _, stop), response in zip(chunk, responses):
-            results[index] = self._answer(response, stop)
+    def _run(self, chunk: list[Ready]) -> list[str | BaseException]:
+        responses = self.pipe(
+            [messages for _, messages, _, _ in chunk],
+            gen_config=[config for _, _, config, _ in chunk],
+            use_tqdm=len(chunk) > 1 and not progress_shown(),
+        )
+        return [
+            self._answer(response, generation)
+            for (_, _, _, generation), response in zip(chunk, responses)
+        ]
 
-    def _answer(self, response: Any, stop: tuple[str, ...]) -> str | BaseException:
+    def _answer(self, response: Any, generation: GenerationOptions) -> str | BaseException:
         if response.finish_reason != "error":
-            return finish_text(response.text, stop, self.end_strings)
+            return finish_text(response.text, generation, self.end_strings)
         code = getattr(response, "error_code", None)
         message = getattr(response, "error_message", None) or code
         if code == "context_length_exceeded":
@@ -197,6 +195,15 @@ class InternVL2Model(BatchedModel):
         pipe, self.pipe = self.pipe, None
         if pipe is not None and hasattr(pipe, "close"):
             pipe.close()
+
+
+def _plain_failure(answer: str | BaseException) -> str | BaseException:
+    """An engine exception of this sample's own, said as LMDeploy's failure on it."""
+    if isinstance(answer, (str, VlmiError)):
+        return answer
+    failure = GenerationError(f"LMDeploy failed on this sample: {answer}")
+    failure.__cause__ = answer
+    return failure
 
 
 def _require_cuda() -> None:

@@ -13,7 +13,8 @@ Checked against lmdeploy 0.18 (``lmdeploy/vl/model/internvl.py``,
   tile. One image: ``<IMAGE_TOKEN>\\n`` then the question. Several images:
   ``Image-1: <IMAGE_TOKEN>\\nImage-2: <IMAGE_TOKEN>\\n`` then the question
   (InternVL2's multi-image convention; LMDeploy's docs use the same labels).
-  An interleaved sample keeps each image at its place.
+  An interleaved sample keeps each image at its place, every part on a line
+  of its own: ``Compare\nImage-1: <IMAGE_TOKEN>\nwith\nImage-2: ...``.
 - Images go to LMDeploy as the decoded PIL images (no re-encoding), each
   with its own ``max_dynamic_patch``: a sample's images share the
   ``max_total_tiles`` budget, so eight images do not ask for 8 x 13 tiles.
@@ -69,7 +70,7 @@ def user_content(
         if isinstance(part, ImagePart):
             seen += 1
             label = f"Image-{seen}: " if len(images) > 1 else ""
-            pieces.append(f"{label}{IMAGE_TOKEN}\n")
+            pieces.append(f"{label}{IMAGE_TOKEN}")
         elif isinstance(part, TextPart):
             for markup in RESERVED_MARKUP:
                 if markup in part.text:
@@ -78,7 +79,7 @@ def user_content(
                         "images (vlmi places the image tokens)"
                     )
             pieces.append(part.text)
-    text = "".join(pieces)
+    text = "\n".join(pieces)  # one line per part, as InternVL2's chat() lays them out
     if not images:
         return text
     tiles = tiles_per_image(len(images), max_dynamic_patch, max_total_tiles)

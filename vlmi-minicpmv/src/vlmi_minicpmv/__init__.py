@@ -5,19 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from vlmi.plugin import ModelSpec, hookimpl
+from vlmi_minicpmv.catalog import CURATED
 
 
 @hookimpl
 def register_models(register: Callable[[ModelSpec], None]) -> None:
-    register(
-        ModelSpec(
-            name="minicpm-v-2.6",
-            aliases=("minicpm-v-2_6", "minicpm-v2.6", "minicpmv-2.6"),
-            factory="vlmi_minicpmv.model:MiniCPMVModel",
-            family="minicpmv",
-            engine="vllm",
-            weights={"huggingface": "openbmb/MiniCPM-V-2_6", "modelscope": "OpenBMB/MiniCPM-V-2_6"},
-            max_images=8,
-            description="MiniCPM-V 2.6 (vLLM)",
-        )
-    )
+    """Declare the models of :mod:`vlmi_minicpmv.catalog`."""
+    for spec in CURATED:
+        register(spec)
+
+
+__all__ = ["register_models"]

@@ -21,8 +21,10 @@ from vlmi.plugin import (
     GenerationOptions,
     Sample,
     is_out_of_memory,
+    progress_shown,
     require_cuda,
     resolve_weights,
+    run_chunked,
 )
 from vlmi_minicpmv.engine_config import llm_kwargs, sampling_params
 from vlmi_minicpmv.prompts import build_request, stop_token_ids
@@ -54,20 +56,13 @@ class MiniCPMVOptions(EngineOptions):
                 raise InvalidOptionError(f"{name} must be >= 1, got {getattr(self, name)}")
 
 
-class MiniCPMVModel(BatchedModel):
+class MiniCPMVModel(BatchedModel[MiniCPMVOptions]):
     """MiniCPM-V-2.6 on vLLM."""
 
     Options = MiniCPMVOptions
     llm: Any = None
     tokenizer: Any = None
     stop_ids: list[int]
-
-    @property
-    def engine_options(self) -> MiniCPMVOptions:
-        """This model's engine options."""
-        options = self.options.engine
-        assert isinstance(options, MiniCPMVOptions)
-        return options
 
     def llm_kwargs(self, folder: str) -> dict[str, Any]:
         """The ``vllm.LLM`` keyword arguments this model is built with."""
@@ -104,50 +99,67 @@ class MiniCPMVModel(BatchedModel):
     ) -> list[str | BaseException]:
         """One ``LLM.generate`` call per ``batch_size`` samples, with per-request params."""
         if self.llm is None:
-            raise EngineUnavailableError(f"{self.name} is closed or was never set up")
-        results: list[str | BaseException | None] = [None] * len(samples)
+            raise EngineUnavailableError(
+                f"{self.name} is closed or was never set up; load it again with vlmi.load"
+            )
+        results: list[str | BaseException] = []
         ready: list[Ready] = []
         for index, (sample, generation) in enumerate(zip(samples, generations)):
             try:
                 request = build_request(self.tokenizer, sample)
                 params = sampling_params(generation, self.stop_ids)
             except Exception as exc:
-                results[index] = exc
+                results.append(exc)
                 continue
+            results.append(EngineUnavailableError("not answered"))
             ready.append((index, request, params))
-        size = self.engine_options.batch_size
-        for start in range(0, len(ready), size):
-            self._run(ready[start : start + size], results)
-        return [r if r is not None else RuntimeError("no result") for r in results]
+        answers = run_chunked(
+            ready,
+            self._run,
+            batch_size=self.engine_options.batch_size,
+            is_out_of_memory=_is_out_of_memory,
+            oom_hint="lower max_model_len, max_slice_nums or the number of images",
+            label=self.name,
+        )
+        for (index, _, _), answer in zip(ready, answers):
+            results[index] = answer
+        return results
 
-    def _run(
-        self,
-        chunk: list[tuple[int, dict[str, Any], Any]],
-        results: list[str | BaseException | None],
-    ) -> None:
-        try:
-            outputs = self.llm.generate(
-                [request for _, request, _ in chunk],
-                sampling_params=[params for _, _, params in chunk],
-                use_tqdm=len(chunk) > 1,
-            )
-        except Exception as exc:
-            if len(chunk) == 1:
-                results[chunk[0][0]] = exc
-                return
-            # vLLM rejects the whole call for one bad request: find it, keep the others
-            for item in chunk:
-                self._run([item], results)
-            return
-        for (index, _, _), output in zip(chunk, outputs):
-            results[index] = output.outputs[0].text
+    def _run(self, chunk: list[Ready]) -> list[str]:
+        outputs = self.llm.generate(
+            [request for _, request, _ in chunk],
+            sampling_params=[params for _, _, params in chunk],
+            use_tqdm=len(chunk) > 1 and not progress_shown(),
+        )
+        return [output.outputs[0].text for output in outputs]
 
     def close(self) -> None:
-        """Shut the engine down and free the GPU."""
-        self.llm = None
+        """Shut vLLM's engine down (its processes end) and free the memory it held."""
+        llm, self.llm = self.llm, None
+        if llm is None:
+            return
+        shutdown_engine(llm)
+        del llm
         import gc
 
         gc.collect()
+
+
+def shutdown_engine(llm: Any) -> None:
+    """vLLM's own shutdown of an ``LLM``'s engine core (its worker processes end).
+
+    vLLM 0.32/0.33's ``LLM`` has no ``shutdown()`` of its own; its engine
+    client (``llm.llm_engine.engine_core``) has, and ends the engine-core
+    process it started.
+    """
+    own = getattr(llm, "shutdown", None)
+    if callable(own):
+        own()
+        return
+    core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
+    shutdown = getattr(core, "shutdown", None)
+    if callable(shutdown):
+        shutdown()
 
 
 def _require_cuda() -> None:
@@ -160,4 +172,4 @@ def _is_out_of_memory(exc: BaseException) -> bool:
     )
 
 
-__all__ = ["MiniCPMVModel", "MiniCPMVOptions"]
+__all__ = ["MiniCPMVModel", "MiniCPMVOptions", "shutdown_engine"]

@@ -3,9 +3,10 @@
 - The chat template is the checkpoint's own (ChatML, as Qwen2: a default
   system turn, ``<|im_start|>user ... <|im_end|>``, then
   ``<|im_start|>assistant``), applied by the checkpoint's tokenizer.
-- Each image is one ``(<image>./</image>)`` placeholder followed by a newline,
-  at the image's place in the sample (``eval(query, imgs)`` puts images
-  first, as MiniCPM-V's own chat code does). vLLM's MiniCPM-V processor
+- Each image is one ``(<image>./</image>)`` placeholder at the image's place
+  in the sample, and the parts are joined by newlines, as MiniCPM-V's own
+  ``chat()`` joins a message's content (``eval(query, imgs)`` puts images
+  first, as that code does). vLLM's MiniCPM-V processor
   expands each placeholder into the image's slice tokens and rejects a count
   that differs from the number of images passed.
 - Images go to vLLM as decoded PIL images in ``multi_modal_data``; a
@@ -30,7 +31,7 @@ def user_content(sample: Sample) -> str:
     pieces: list[str] = []
     for part in sample.parts:
         if isinstance(part, ImagePart):
-            pieces.append(IMAGE_PLACEHOLDER + "\n")
+            pieces.append(IMAGE_PLACEHOLDER)
         elif isinstance(part, TextPart):
             if IMAGE_PLACEHOLDER in part.text:
                 raise InvalidSampleError(
@@ -38,7 +39,7 @@ def user_content(sample: Sample) -> str:
                     "images as images (vlmi places the placeholders)"
                 )
             pieces.append(part.text)
-    return "".join(pieces)
+    return "\n".join(pieces)  # as MiniCPM-V's own chat() joins a message's parts
 
 
 def build_request(tokenizer: Any, sample: Sample) -> dict[str, Any]:

@@ -14,8 +14,6 @@ from vlmi.plugin import ModelSpec, hookimpl
 from vlmi_transformers.catalog import CURATED
 from vlmi_transformers.resolving import resolve
 
-__version__ = "0.1.0"
-
 
 @hookimpl
 def register_models(register: Callable[[ModelSpec], None]) -> None:
@@ -30,4 +28,4 @@ def resolve_model(name: str) -> ModelSpec | None:
     return resolve(name)
 
 
-__all__ = ["__version__", "register_models", "resolve_model"]
+__all__ = ["register_models", "resolve_model"]

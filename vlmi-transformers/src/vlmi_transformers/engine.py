@@ -16,7 +16,7 @@ from typing import Any
 
 from vlmi.errors import EngineOutOfMemoryError, EngineUnavailableError, InvalidOptionError
 from vlmi.plugin import GenerationOptions, Sample
-from vlmi_transformers.generation_mapping import build_generation_config, cut_at_stop
+from vlmi_transformers.engine_config import build_generation_config
 from vlmi_transformers.prompts import to_conversation
 
 _DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -181,7 +181,7 @@ class Engine:
         """One ``generate`` call over ``samples`` (same options); texts in order."""
         rows = self.generate_tokens(samples, options)
         texts = self.tokenizer.batch_decode(rows, skip_special_tokens=True)
-        return [cut_at_stop(text, options.stop) for text in texts]
+        return [options.cut_at_stop(text) for text in texts]
 
     def close(self) -> None:
         """Drop the weights and free cached GPU memory."""

@@ -7,10 +7,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vlmi.errors import InvalidOptionError
-from vlmi.plugin import EngineOptions, GenerationOptions, Model, Progress, Sample, resolve_weights
-from vlmi_transformers.batching import run_batched
+from vlmi.plugin import (
+    BatchedModel,
+    EngineOptions,
+    EngineUnavailableError,
+    GenerationOptions,
+    Sample,
+    resolve_weights,
+    run_chunked,
+)
 from vlmi_transformers.engine import Engine, choose_placement, is_out_of_memory
-from vlmi_transformers.resolving import check_architecture
+from vlmi_transformers.prompts import length_key
+from vlmi_transformers.resolving import check_architecture, check_architecture_early
 
 
 @dataclass(frozen=True)
@@ -51,22 +59,20 @@ class TransformersOptions(EngineOptions):
             )
 
 
-class TransformersModel(Model):
+class TransformersModel(BatchedModel[TransformersOptions]):
     """Any checkpoint ``AutoModelForImageTextToText`` loads, batched by ``generate``."""
 
     Options = TransformersOptions
     engine: Engine | None = None
 
-    @property
-    def engine_options(self) -> TransformersOptions:
-        """This model's engine options."""
-        options = self.options.engine
-        assert isinstance(options, TransformersOptions)
-        return options
-
     def setup(self) -> None:
-        """Find the weights, check the architecture, load processor and model."""
+        """Check the architecture from ``config.json``, find the weights, load processor and model.
+
+        A hub id is checked from its ``config.json`` alone before anything else
+        is downloaded, so a checkpoint this plugin cannot run costs one small file.
+        """
         opts = self.engine_options
+        check_architecture_early(self.spec, self.options.weights, self.name)
         folder = Path(resolve_weights(self.spec, self.options.weights))
         self.model_type = check_architecture(folder, self.name)
         placement = choose_placement(
@@ -81,36 +87,47 @@ class TransformersModel(Model):
 
     def _engine(self) -> Engine:
         if self.engine is None:
-            raise RuntimeError(f"{self.name} is closed or was never set up")
+            raise EngineUnavailableError(
+                f"{self.name} is closed or was never set up; load it again with vlmi.load"
+            )
         return self.engine
-
-    def generate(self, sample: Sample, generation: GenerationOptions) -> str:
-        """Answer one sample (a batch of one)."""
-        (text,) = self._engine().generate([sample], generation)
-        return text
 
     def generate_batch(
         self, samples: Sequence[Sample], generations: Sequence[GenerationOptions]
     ) -> list[str | BaseException]:
-        """Batched ``generate`` calls of up to ``batch_size`` length-sorted samples.
+        """Batched ``generate`` calls of up to ``batch_size`` samples.
 
-        With more samples than one call takes, a progress bar on stderr
-        counts them chunk by chunk.
+        One call takes one ``GenerationConfig``, so samples are grouped by
+        their options, and sorted by prompt length within a group so little
+        padding is wasted; vlmi's chunking retries failures one by one and
+        shrinks chunks after an out-of-memory error.
         """
         engine = self._engine()
-        batch_size = self.engine_options.batch_size
-        bar = Progress(len(samples), enabled=len(samples) > batch_size, label=self.name)
-        results = run_batched(
-            samples, generations, batch_size, engine.generate, _out_of_memory, bar.update
+
+        def run_chunk(chunk: list[Request]) -> list[str]:
+            return engine.generate([sample for sample, _ in chunk], chunk[0][1])
+
+        return run_chunked(
+            list(zip(samples, generations)),
+            run_chunk,
+            batch_size=self.engine_options.batch_size,
+            group_by=lambda request: request[1],
+            sort_by=lambda request: length_key(request[0]),
+            is_out_of_memory=_out_of_memory,
+            oom_hint=OOM_HINT,
+            label=self.name,
         )
-        bar.close()
-        return results
 
     def close(self) -> None:
         """Free the weights."""
         if self.engine is not None:
             self.engine.close()
             self.engine = None
+
+
+#: one sample and its options, as the chunking helper hands them back
+Request = tuple[Sample, GenerationOptions]
+OOM_HINT = "lower max_new_tokens, use smaller or fewer images, or load with dtype='bfloat16'"
 
 
 def _out_of_memory(exc: BaseException) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vlmi.errors import UnknownModelError
-from vlmi.plugin import ModelSpec
+from vlmi.plugin import ModelSpec, WeightsOptions, weights_id
 from vlmi_transformers.catalog import ENGINE, FACTORY, FAMILY, curated_by_repo
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
@@ -104,4 +104,39 @@ def check_architecture(folder: Path, model_name: str) -> str:
     return model_type
 
 
-__all__ = ["check_architecture", "read_config", "resolve", "supported_model_types"]
+def check_architecture_early(spec: ModelSpec, weights: WeightsOptions, model_name: str) -> None:
+    """For hub weights, check the architecture from ``config.json`` before the big download.
+
+    Only ``config.json`` is fetched (through the hub's own client, so its cache,
+    mirror and offline settings apply). Local folders are checked after
+    resolution by :func:`check_architecture`; when the config cannot be
+    fetched, the weights download that follows reports why.
+    """
+    target = weights_id(spec, weights)
+    if Path(target).expanduser().is_dir():
+        return
+    config = _fetch_config(target, weights.hub or "huggingface", weights.revision)
+    if config is not None:
+        check_architecture(config.parent, model_name)
+
+
+def _fetch_config(repo: str, hub: str, revision: str | None) -> Path | None:
+    try:
+        if hub == "modelscope":
+            from modelscope.hub.file_download import model_file_download
+
+            return Path(model_file_download(repo, "config.json", revision=revision))
+        from huggingface_hub import hf_hub_download
+
+        return Path(hf_hub_download(repo, "config.json", revision=revision))
+    except Exception:  # no client, no network, no such repo: the weights download says why
+        return None
+
+
+__all__ = [
+    "check_architecture",
+    "check_architecture_early",
+    "read_config",
+    "resolve",
+    "supported_model_types",
+]

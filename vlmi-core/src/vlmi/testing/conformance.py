@@ -9,12 +9,15 @@ Usage, in a plugin's test module::
         load_options = {"model_path": "/tmp/tiny-checkpoint"}
         plugin_module = "vlmi_myfamily"
 
-What it checks: text-only, one-image and several-image calls; every image
-input kind gives the same answer as the file path; typed errors for bad
+What it checks: text-only, one-image and several-image calls reach the
+plugin as one sample with exactly those images, decoded, in order (and, for a
+model whose answers report its images, set ``image_report`` to check the
+answers too); every image input kind gives the same answer as the file path; typed errors for bad
 inputs (missing, corrupt, truncated, unsupported, too large, too many images)
 raised before the engine is touched; ``eval_batch`` keeps input order, puts
 errors in the failed slots and matches one-at-a-time answers; ``max_new_tokens``
-is honoured; unknown options are rejected; importing the plugin and listing
+cuts answers short (a one-token limit gives a shorter answer than 24 tokens on
+at least one of three prompts); unknown options are rejected; importing the plugin and listing
 its models pulls in no heavy module (torch, engines).
 """
 
@@ -23,7 +26,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -64,8 +67,31 @@ class ModelConformance:
     batch_matches_single: ClassVar[bool] = True
     #: the question used throughout
     question: ClassVar[str] = "Describe the picture."
+    #: for a model whose answer says which images it received (a test model): answer ->
+    #: the (width, height) of each image, in order; the kit then checks count and order
+    image_report: ClassVar[Callable[[str], list[tuple[int, int]]] | None] = None
 
     # --- fixtures -----------------------------------------------------------------
+
+    @pytest.fixture
+    def received(self, model: vlmi.Model, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+        """The samples that reach the plugin's generate / generate_batch, as it sees them."""
+        seen: list[Any] = []
+        depth = [0]
+        for method in ("generate", "generate_batch"):
+            original = getattr(model, method)
+
+            def spy(samples: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+                if depth[0] == 0:
+                    seen.extend(samples if isinstance(samples, (list, tuple)) else [samples])
+                depth[0] += 1
+                try:
+                    return _original(samples, *args, **kwargs)
+                finally:
+                    depth[0] -= 1
+
+            monkeypatch.setattr(model, method, spy)
+        return seen
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -102,27 +128,46 @@ class ModelConformance:
         generation.setdefault("max_new_tokens", 8)
         return model.eval(self.question, imgs=imgs, **generation)
 
+    def _check_images(
+        self, answer: str, received: list[Any], sizes: list[tuple[int, int]], text: str | None
+    ) -> None:
+        """The plugin got one sample with exactly these images, in order (and says so, if told)."""
+        assert isinstance(answer, str)
+        assert len(received) == 1, f"expected one sample to reach the model, got {len(received)}"
+        images = [p.image for p in received[0].parts if hasattr(p, "image")]
+        assert [(img.width, img.height) for img in images] == sizes
+        assert all(img.mode == "RGB" for img in images)
+        if text is not None:
+            assert text in received[0].text
+        if self.image_report is not None:
+            assert type(self).image_report(answer) == sizes, answer  # type: ignore[misc]
+
     # --- the three call shapes ----------------------------------------------------
 
-    def test_text_only(self, model: vlmi.Model) -> None:
+    def test_text_only(self, model: vlmi.Model, received: list[Any]) -> None:
         answer = model.eval("What is two plus two?", max_new_tokens=8)
-        assert isinstance(answer, str)
+        self._check_images(answer, received, [], "What is two plus two?")
         assert model.eval("What is two plus two?", imgs=[], max_new_tokens=8) == answer
 
-    def test_one_image(self, model: vlmi.Model, pictures: list[str]) -> None:
+    def test_one_image(self, model: vlmi.Model, pictures: list[str], received: list[Any]) -> None:
         self._needs_images(model, 1)
         single = self._ask(model, pictures[0])
-        assert isinstance(single, str)
+        self._check_images(single, received, [_size(pictures[0])], self.question)
         assert self._ask(model, [pictures[0]]) == single
 
-    def test_several_images(self, model: vlmi.Model, pictures: list[str]) -> None:
+    def test_several_images(
+        self, model: vlmi.Model, pictures: list[str], received: list[Any]
+    ) -> None:
         self._needs_images(model, 2)
         count = min(3, model.max_images or 3)
-        assert isinstance(self._ask(model, pictures[:count]), str)
+        chosen = list(reversed(pictures[:count]))  # sizes differ, so order is visible
+        answer = self._ask(model, chosen)
+        self._check_images(answer, received, [_size(p) for p in chosen], self.question)
 
-    def test_image_only(self, model: vlmi.Model, pictures: list[str]) -> None:
+    def test_image_only(self, model: vlmi.Model, pictures: list[str], received: list[Any]) -> None:
         self._needs_images(model, 1)
-        assert isinstance(model.eval(imgs=pictures[0], max_new_tokens=8), str)
+        answer = model.eval(imgs=pictures[1], max_new_tokens=8)
+        self._check_images(answer, received, [_size(pictures[1])], None)
 
     @pytest.mark.parametrize("kind", IMAGE_KINDS)
     def test_image_input_kind(self, model: vlmi.Model, inputs: dict[str, Any], kind: str) -> None:
@@ -217,10 +262,17 @@ class ModelConformance:
     # --- options ------------------------------------------------------------------
 
     def test_max_new_tokens_is_honoured(self, model: vlmi.Model) -> None:
-        short = model.eval("Count from one to fifty.", max_new_tokens=1)
-        long = model.eval("Count from one to fifty.", max_new_tokens=24)
-        assert len(short) <= len(long)
-        assert long.strip().startswith(short.strip())
+        prompts = ["Count from one to fifty.", self.question, "Tell me a long story about a cat."]
+        cut = 0
+        for prompt in prompts:
+            short = model.eval(prompt, max_new_tokens=1)
+            long = model.eval(prompt, max_new_tokens=24)
+            assert len(short) <= len(long), (short, long)
+            assert long.strip().startswith(short.strip()), (short, long)
+            cut += len(short) < len(long)
+        # a model may stop after one token on a prompt, but not on every one of them: equal
+        # answers everywhere mean max_new_tokens was not passed to the engine
+        assert cut > 0, "max_new_tokens=1 and =24 gave the same answers to every prompt"
 
     def test_unknown_generation_option_is_rejected(self, model: vlmi.Model) -> None:
         with pytest.raises(errors.InvalidOptionError, match="max_new_tokens"):
@@ -239,6 +291,13 @@ class ModelConformance:
         if self.model_name.lower() in registry.names:
             assert spec.name in {m.name for m in vlmi.list_models()}
         assert heavy_modules_after_import(self.plugin_module) == []
+
+
+def _size(path: str) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.size
 
 
 __all__ = ["HEAVY_MODULES", "ModelConformance", "heavy_modules_after_import"]

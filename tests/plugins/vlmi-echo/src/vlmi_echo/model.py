@@ -13,13 +13,19 @@ from vlmi.plugin import EngineOptions, GenerationOptions, ImagePart, Model, Samp
 
 @dataclass(frozen=True)
 class EchoOptions(EngineOptions):
-    """latency: seconds slept per engine call; fail_on: text that makes generation fail."""
+    """latency: seconds slept per engine call; fail_on: text that makes generation fail.
+
+    ``ignore_max_new_tokens`` and ``reverse_images`` make a deliberately wrong
+    model, for the tests that show the conformance kit catches one.
+    """
 
     latency: float = 0.0
     fail_on: str | None = None
+    ignore_max_new_tokens: bool = False
+    reverse_images: bool = False
 
 
-class EchoModel(Model):
+class EchoModel(Model[EchoOptions]):
     """Answers with the words of its input; each image becomes ``<image:WxH:digest>``."""
 
     Options = EchoOptions
@@ -28,8 +34,7 @@ class EchoModel(Model):
         self.batch_sizes: list[int] = []
 
     def generate(self, sample: Sample, generation: GenerationOptions) -> str:
-        options = self.options.engine
-        assert isinstance(options, EchoOptions)
+        options = self.engine_options
         if options.fail_on and options.fail_on in sample.text:
             raise RuntimeError(f"engine failure on {options.fail_on!r}")
         words: list[str] = []
@@ -40,19 +45,18 @@ class EchoModel(Model):
                 words.append(f"<image:{img.width}x{img.height}:{digest}>")
             else:
                 words.extend(part.text.split())
+        if options.reverse_images:
+            shown = iter(reversed([w for w in words if w.startswith("<image:")]))
+            words = [next(shown) if w.startswith("<image:") else w for w in words]
         if not generation.greedy:
             random.Random(generation.seed).shuffle(words)
-        answer = " ".join(words[: generation.max_new_tokens])
-        for stop in generation.stop:
-            answer = answer.split(stop, 1)[0]
-        return answer
+        limit = None if options.ignore_max_new_tokens else generation.max_new_tokens
+        return generation.cut_at_stop(" ".join(words[:limit]))
 
     def generate_batch(
         self, samples: Sequence[Sample], generations: Sequence[GenerationOptions]
     ) -> list[str | BaseException]:
         self.batch_sizes.append(len(samples))
-        options = self.options.engine
-        assert isinstance(options, EchoOptions)
-        if options.latency:
-            time.sleep(options.latency)
+        if self.engine_options.latency:
+            time.sleep(self.engine_options.latency)
         return super().generate_batch(samples, generations)

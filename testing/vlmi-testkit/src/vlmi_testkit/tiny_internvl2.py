@@ -107,7 +107,7 @@ def make_tiny_internvl2(folder: str | Path, *, seed: int = 0) -> Path:
 
 
 def _tokenizer(seed: int) -> Any:
-    from vlmi_transformers.testing import train_tokenizer
+    from vlmi_testkit.tokenizer import train_tokenizer
 
     tokenizer = train_tokenizer(
         SPECIAL_TOKENS,

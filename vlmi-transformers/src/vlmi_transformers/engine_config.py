@@ -59,14 +59,4 @@ def build_generation_config(base: Any, options: GenerationOptions) -> Any:
     return config
 
 
-def cut_at_stop(text: str, stop: tuple[str, ...]) -> str:
-    """``text`` up to (not including) the first stop string, as other engines return it."""
-    cut = len(text)
-    for marker in stop:
-        found = text.find(marker)
-        if found != -1:
-            cut = min(cut, found)
-    return text[:cut]
-
-
-__all__ = ["build_generation_config", "cut_at_stop", "generation_kwargs"]
+__all__ = ["build_generation_config", "generation_kwargs"]

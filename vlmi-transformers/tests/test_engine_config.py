@@ -7,7 +7,7 @@ import torch
 from transformers import GenerationConfig
 
 from vlmi.plugin import GenerationOptions, Model
-from vlmi_transformers.generation_mapping import build_generation_config, cut_at_stop
+from vlmi_transformers.engine_config import build_generation_config
 from vlmi_transformers.stopping import StopStringsInAnswer
 
 # a checkpoint default that must not leak into vlmi's meaning of the options
@@ -46,8 +46,9 @@ def test_sampling_options_are_all_set() -> None:
 def test_stop_strings_are_cut_and_not_left_to_transformers() -> None:
     config = build_generation_config(QWEN_LIKE, GenerationOptions(stop=("END", "\n\n")))
     assert config.stop_strings is None  # see test_stop_strings_ignore_the_prompt
-    assert cut_at_stop("one\n\ntwo END", ("END", "\n\n")) == "one"
-    assert cut_at_stop("no marker", ("END",)) == "no marker"
+    options = GenerationOptions(stop=("END", "\n\n"))
+    assert options.cut_at_stop("one\n\ntwo END") == "one"
+    assert options.cut_at_stop("no marker") == "no marker"
 
 
 def test_the_original_config_is_untouched() -> None:

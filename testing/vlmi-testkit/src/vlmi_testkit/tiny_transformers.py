@@ -6,7 +6,7 @@ tokenizer trained here with every special token the processor needs, and the
 processor (image processor, video processor where the architecture has one,
 chat template). Nothing is downloaded; the same seed gives the same folder.
 
-    from vlmi_transformers.testing import make_tiny_checkpoint
+    from vlmi_testkit import make_tiny_checkpoint
     folder = make_tiny_checkpoint("qwen2_vl", tmp_path / "tiny-qwen2-vl")
     vlmi.load(str(folder)).eval("What is shown?", imgs=["cat.jpg"])
 
@@ -17,15 +17,15 @@ Qwen-VL's ``mrope_section`` sums to ``head_dim / 2``; InternVL's
 the patch grid; pad and eos are distinct tokens; the trained tokenizer adds no
 BOS, so the templates do not rely on one.
 
-The Qwen-VL recipes live in :mod:`vlmi_transformers.testing.tiny_qwen`, the
-parts all recipes share in :mod:`vlmi_transformers.testing.tiny_parts`.
+The Qwen-VL recipes live in :mod:`vlmi_testkit.tiny_qwen`, the
+parts all recipes share in :mod:`vlmi_testkit.tiny_parts`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from vlmi_transformers.testing.tiny_parts import (
+from vlmi_testkit.tiny_parts import (
     CHATML_NAMED,
     CHATML_SPECIALS,
     HEAD_DIM,
@@ -35,8 +35,8 @@ from vlmi_transformers.testing.tiny_parts import (
     save_model,
     text_config,
 )
-from vlmi_transformers.testing.tiny_qwen import build_qwen2_5_vl, build_qwen2_vl, build_qwen3_vl
-from vlmi_transformers.testing.tokenizer import train_tokenizer
+from vlmi_testkit.tiny_qwen import build_qwen2_5_vl, build_qwen2_vl, build_qwen3_vl
+from vlmi_testkit.tokenizer import train_tokenizer
 
 INTERNVL_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from vlmi_transformers.testing.tiny_parts import (
+from vlmi_testkit.tiny_parts import (
     CHATML_NAMED,
     CHATML_SPECIALS,
     HEAD_DIM,
@@ -20,7 +20,7 @@ from vlmi_transformers.testing.tiny_parts import (
     save_model,
     text_config,
 )
-from vlmi_transformers.testing.tokenizer import train_tokenizer
+from vlmi_testkit.tokenizer import train_tokenizer
 
 QWEN2_VL_TEMPLATE = (
     "{% for message in messages %}"

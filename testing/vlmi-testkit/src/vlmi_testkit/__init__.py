@@ -1,0 +1,69 @@
+"""vlmi-testkit: the test helpers vlmi's plugins share (nothing here is downloaded).
+
+- :func:`train_tokenizer`: a byte-level BPE tokenizer trained on generated text.
+- :func:`make_tiny_checkpoint` / :func:`tiny_checkpoint`: tiny random-weight
+  checkpoints of Transformers-native architectures (:data:`TINY_RECIPES`).
+- :func:`make_tiny_internvl2`: a tiny InternVL2-shaped checkpoint as LMDeploy
+  reads it; :func:`scripted_engine`: a stand-in for LMDeploy's GPU engine.
+- :func:`minicpmv_tokenizer`: MiniCPM-V-2.6's tokenizer, trained locally.
+
+The recipes need torch, transformers and tokenizers, which each engine's
+environment brings; they are imported only when a recipe runs, and their
+absence is an ImportError that names what to install.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vlmi_testkit.scripted_lmdeploy import ScriptedEngine, scripted_engine
+    from vlmi_testkit.tiny_internvl2 import make_tiny_internvl2
+    from vlmi_testkit.tiny_minicpmv import minicpmv_tokenizer
+    from vlmi_testkit.tiny_parts import TinyRecipe
+    from vlmi_testkit.tiny_transformers import TINY_RECIPES, make_tiny_checkpoint, tiny_checkpoint
+    from vlmi_testkit.tokenizer import train_tokenizer
+
+_WHERE = {
+    "ScriptedEngine": "vlmi_testkit.scripted_lmdeploy",
+    "scripted_engine": "vlmi_testkit.scripted_lmdeploy",
+    "make_tiny_internvl2": "vlmi_testkit.tiny_internvl2",
+    "minicpmv_tokenizer": "vlmi_testkit.tiny_minicpmv",
+    "TinyRecipe": "vlmi_testkit.tiny_parts",
+    "TINY_RECIPES": "vlmi_testkit.tiny_transformers",
+    "make_tiny_checkpoint": "vlmi_testkit.tiny_transformers",
+    "tiny_checkpoint": "vlmi_testkit.tiny_transformers",
+    "train_tokenizer": "vlmi_testkit.tokenizer",
+}
+_NEEDS = ("torch", "transformers", "tokenizers")
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vlmi_testkit' has no attribute {name!r}")
+    missing = [dep for dep in _NEEDS if importlib.util.find_spec(dep) is None]
+    if missing:
+        raise ImportError(
+            f"vlmi_testkit.{name} needs {', '.join(missing)} in this environment; install the "
+            "plugin under test with its engine (e.g. pip install vlmi-transformers), which "
+            "brings them"
+        )
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "TINY_RECIPES",
+    "ScriptedEngine",
+    "TinyRecipe",
+    "make_tiny_checkpoint",
+    "make_tiny_internvl2",
+    "minicpmv_tokenizer",
+    "scripted_engine",
+    "tiny_checkpoint",
+    "train_tokenizer",
+]

@@ -1,0 +1,104 @@
+"""vlmi.plugin.run_chunked: chunks, groups, order, retries, out-of-memory shrinking, progress."""
+
+from __future__ import annotations
+
+import pytest
+
+from vlmi._batching import run_chunked
+from vlmi.errors import EngineOutOfMemoryError
+
+
+class OutOfMemoryError(RuntimeError):
+    """Named as torch's is; vlmi recognises it by name without importing torch."""
+
+
+def test_results_come_back_in_input_order_with_groups_and_sorting():
+    items = ["ccc", "a", "bb", "dddd", "e"]
+    calls: list[list[str]] = []
+
+    def run(chunk: list[str]) -> list[str]:
+        calls.append(chunk)
+        return [item.upper() for item in chunk]
+
+    results = run_chunked(items, run, batch_size=2, group_by=lambda s: len(s) % 2, sort_by=len)
+    assert results == ["CCC", "A", "BB", "DDDD", "E"]
+    assert calls == [["a", "e"], ["ccc"], ["bb", "dddd"]]
+
+
+def test_a_failing_call_is_retried_one_item_at_a_time():
+    seen: list[int] = []
+
+    def run(chunk: list[int]) -> list[int]:
+        seen.append(len(chunk))
+        if 3 in chunk:
+            raise ValueError("engine refused item 3")
+        return [x * 10 for x in chunk]
+
+    results = run_chunked(list(range(6)), run, batch_size=6)
+    assert results[:3] == [0, 10, 20] and results[4:] == [40, 50]
+    assert isinstance(results[3], ValueError)
+    assert seen == [6, 1, 1, 1, 1, 1, 1]
+
+
+def test_per_item_errors_from_the_engine_stay_in_their_slots():
+    def run(chunk: list[int]) -> list[int | BaseException]:
+        return [ValueError("odd") if x % 2 else x for x in chunk]
+
+    results = run_chunked([0, 1, 2], run, batch_size=8)
+    assert results[0] == 0 and results[2] == 2 and isinstance(results[1], ValueError)
+
+
+def test_out_of_memory_halves_the_chunk_then_blames_one_item():
+    seen: list[int] = []
+
+    def run(chunk: list[int]) -> list[int]:
+        seen.append(len(chunk))
+        if len(chunk) > 2 or 4 in chunk:  # 4 never fits
+            raise OutOfMemoryError("CUDA out of memory")
+        return chunk
+
+    results = run_chunked(list(range(6)), run, batch_size=6, oom_hint="use fewer images")
+    assert results[:4] == [0, 1, 2, 3] and results[5] == 5
+    assert isinstance(results[4], EngineOutOfMemoryError)
+    assert "use fewer images" in str(results[4])
+    assert seen[0] == 6 and max(seen[1:]) <= 3
+
+
+def test_after_an_out_of_memory_error_later_chunks_are_smaller():
+    seen: list[int] = []
+
+    def run(chunk: list[int]) -> list[int]:
+        seen.append(len(chunk))
+        if len(chunk) > 3:
+            raise OutOfMemoryError("CUDA out of memory")
+        return chunk
+
+    assert run_chunked(list(range(12)), run, batch_size=8) == list(range(12))
+    # 8 fails, 4 fails, then every chunk (the rest of the first one, and the later ones) is 2
+    assert seen == [8, 4, 2, 2, 2, 2, 2, 2]
+
+
+def test_a_wrong_result_count_fails_the_call_and_is_retried_per_item():
+    def run(chunk: list[int]) -> list[int]:
+        return chunk[:1]
+
+    assert run_chunked([1, 2, 3], run, batch_size=3) == [1, 2, 3]
+
+
+def test_several_chunks_show_one_progress_display(capsys: pytest.CaptureFixture[str]):
+    run_chunked(list(range(5)), lambda chunk: chunk, batch_size=2, label="tiny-model")
+    shown = capsys.readouterr().err
+    assert shown.count("tiny-model:") == 1 and "5/5" in shown and "0 failed" in shown
+    run_chunked(list(range(2)), lambda chunk: chunk, batch_size=2, label="tiny-model")
+    assert capsys.readouterr().err == ""  # one chunk: no display
+
+
+def test_inside_another_display_chunks_count_silently(capsys: pytest.CaptureFixture[str]):
+    from vlmi._progress import Progress, progress_shown
+
+    with Progress(10, label="vlmi run"):
+        assert progress_shown()
+        run_chunked(list(range(5)), lambda chunk: chunk, batch_size=2, label="tiny-model")
+    assert not progress_shown()
+    shown = capsys.readouterr().err
+    assert "tiny-model" not in shown and "vlmi run:" in shown
