@@ -22,8 +22,7 @@ from pathlib import Path
 from PIL import Image
 
 import vlmi
-from vlmi._preparing import prepare_samples
-from vlmi._sample import Sample
+from vlmi.plugin import Sample, prepare_samples
 
 
 def make_images(folder: Path, count: int, size: tuple[int, int]) -> list[str]:

@@ -178,6 +178,7 @@ def build_internvl(
         InternVLProcessor,
     )
     from transformers.models.internvl.video_processing_internvl import InternVLVideoProcessor
+
     from vlmi_testkit.tiny_transformers import INTERNVL_TEMPLATE, make_tiny_checkpoint
 
     tiny = make_tiny_checkpoint("internvl", folder / "tokenizer-source")

@@ -106,7 +106,7 @@ def test_a_plugin_made_from_the_template_is_discovered_and_evaluated(crowded, tm
         "eval", "myfamily-demo", "-i", str(tmp_path / "x.png"), "what is it", python=crowded
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "1 image(s) 80x60 question: what is it"
+    assert out.stdout.strip() == "<image 80x60> what is it"
     suite = subprocess.run(
         [
             crowded,

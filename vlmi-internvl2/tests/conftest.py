@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from vlmi_testkit import ScriptedEngine, make_tiny_internvl2, scripted_engine
 
 import vlmi
 import vlmi_internvl2.model as model_module
 from vlmi.plugin import Model
 from vlmi.testing.inputs import make_picture
+from vlmi_testkit import ScriptedEngine, make_tiny_internvl2, scripted_engine
 
 #: the `gpu` marker and CUDA skips (vlmi-core's opt-in pytest plugin)
 pytest_plugins = ["vlmi.testing.pytest_plugin"]

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from vlmi_testkit import ScriptedEngine
 
 import vlmi
 from vlmi.errors import (
@@ -17,7 +16,7 @@ from vlmi.errors import (
     InvalidSampleError,
     TooManyImagesError,
 )
-from vlmi.testing import ModelConformance
+from vlmi_testkit import ScriptedEngine
 
 
 def count_calls(model: Any) -> list[int]:
@@ -180,28 +179,3 @@ def test_weights_that_cannot_be_downloaded_say_where_else_to_look(
     message = str(caught.value)
     assert "OpenGVLab/InternVL2-8B" in message and "huggingface" in message
     assert "hub='modelscope'" in message and "HF_ENDPOINT" in message
-
-
-class TestConformanceThroughLMDeploy(ModelConformance):
-    """The vlmi-core kit against LMDeploy's pipeline on the tiny checkpoint (scripted engine)."""
-
-    model_name = "internvl2-1b"
-    plugin_module = "vlmi_internvl2"
-
-    @pytest.fixture(scope="class")
-    @classmethod
-    def model(cls, tmp_path_factory: pytest.TempPathFactory) -> Any:
-        from vlmi_testkit import make_tiny_internvl2, scripted_engine
-
-        import vlmi_internvl2.model as model_module
-
-        folder = make_tiny_internvl2(tmp_path_factory.mktemp("conformance") / "tiny")
-        saved = model_module._require_cuda
-        model_module._require_cuda = lambda: None  # type: ignore[assignment]
-        try:
-            with scripted_engine():
-                model = vlmi.load(cls.model_name, model_path=str(folder), backend="pytorch")
-                yield model
-                model.close()
-        finally:
-            model_module._require_cuda = saved  # type: ignore[assignment]

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from vlmi_testkit import ScriptedEngine
 
 from vlmi.errors import InvalidSampleError
 from vlmi.plugin import ImagePart, Sample, TextPart
@@ -24,6 +23,7 @@ from vlmi_internvl2.prompts import (
     user_content,
     worst_image_tokens,
 )
+from vlmi_testkit import ScriptedEngine
 
 RED = Image.new("RGB", (64, 48), "red")
 BLUE = Image.new("RGB", (32, 32), "blue")

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from vlmi_testkit import minicpmv_tokenizer
 
 from vlmi.testing.inputs import make_picture
+from vlmi_testkit import minicpmv_tokenizer
 
 #: the `gpu` marker and CUDA skips (vlmi-core's opt-in pytest plugin)
 pytest_plugins = ["vlmi.testing.pytest_plugin"]

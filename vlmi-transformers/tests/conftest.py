@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from vlmi_testkit import TINY_RECIPES, tiny_checkpoint
 
 import vlmi
 from vlmi.plugin import Model
 from vlmi.testing.inputs import make_picture
+from vlmi_testkit import TINY_RECIPES, tiny_checkpoint
 
 #: the `gpu` marker and CUDA skips (vlmi-core's opt-in pytest plugin)
 pytest_plugins = ["vlmi.testing.pytest_plugin"]

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from vlmi_testkit import TINY_RECIPES, tiny_checkpoint
-
 from vlmi.testing import ModelConformance
+from vlmi_testkit import TINY_RECIPES, tiny_checkpoint
 
 # one suite per tiny architecture: TestTiny_qwen2_vl, TestTiny_internvl, ...
 for _arch in TINY_RECIPES:

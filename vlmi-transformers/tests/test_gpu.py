@@ -9,10 +9,10 @@ import os
 from pathlib import Path
 
 import pytest
-from vlmi_testkit import TINY_RECIPES, tiny_checkpoint
 
 import vlmi
 from vlmi.testing import ModelConformance
+from vlmi_testkit import TINY_RECIPES, tiny_checkpoint
 
 WEIGHTS_VARIABLE = "VLMI_TRANSFORMERS_WEIGHTS"
 WEIGHTS = os.environ.get(WEIGHTS_VARIABLE, "")

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from vlmi_testkit import tiny_checkpoint
 
 import vlmi
 from vlmi.errors import EngineUnavailableError, InvalidOptionError, UnknownModelError
 from vlmi.plugin import find_spec
 from vlmi.testing import heavy_modules_after_import
+from vlmi_testkit import tiny_checkpoint
 from vlmi_transformers.catalog import CURATED
 
 

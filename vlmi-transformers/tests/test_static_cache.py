@@ -12,11 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from vlmi_testkit import tiny_checkpoint
 
 import vlmi
 from vlmi.errors import EngineUnavailableError, InvalidOptionError
 from vlmi.plugin import GenerationOptions, Model, Sample, as_sample, prepare_samples
+from vlmi_testkit import tiny_checkpoint
 from vlmi_transformers.engine import Placement, choose_placement, cpu_compiler
 
 GREEDY = GenerationOptions(max_new_tokens=12)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
+
 from vlmi_testkit import make_tiny_checkpoint, train_tokenizer
 
 

@@ -14,15 +14,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from vlmi import errors
-from vlmi._generation import GenerationOptions
-from vlmi._sample import ImagePart, Sample, TextPart
+
+from ._generation import GenerationOptions
+from ._sample import ImagePart, Sample, TextPart
 
 if TYPE_CHECKING:
     __version__: str
-    from vlmi._api import ModelInfo, list_models, load
-    from vlmi._images import load_img
-    from vlmi._model import Model
-    from vlmi._runner import RunSummary, run
+    from ._api import ModelInfo, list_models, load
+    from ._images import load_img
+    from ._model import Model
+    from ._runner import RunSummary, run
 
 # Imported on first use, so that `import vlmi` (done by every plugin) stays cheap.
 _LAZY = {

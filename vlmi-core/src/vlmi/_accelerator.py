@@ -6,8 +6,9 @@ bring torch call; vlmi-core itself never depends on it.
 
 from __future__ import annotations
 
-from vlmi._hints import OPEN_NAMES_PLUGIN
 from vlmi.errors import EngineUnavailableError
+
+from ._hints import OPEN_NAMES_PLUGIN
 
 OUT_OF_MEMORY_PHRASES = ("out of memory",)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from vlmi._model import Model
-from vlmi._options import parse_load_options
-from vlmi._registry import get_registry
-from vlmi._spec import ModelSpec
 from vlmi.errors import PluginError
+
+from ._model import Model
+from ._options import parse_load_options
+from ._registry import get_registry
+from ._spec import ModelSpec
 
 
 @dataclass(frozen=True)

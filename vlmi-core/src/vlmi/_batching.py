@@ -23,9 +23,10 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from vlmi._accelerator import is_out_of_memory as _default_is_out_of_memory
-from vlmi._progress import Progress
 from vlmi.errors import EngineOutOfMemoryError, GenerationError
+
+from ._accelerator import is_out_of_memory as _default_is_out_of_memory
+from ._progress import Progress
 
 T = TypeVar("T")
 R = TypeVar("R")

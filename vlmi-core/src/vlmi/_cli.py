@@ -8,8 +8,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from vlmi._hints import OPEN_NAMES_PLUGIN
 from vlmi.errors import VlmiError
+
+from ._hints import OPEN_NAMES_PLUGIN
 
 #: Exit status when the run finished but some samples failed.
 EXIT_SAMPLES_FAILED = 3
@@ -52,8 +53,8 @@ def generation_from(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    from vlmi._api import list_models
-    from vlmi._registry import get_registry
+    from ._api import list_models
+    from ._registry import get_registry
 
     rows = list_models()
     registry = get_registry()
@@ -91,7 +92,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_plugins(args: argparse.Namespace) -> int:
-    from vlmi._registry import get_registry
+    from ._registry import get_registry
 
     registry = get_registry()
     plugins = registry.plugins
@@ -166,7 +167,7 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from vlmi._api import load
+    from ._api import load
 
     model = load(args.model, **dict(args.option))
     with model:
@@ -175,7 +176,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from vlmi._runner import run
+    from ._runner import run
 
     summary = run(
         args.model,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from vlmi._spec import ModelSpec
+    from ._spec import ModelSpec
 
 hookspec = pluggy.HookspecMarker("vlmi")
 hookimpl = pluggy.HookimplMarker("vlmi")

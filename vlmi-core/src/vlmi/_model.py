@@ -14,17 +14,18 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
-from vlmi._generation import GenerationOptions
-from vlmi._images import load_img
-from vlmi._options import EngineOptions, LoadOptions
-from vlmi._preparing import prepare_samples
-from vlmi._sample import Sample, as_sample
 from vlmi.errors import GenerationError, InvalidSampleError, PluginError, VlmiError
+
+from ._generation import GenerationOptions
+from ._images import load_img
+from ._options import EngineOptions, LoadOptions
+from ._preparing import prepare_samples
+from ._sample import Sample, as_sample
 
 if TYPE_CHECKING:
     from PIL import Image
 
-    from vlmi._spec import ModelSpec
+    from ._spec import ModelSpec
 
 BatchResult = list["str | VlmiError"]
 OptionsT = TypeVar("OptionsT", bound=EngineOptions)

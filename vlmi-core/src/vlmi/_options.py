@@ -25,9 +25,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from vlmi._generation import GENERATION_OPTION_NAMES, GenerationOptions
-from vlmi._spec import HUBS
 from vlmi.errors import InvalidOptionError
+
+from ._generation import GENERATION_OPTION_NAMES, GenerationOptions
+from ._spec import HUBS
 
 
 @dataclass(frozen=True)

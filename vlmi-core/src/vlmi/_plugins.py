@@ -21,8 +21,8 @@ from types import ModuleType
 
 import pluggy
 
-from vlmi import _hookspecs as hookspecs
-from vlmi._spec import PluginInfo
+from . import _hookspecs as hookspecs
+from ._spec import PluginInfo
 
 GROUP = "vlmi"
 

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from vlmi._images import describe
-from vlmi._sample import ImagePart, Sample
 from vlmi.errors import InvalidSampleError, TooManyImagesError, VlmiError
 
+from ._images import describe
+from ._sample import ImagePart, Sample
+
 if TYPE_CHECKING:
-    from vlmi._model import Model
+    from ._model import Model
 
 
 def default_workers() -> int:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from pluggy import HookCaller
 
-from vlmi._hints import OPEN_NAMES_PLUGIN, missing_plugin_hint
-from vlmi._plugins import PluginSet, load_plugins
-from vlmi._spec import ModelSpec, PluginInfo
 from vlmi.errors import DuplicateModelError, PluginError, UnknownModelError
+
+from ._hints import OPEN_NAMES_PLUGIN, missing_plugin_hint
+from ._plugins import PluginSet, load_plugins
+from ._spec import ModelSpec, PluginInfo
 
 
 @dataclass

@@ -20,13 +20,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from vlmi._datasets import Record, count_records, read_records
-from vlmi._generation import GenerationOptions
-from vlmi._model import Model
-from vlmi._preparing import default_workers, prepare_samples
-from vlmi._progress import Progress
-from vlmi._sample import Sample, as_sample
 from vlmi.errors import InvalidSampleError, VlmiError
+
+from ._datasets import Record, count_records, read_records
+from ._generation import GenerationOptions
+from ._model import Model
+from ._preparing import default_workers, prepare_samples
+from ._progress import Progress
+from ._sample import Sample, as_sample
 
 PREFETCH = 2
 
@@ -91,7 +92,7 @@ def run(
     if batch_size < 1:
         raise InvalidSampleError(f"batch_size must be >= 1, got {batch_size}")
     if isinstance(model, str):
-        from vlmi._api import load
+        from ._api import load
 
         model = load(model, **(load_options or {}))
     base = model.options.generation.merged(generation)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from vlmi.errors import PluginError
 
 if TYPE_CHECKING:
-    from vlmi._model import Model
+    from ._model import Model
 
 HUBS = ("huggingface", "modelscope")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._\-]*$")

@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from vlmi._options import WeightsOptions
-from vlmi._spec import ModelSpec
 from vlmi.errors import WeightsNotFoundError
+
+from ._options import WeightsOptions
+from ._spec import ModelSpec
 
 _CLIENTS = {"huggingface": "huggingface_hub", "modelscope": "modelscope"}
 

@@ -25,11 +25,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from vlmi import errors
-from vlmi._generation import GENERATION_OPTION_NAMES, GenerationOptions
-from vlmi._hookspecs import hookimpl
-from vlmi._options import EngineOptions, LoadOptions, WeightsOptions
-from vlmi._sample import ImagePart, Sample, TextPart, as_sample
-from vlmi._spec import ModelSpec, PluginInfo
 from vlmi.errors import (
     EngineOutOfMemoryError,
     EngineUnavailableError,
@@ -42,16 +37,22 @@ from vlmi.errors import (
     WeightsNotFoundError,
 )
 
+from ._generation import GENERATION_OPTION_NAMES, GenerationOptions
+from ._hookspecs import hookimpl
+from ._options import EngineOptions, LoadOptions, WeightsOptions
+from ._sample import ImagePart, Sample, TextPart, as_sample
+from ._spec import ModelSpec, PluginInfo
+
 if TYPE_CHECKING:
-    from vlmi._accelerator import OUT_OF_MEMORY_PHRASES, is_out_of_memory, require_cuda
-    from vlmi._batching import DEFAULT_OOM_HINT, run_chunked
-    from vlmi._images import load_img
-    from vlmi._model import BatchedModel, Model
-    from vlmi._options import parse_load_options
-    from vlmi._preparing import prepare_samples
-    from vlmi._progress import Progress, progress_shown
-    from vlmi._registry import find_spec
-    from vlmi._weights import resolve_weights, weights_id
+    from ._accelerator import OUT_OF_MEMORY_PHRASES, is_out_of_memory, require_cuda
+    from ._batching import DEFAULT_OOM_HINT, run_chunked
+    from ._images import load_img
+    from ._model import BatchedModel, Model
+    from ._options import parse_load_options
+    from ._preparing import prepare_samples
+    from ._progress import Progress, progress_shown
+    from ._registry import find_spec
+    from ._weights import resolve_weights, weights_id
 
 _LAZY = {
     "Model": "vlmi._model",

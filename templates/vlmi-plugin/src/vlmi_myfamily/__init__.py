@@ -1,23 +1,18 @@
-"""vlmi plugin entry point: declares the models. Import nothing heavy here."""
+"""vlmi plugin entry point: the hooks. Import nothing heavy here (no engine, no torch)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from vlmi.plugin import ModelSpec, hookimpl
+from vlmi_myfamily.catalog import CURATED
 
 
 @hookimpl
 def register_models(register: Callable[[ModelSpec], None]) -> None:
-    register(
-        ModelSpec(
-            name="myfamily-demo",
-            aliases=("myfamily",),
-            factory="vlmi_myfamily.model:MyFamilyModel",  # imported only by vlmi.load
-            family="myfamily",
-            engine="demo",
-            weights={"huggingface": "my-org/MyFamily-Demo"},
-            max_images=4,
-            description="template model: replace with yours",
-        )
-    )
+    """Declare the models of :mod:`vlmi_myfamily.catalog`."""
+    for spec in CURATED:
+        register(spec)
+
+
+__all__ = ["register_models"]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vlmi.plugin import EngineOptions, GenerationOptions, ImagePart, Model, Sample
+from vlmi.plugin import EngineOptions, GenerationOptions, Model, Sample
+from vlmi_myfamily.engine_config import engine_params
+from vlmi_myfamily.prompts import build_prompt
 
 
 @dataclass(frozen=True)
@@ -14,26 +16,26 @@ class MyFamilyOptions(EngineOptions):
     tensor_parallel_size: int = 1
 
 
-class MyFamilyModel(Model):
+class MyFamilyModel(Model[MyFamilyOptions]):
+    """One answer per ``generate`` call. An engine that batches subclasses ``BatchedModel``."""
+
     Options = MyFamilyOptions
 
     def setup(self) -> None:
-        # Import the engine here, never at module level, and start it, e.g.:
-        #   from vlmi._weights import resolve_weights
-        #   path = resolve_weights(self.spec, self.options.weights)
-        #   import my_engine
-        #   self.engine = my_engine.Engine(path, tp=self.options.engine.tensor_parallel_size)
+        """Find the weights and start the engine (import it here, never at module level)."""
+        # from vlmi.plugin import resolve_weights
+        # folder = resolve_weights(self.spec, self.options.weights)   # local folder or download
+        # import my_engine
+        # self.engine = my_engine.Engine(folder, tp=self.engine_options.tensor_parallel_size)
         self.engine = None
 
     def generate(self, sample: Sample, generation: GenerationOptions) -> str:
-        # sample.parts holds TextPart and ImagePart (image = RGB PIL) in order. Build the
-        # model's prompt, call the engine with max_new_tokens, temperature, ... mapped onto
-        # its own parameters, and return the text. This placeholder describes its input.
-        sizes = [
-            f"{p.image.width}x{p.image.height}" for p in sample.parts if isinstance(p, ImagePart)
-        ]
-        words = f"{len(sizes)} image(s) {' '.join(sizes)} question: {sample.text}".split()
-        return " ".join(words[: generation.max_new_tokens])
+        """Answer one checked sample whose images are decoded RGB PIL images."""
+        prompt = build_prompt(sample)
+        params = engine_params(generation)
+        # return self.engine.generate(prompt, **params)   # the real call
+        words = prompt.replace("\n", " ").split()  # this placeholder echoes the prompt
+        return generation.cut_at_stop(" ".join(words[: params["max_tokens"]]))
 
-    # For an engine that batches, override generate_batch(samples, generations) with one
-    # engine call for the whole list, returning a str or an exception per sample, in order.
+
+__all__ = ["MyFamilyModel", "MyFamilyOptions"]

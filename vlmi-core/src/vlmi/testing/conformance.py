@@ -284,7 +284,7 @@ class ModelConformance:
         assert "definitely_not_an_option" in str(info.value)
 
     def test_listed_and_light(self) -> None:
-        from vlmi._registry import get_registry
+        from .._registry import get_registry
 
         registry = get_registry()
         spec = registry.resolve(self.model_name)
