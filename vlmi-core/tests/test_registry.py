@@ -53,6 +53,38 @@ def test_missing_family_plugin_names_the_install_command():
         registry().resolve("internvl3-8b-hf")
     with pytest.raises(UnknownModelError, match="pip install vlmi-transformers"):
         registry().resolve("Qwen2.5-VL-7B")
+    with pytest.raises(UnknownModelError, match="pip install vlmi-internvl2"):
+        registry().resolve("OpenGVLab/InternVL2-8B")
+
+
+@pytest.mark.parametrize("name", ["internvl2.5-8b", "InternVL2_5-8B", "OpenGVLab/InternVL2_5-8B"])
+def test_newer_internvl_generations_are_not_sent_to_vlmi_internvl2(name):
+    with pytest.raises(UnknownModelError) as info:
+        registry().resolve(name)
+    assert "vlmi-internvl2" not in str(info.value)
+    assert "No vlmi plugin is known" in str(info.value)
+
+
+def test_internvl3_goes_to_vlmi_transformers():
+    with pytest.raises(UnknownModelError, match="pip install vlmi-transformers"):
+        registry().resolve("internvl3-8b")
+
+
+def test_the_core_code_names_no_plugin_outside_its_hint_table():
+    from pathlib import Path
+
+    import vlmi
+
+    core = Path(vlmi.__file__).parent
+    named = {
+        path.name
+        for path in core.rglob("*.py")
+        if path.name != "_hints.py"
+        and any(
+            d in path.read_text() for d in ("vlmi-internvl2", "vlmi-minicpmv", "vlmi-transformers")
+        )
+    }
+    assert named == set()
 
 
 def test_close_matches_are_suggested():
