@@ -54,7 +54,7 @@ def list_models() -> list[ModelInfo]:
     return [ModelInfo.from_spec(spec) for spec in get_registry().models()]
 
 
-def load(name: str, **options: Any) -> Model:
+def load(name: str, **options: Any) -> Model[Any]:
     """Load a model by name or alias.
 
     :param name: a registered name or alias (``vlmi models`` lists them), or a

@@ -29,7 +29,7 @@ def default_workers() -> int:
     return max(1, min(8, os.cpu_count() or 1))
 
 
-def check_limits(model: Model, sample: Sample) -> None:
+def check_limits(model: Model[Any], sample: Sample) -> None:
     """Raise TooManyImagesError when the sample exceeds the model's declared limits."""
     limit = model.max_images
     count = sample.num_images
@@ -45,7 +45,7 @@ def check_limits(model: Model, sample: Sample) -> None:
 
 
 def prepare_samples(
-    model: Model,
+    model: Model[Any],
     samples: Sequence[Sample],
     *,
     workers: int | None = None,
@@ -92,7 +92,7 @@ def prepare_samples(
 
 
 def _load_all(
-    model: Model, sources: list[Any], workers: int | None, executor: Executor | None
+    model: Model[Any], sources: list[Any], workers: int | None, executor: Executor | None
 ) -> list[Any]:
     def load_one(src: Any) -> Any:
         try:

@@ -67,7 +67,7 @@ class RunSummary:
 
 
 def run(
-    model: Model | str,
+    model: Model[Any] | str,
     samples: str | Path | Iterable[Any],
     output: str | Path,
     *,
@@ -148,7 +148,7 @@ def run(
 # --- output and resume ------------------------------------------------------------
 
 
-def _options_of(model: Model, generation: dict[str, Any]) -> dict[str, Any]:
+def _options_of(model: Model[Any], generation: dict[str, Any]) -> dict[str, Any]:
     options = model.options
     data = {
         "weights": asdict(options.weights),
@@ -213,7 +213,7 @@ def _check_identity(
 
 
 def _answer(
-    model: Model,
+    model: Model[Any],
     chunk: list[Prepared],
     identity: dict[str, Any],
     sink: IO[str],
@@ -280,7 +280,7 @@ class Prepared:
 
 
 def _parse(
-    model: Model, base: GenerationOptions, record: Record
+    model: Model[Any], base: GenerationOptions, record: Record
 ) -> tuple[Sample, GenerationOptions] | VlmiError:
     if record.error is not None:
         return record.error
@@ -301,7 +301,7 @@ class _Prefetcher:
 
     def __init__(
         self,
-        model: Model,
+        model: Model[Any],
         base: GenerationOptions,
         chunks: Iterator[list[Record]],
         workers: int | None,

@@ -78,7 +78,7 @@ class ModelSpec:
         """The name followed by the aliases (each once)."""
         return tuple(dict.fromkeys((self.name, *self.aliases)))
 
-    def load_factory(self) -> type[Model]:
+    def load_factory(self) -> type[Model[Any]]:
         """Import the Model subclass named by ``factory``."""
         module_name, _, attr = self.factory.partition(":")
         owner = self.plugin.distribution if self.plugin else "its plugin"

@@ -74,7 +74,7 @@ class ModelConformance:
     # --- fixtures -----------------------------------------------------------------
 
     @pytest.fixture
-    def received(self, model: vlmi.Model, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    def received(self, model: vlmi.Model[Any], monkeypatch: pytest.MonkeyPatch) -> list[Any]:
         """The samples that reach the plugin's generate / generate_batch, as it sees them."""
         seen: list[Any] = []
         depth = [0]
@@ -95,7 +95,7 @@ class ModelConformance:
 
     @pytest.fixture(scope="class")
     @classmethod
-    def model(cls) -> Iterator[vlmi.Model]:
+    def model(cls) -> Iterator[vlmi.Model[Any]]:
         if not cls.model_name:
             pytest.fail("set model_name on your ModelConformance subclass")
         model = vlmi.load(cls.model_name, **cls.load_options)
@@ -120,11 +120,11 @@ class ModelConformance:
             paths.append(str(path))
         return paths
 
-    def _needs_images(self, model: vlmi.Model, count: int) -> None:
+    def _needs_images(self, model: vlmi.Model[Any], count: int) -> None:
         if model.max_images is not None and model.max_images < count:
             pytest.skip(f"{model.name} takes at most {model.max_images} image(s)")
 
-    def _ask(self, model: vlmi.Model, imgs: Any = None, **generation: Any) -> str:
+    def _ask(self, model: vlmi.Model[Any], imgs: Any = None, **generation: Any) -> str:
         generation.setdefault("max_new_tokens", 8)
         return model.eval(self.question, imgs=imgs, **generation)
 
@@ -139,24 +139,27 @@ class ModelConformance:
         assert all(img.mode == "RGB" for img in images)
         if text is not None:
             assert text in received[0].text
-        if self.image_report is not None:
-            assert type(self).image_report(answer) == sizes, answer  # type: ignore[misc]
+        report = type(self).image_report  # a plain function or a staticmethod, unbound here
+        if report is not None:
+            assert report(answer) == sizes, answer
 
     # --- the three call shapes ----------------------------------------------------
 
-    def test_text_only(self, model: vlmi.Model, received: list[Any]) -> None:
+    def test_text_only(self, model: vlmi.Model[Any], received: list[Any]) -> None:
         answer = model.eval("What is two plus two?", max_new_tokens=8)
         self._check_images(answer, received, [], "What is two plus two?")
         assert model.eval("What is two plus two?", imgs=[], max_new_tokens=8) == answer
 
-    def test_one_image(self, model: vlmi.Model, pictures: list[str], received: list[Any]) -> None:
+    def test_one_image(
+        self, model: vlmi.Model[Any], pictures: list[str], received: list[Any]
+    ) -> None:
         self._needs_images(model, 1)
         single = self._ask(model, pictures[0])
         self._check_images(single, received, [_size(pictures[0])], self.question)
         assert self._ask(model, [pictures[0]]) == single
 
     def test_several_images(
-        self, model: vlmi.Model, pictures: list[str], received: list[Any]
+        self, model: vlmi.Model[Any], pictures: list[str], received: list[Any]
     ) -> None:
         self._needs_images(model, 2)
         count = min(3, model.max_images or 3)
@@ -164,13 +167,17 @@ class ModelConformance:
         answer = self._ask(model, chosen)
         self._check_images(answer, received, [_size(p) for p in chosen], self.question)
 
-    def test_image_only(self, model: vlmi.Model, pictures: list[str], received: list[Any]) -> None:
+    def test_image_only(
+        self, model: vlmi.Model[Any], pictures: list[str], received: list[Any]
+    ) -> None:
         self._needs_images(model, 1)
         answer = model.eval(imgs=pictures[1], max_new_tokens=8)
         self._check_images(answer, received, [_size(pictures[1])], None)
 
     @pytest.mark.parametrize("kind", IMAGE_KINDS)
-    def test_image_input_kind(self, model: vlmi.Model, inputs: dict[str, Any], kind: str) -> None:
+    def test_image_input_kind(
+        self, model: vlmi.Model[Any], inputs: dict[str, Any], kind: str
+    ) -> None:
         self._needs_images(model, 1)
         if kind not in inputs:
             pytest.skip(f"{kind} input not available here (numpy missing?)")
@@ -178,14 +185,14 @@ class ModelConformance:
 
     # --- bad input ----------------------------------------------------------------
 
-    def test_nothing_to_ask(self, model: vlmi.Model) -> None:
+    def test_nothing_to_ask(self, model: vlmi.Model[Any]) -> None:
         with pytest.raises(errors.InvalidSampleError, match="nothing to ask"):
             model.eval()
         with pytest.raises(errors.InvalidSampleError):
             model.eval("", imgs=[])
 
     def test_bad_images_get_typed_errors(
-        self, model: vlmi.Model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        self, model: vlmi.Model[Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         self._needs_images(model, 1)
         data = png_bytes(make_picture())
@@ -207,7 +214,7 @@ class ModelConformance:
             self._ask(model, data)
 
     def test_too_many_images_fails_before_the_engine(
-        self, model: vlmi.Model, pictures: list[str], monkeypatch: pytest.MonkeyPatch
+        self, model: vlmi.Model[Any], pictures: list[str], monkeypatch: pytest.MonkeyPatch
     ) -> None:
         if model.max_images is None:
             pytest.skip(f"{model.name} declares no image limit")
@@ -230,7 +237,7 @@ class ModelConformance:
     # --- batches ------------------------------------------------------------------
 
     def test_batch_order_and_per_sample_errors(
-        self, model: vlmi.Model, pictures: list[str], tmp_path: Path
+        self, model: vlmi.Model[Any], pictures: list[str], tmp_path: Path
     ) -> None:
         samples: list[Any] = ["What is two plus two?", {"query": None, "imgs": None}]
         good_slots = [0]
@@ -256,12 +263,12 @@ class ModelConformance:
             one_by_one = [model.eval_batch([samples[i]], max_new_tokens=8)[0] for i in good_slots]
             assert singles == one_by_one == [results[i] for i in good_slots]
 
-    def test_empty_batch(self, model: vlmi.Model) -> None:
+    def test_empty_batch(self, model: vlmi.Model[Any]) -> None:
         assert model.eval_batch([]) == []
 
     # --- options ------------------------------------------------------------------
 
-    def test_max_new_tokens_is_honoured(self, model: vlmi.Model) -> None:
+    def test_max_new_tokens_is_honoured(self, model: vlmi.Model[Any]) -> None:
         prompts = ["Count from one to fifty.", self.question, "Tell me a long story about a cat."]
         cut = 0
         for prompt in prompts:
@@ -274,7 +281,7 @@ class ModelConformance:
         # answers everywhere mean max_new_tokens was not passed to the engine
         assert cut > 0, "max_new_tokens=1 and =24 gave the same answers to every prompt"
 
-    def test_unknown_generation_option_is_rejected(self, model: vlmi.Model) -> None:
+    def test_unknown_generation_option_is_rejected(self, model: vlmi.Model[Any]) -> None:
         with pytest.raises(errors.InvalidOptionError, match="max_new_tokens"):
             model.eval("hi", definitely_not_an_option=1)
 
@@ -297,7 +304,8 @@ def _size(path: str) -> tuple[int, int]:
     from PIL import Image
 
     with Image.open(path) as image:
-        return image.size
+        width, height = image.size
+    return int(width), int(height)
 
 
 __all__ = ["HEAVY_MODULES", "ModelConformance", "heavy_modules_after_import"]
