@@ -10,12 +10,12 @@ modules whose names start with ``_`` are private.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from vlmi import errors
 
 from ._generation import GenerationOptions
+from ._lazy import lazy_getattr
 from ._sample import ImagePart, Sample, TextPart
 
 if TYPE_CHECKING:
@@ -37,6 +37,9 @@ _LAZY = {
 }
 
 
+_lazy_attribute = lazy_getattr(__name__, _LAZY, globals())
+
+
 def __getattr__(name: str) -> Any:
     if name == "__version__":  # from the installed metadata: pyproject.toml is the one place
         from importlib.metadata import PackageNotFoundError, version
@@ -47,12 +50,7 @@ def __getattr__(name: str) -> Any:
             found = "0+unknown"
         globals()["__version__"] = found
         return found
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'vlmi' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return _lazy_attribute(name)
 
 
 __all__ = [

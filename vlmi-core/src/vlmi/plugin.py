@@ -21,8 +21,7 @@ imported on first use, so importing this module from a plugin's
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from vlmi import errors
 from vlmi.errors import (
@@ -39,6 +38,7 @@ from vlmi.errors import (
 
 from ._generation import GENERATION_OPTION_NAMES, GenerationOptions
 from ._hookspecs import hookimpl
+from ._lazy import lazy_getattr
 from ._options import EngineOptions, LoadOptions, WeightsOptions
 from ._sample import ImagePart, Sample, TextPart, as_sample
 from ._spec import ModelSpec, PluginInfo
@@ -73,13 +73,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'vlmi.plugin' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 __all__ = [

@@ -11,10 +11,11 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from vlmi.testing.inputs import IMAGE_KINDS, image_inputs, make_picture, serve_folder
+
+from .._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from vlmi.testing.conformance import (
@@ -34,13 +35,7 @@ _NEEDS_PYTEST = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _NEEDS_PYTEST.get(name)
-    if module is None:
-        raise AttributeError(f"module 'vlmi.testing' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _NEEDS_PYTEST, globals())
 
 
 __all__ = [
