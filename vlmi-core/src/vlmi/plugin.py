@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from ._accelerator import OUT_OF_MEMORY_PHRASES, is_out_of_memory, require_cuda
     from ._batching import DEFAULT_OOM_HINT, run_chunked
     from ._images import load_img
-    from ._model import BatchedModel, Model
+    from ._model import BatchedModel, EvalInterface, Model
     from ._options import parse_load_options
     from ._preparing import prepare_samples
     from ._progress import Progress, progress_shown
@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "Model": "vlmi._model",
     "BatchedModel": "vlmi._model",
+    "EvalInterface": "vlmi._model",
     "run_chunked": "vlmi._batching",
     "DEFAULT_OOM_HINT": "vlmi._batching",
     "Progress": "vlmi._progress",
@@ -84,6 +85,7 @@ __all__ = [
     "EngineOptions",
     "EngineOutOfMemoryError",
     "EngineUnavailableError",
+    "EvalInterface",
     "GenerationError",
     "GenerationOptions",
     "ImagePart",
