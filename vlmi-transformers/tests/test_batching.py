@@ -173,3 +173,21 @@ def test_a_closed_model_says_so_in_a_typed_error(tiny_checkpoint_folder) -> None
         model.eval("Hi")
     (answer,) = model.eval_batch(["Hi"])
     assert isinstance(answer, EngineUnavailableError)
+
+
+def test_inside_vlmi_run_only_the_run_shows_progress(
+    tiny_model: Model, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import vlmi
+
+    original = tiny_model.options
+    tiny_model.options = _with_batch_size(original, 2)  # several engine chunks per run batch
+    try:
+        summary = vlmi.run(
+            tiny_model, ["Hi", "Hello", "Bye", "Yo", "Hey"], tmp_path / "out.jsonl", batch_size=5
+        )
+    finally:
+        tiny_model.options = original
+    assert summary.done == 5 and summary.failed == 0
+    shown = capsys.readouterr().err
+    assert "vlmi run:" in shown and f"{tiny_model.name}:" not in shown
