@@ -1,4 +1,4 @@
-"""The ``vlmi`` command: ``models``, ``plugins``, ``eval`` and ``run``."""
+"""The ``vlmi`` command: ``models``, ``plugins``, ``eval``, ``run``, ``score`` and ``export``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from vlmi._cli_benchmarks import add_benchmark_commands, add_dataset_arguments
 from vlmi._hints import OPEN_NAMES_PLUGIN
 from vlmi.errors import VlmiError
 
@@ -187,6 +188,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=not args.quiet,
         load_options=dict(args.option),
+        dataset=args.dataset_name,
+        dataset_type=args.dataset_type,
         **generation_from(args),
     )
     print(summary.line(), file=sys.stderr)
@@ -214,6 +217,7 @@ def _add_run_command(commands: Any) -> None:
     )
     parser.add_argument("--workers", type=int, help="image decoding threads")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    add_dataset_arguments(parser, name_flag="--dataset")
     add_generation_arguments(parser)
     parser.set_defaults(func=_cmd_run)
 
@@ -247,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(func=_cmd_eval)
 
     _add_run_command(commands)
+    add_benchmark_commands(commands)
     return parser
 
 

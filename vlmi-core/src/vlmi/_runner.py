@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from vlmi._datasets import Record, count_records, read_records
+from vlmi._datasets import Record, open_records
 from vlmi._generation import GenerationOptions
 from vlmi._model import Model
 from vlmi._preparing import default_workers, prepare_samples
@@ -76,6 +76,8 @@ def run(
     workers: int | None = None,
     progress: bool = True,
     load_options: dict[str, Any] | None = None,
+    dataset: str | None = None,
+    dataset_type: str | None = None,
     **generation: Any,
 ) -> RunSummary:
     """Answer every sample of ``samples`` and append one JSON record per sample to ``output``.
@@ -86,6 +88,8 @@ def run(
     :param output: the JSON Lines file; existing ids are skipped (resume).
     :param overwrite: start the output over instead of resuming.
     :param force: resume even if the output was made with another model/options.
+    :param dataset: the VLMEvalKit dataset name of a ``.tsv`` input (default: its stem).
+    :param dataset_type: ``mcq``, ``yorn`` or ``vqa`` for a ``.tsv`` (default: detected).
     :param generation: generation options for every sample (a sample's own win).
     """
     if batch_size < 1:
@@ -99,8 +103,10 @@ def run(
     out_path = Path(output)
     done_ids, previously_failed = _prepare_output(out_path, identity, overwrite, force)
     if isinstance(samples, (str, Path)):
-        total: int | None = count_records(Path(samples))
-        records: Iterable[Record] = read_records(samples)
+        total: int | None
+        total, records = open_records(
+            samples, model=model, dataset=dataset, dataset_type=dataset_type
+        )
     else:
         items = samples if not isinstance(samples, (list, tuple)) else list(samples)
         total = len(items) if isinstance(items, list) else None
@@ -119,6 +125,7 @@ def run(
                 record = Record(
                     f"{record.id}@line{record.line}",
                     record.line,
+                    prompt_style=record.prompt_style,
                     error=InvalidSampleError(
                         f"id {record.id!r} appears again at line {record.line}; ids must be unique"
                     ),
@@ -232,6 +239,7 @@ def _answer(
                     "id": item.id,
                     "prediction": None if error is not None else answer,
                     "error": error.to_dict() if error is not None else None,
+                    "prompt_style": item.prompt_style,
                     **identity,
                     "time": {"batch_s": round(took, 6), "batch_size": batch_size},
                 },
@@ -276,6 +284,7 @@ class Prepared:
     id: str
     sample: Sample | VlmiError
     generation: GenerationOptions | None
+    prompt_style: str = "as-given"
 
 
 def _parse(
@@ -360,10 +369,11 @@ class _Prefetcher:
         out: list[Prepared] = []
         for record, item in zip(chunk, parsed):
             if isinstance(item, VlmiError):
-                out.append(Prepared(record.id, item, None))
+                out.append(Prepared(record.id, item, None, record.prompt_style))
                 continue
             sample = next(loaded)
-            out.append(Prepared(record.id, sample, item[1] if isinstance(sample, Sample) else None))
+            options = item[1] if isinstance(sample, Sample) else None
+            out.append(Prepared(record.id, sample, options, record.prompt_style))
         return out
 
 

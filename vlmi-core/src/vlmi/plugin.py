@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from vlmi._preparing import prepare_samples
     from vlmi._progress import Progress, progress_shown
     from vlmi._registry import find_spec
+    from vlmi._vlmevalkit_prompts import DatasetPrompt
     from vlmi._weights import resolve_weights, weights_id
 
 _LAZY = {
@@ -69,6 +70,7 @@ _LAZY = {
     "prepare_samples": "vlmi._preparing",
     "parse_load_options": "vlmi._options",
     "find_spec": "vlmi._registry",
+    "DatasetPrompt": "vlmi._vlmevalkit_prompts",
 }
 
 
@@ -86,6 +88,7 @@ __all__ = [
     "GENERATION_OPTION_NAMES",
     "OUT_OF_MEMORY_PHRASES",
     "BatchedModel",
+    "DatasetPrompt",
     "EngineOptions",
     "EngineOutOfMemoryError",
     "EngineUnavailableError",
