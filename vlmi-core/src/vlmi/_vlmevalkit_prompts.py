@@ -2,7 +2,7 @@
 
 The type comes from ``--dataset-type``, else from a known VLMEvalKit dataset
 name, else from the columns: option columns ``A`` and ``B`` make a
-multiple-choice (``mcq``) file, answers that are all ``Yes``/``No`` a
+multiple-choice (``mcq``) file, answers that are all yes or no (any case) a
 yes-or-no (``yorn``) file, anything else free-form (``vqa``). Questions with
 ``<image k>`` markers (MMMU) get their images placed at the markers.
 
@@ -111,7 +111,7 @@ def plan_prompts(
         return PromptPlan(named, interleaved, f"dataset name {dataset_name!r}")
     if table.has_options:
         return PromptPlan("mcq", interleaved, "option columns A and B")
-    if table.answers and table.answers <= {"Yes", "No"}:
+    if table.answers and table.yes_no:
         return PromptPlan("yorn", interleaved, "answers are Yes/No")
     return PromptPlan("vqa", interleaved, "no options, answers not Yes/No")
 

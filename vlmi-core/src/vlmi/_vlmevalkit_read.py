@@ -45,6 +45,7 @@ NA_VALUES = frozenset(_NA_TEXT.split("|"))
 #: ``image`` cells up to this length name another row's index.
 REFERENCE_MAX_CHARS = 64
 _INTEGER = re.compile(r"[+-]?\d+")
+_BASE64 = re.compile(r"[A-Za-z0-9+/=_\-\s]+")
 _FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
@@ -87,7 +88,8 @@ class TsvScan:
     dropped: int = 0
     integer_index: bool = True
     referenced: set[str] = field(default_factory=set)
-    answers: set[str] = field(default_factory=set)
+    answers: int = 0
+    yes_no: bool = True
     has_markers: bool = False
     kinds: dict[str, str] = field(default_factory=dict)
 
@@ -164,14 +166,14 @@ def _records(handle: BinaryIO) -> Iterator[tuple[int, int, list[str], bool]]:
             yield start, first, fields, not bad
 
 
-def _header(handle: BinaryIO, path: Path) -> list[str]:
+def _header(records: Iterator[tuple[int, int, list[str], bool]], path: Path) -> list[str]:
     from vlmi.errors import InvalidSampleError
 
-    for _, _, fields, _ in _records(handle):
-        if "question" not in fields and "index" not in fields:
+    for _, _, fields, _ in records:
+        if "question" not in fields:
             raise InvalidSampleError(
-                f"{path.name}: the header has neither 'index' nor 'question' "
-                f"(columns: {fields}); is it a VLMEvalKit TSV?"
+                f"{path.name}: the header has no 'question' column (columns: {fields}); "
+                "a VLMEvalKit TSV has index, image, question, ..."
             )
         return fields
     raise InvalidSampleError(f"{path.name} is empty: a VLMEvalKit TSV starts with a header row")
@@ -182,10 +184,11 @@ def scan(path: str | Path) -> TsvScan:
     path = Path(path)
     csv.field_size_limit(sys.maxsize)
     with path.open("rb") as handle:
-        columns = _header(handle, path)
+        records = _records(handle)
+        columns = _header(records, path)
         result = TsvScan(path, columns)
         at = {name: i for i, name in enumerate(columns)}
-        for _, _, fields, _ in _records(handle):
+        for _, _, fields, _ in records:
             cell = _cell(fields, at, "index")
             if cell is not None and not _INTEGER.fullmatch(cell):
                 result.integer_index = False
@@ -200,8 +203,9 @@ def scan(path: str | Path) -> TsvScan:
             if image is not None and len(image) <= REFERENCE_MAX_CHARS:
                 result.referenced.add(image)
             answer = _cell(fields, at, "answer")
-            if answer is not None and len(result.answers) < 3:
-                result.answers.add(answer)
+            if answer is not None:
+                result.answers += 1
+                result.yes_no = result.yes_no and answer.lower() in ("yes", "no")
             question = _cell(fields, at, "question") or ""
             result.has_markers = result.has_markers or "<image " in question
     return result
@@ -233,11 +237,12 @@ def iter_rows(
     at = {column: i for i, column in enumerate(table.columns)}
     resolver = _References(table, at) if with_images and "image" in at else None
     with path.open("rb") as handle:
-        _header(handle, path)
-        for offset, line, fields, readable in _records(handle):
-            if readable and not _has_image(fields, at):
+        records = _records(handle)
+        _header(records, path)
+        for offset, line, fields, readable in records:
+            if fields and not _has_image(fields, at):
                 continue
-            index = table.canonical_index(_cell(fields, at, "index"), line) if readable else ""
+            index = table.canonical_index(_cell(fields, at, "index"), line) if fields else ""
             if resolver is not None and index in table.referenced:
                 resolver.offsets[index] = offset
             if not readable or len(fields) > len(table.columns):
@@ -289,7 +294,11 @@ def _images(
         image = _cell(fields, at, "image") or ""
         if len(image) <= REFERENCE_MAX_CHARS:
             image = resolver.resolve(image)
-        return tuple(_as_list("image", image))
+        images = _as_list("image", image)
+        for item in images:
+            if not _BASE64.fullmatch(item):
+                raise _CellError("image", f"not base64 image data: {item[:40]!r}...")
+        return tuple(images)
     paths = _cell(fields, at, "image_path")
     if paths is None:
         return ()
@@ -337,11 +346,12 @@ class _References:
     def _read(self, target: str) -> str | None:
         with self.table.path.open("rb") as handle:
             start = self.offsets.get(target)
-            if start is None:  # a reference to a later row: look ahead once
-                _header(handle, self.table.path)
-            else:
+            if start is not None:
                 handle.seek(start)
-            for offset, line, fields, readable in _records(handle):
+            records = _records(handle)
+            if start is None:  # a reference to a later row: look ahead once
+                _header(records, self.table.path)
+            for offset, line, fields, readable in records:
                 if not readable:
                     continue
                 index = self.table.canonical_index(_cell(fields, self.at, "index"), line)
