@@ -88,7 +88,8 @@ def main() -> None:
     parser.add_argument("--side", type=int, default=48, help="image side in pixels")
     args = parser.parse_args()
     print(
-        f"{'rows':>7} {'file MiB':>9} | {'vlmi peak MiB':>13} {'s':>6} | {'pandas peak MiB':>15} {'s':>6}"
+        f"{'rows':>7} {'file MiB':>9} | {'vlmi peak MiB':>13} {'s':>6} | "
+        f"{'pandas peak MiB':>15} {'s':>6}"
     )
     with tempfile.TemporaryDirectory() as folder:
         for rows in args.rows:

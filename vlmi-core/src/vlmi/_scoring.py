@@ -167,9 +167,11 @@ def _score_mcq(rows: list[tuple[Cells, str]], name: str) -> dict[str, Any]:
         hits.append((cells, float(extract_option(text, choices) == truth)))
     circular = any(k in name.lower() for k in ("mmbench", "ccbench", "circular", "mmcr"))
     method = "exact_matching (VLMEvalKit can_infer)"
+    result: dict[str, Any] = {}
     if circular:
         hits, method = _circular(hits), method + ", circular: all rotations of a question right"
-    return {"method": method, "scores": _by_split(hits, ("l2-category", "category"))}
+        result["questions"] = len(hits)
+    return result | {"method": method, "scores": _by_split(hits, ("l2-category", "category"))}
 
 
 def _circular(hits: list[tuple[Cells, float]]) -> list[tuple[Cells, float]]:
@@ -198,6 +200,8 @@ def _score_yorn(rows: list[tuple[Cells, str]], name: str) -> dict[str, Any]:
     method = "exact_matching (VLMEvalKit YOrN_Extraction), answers compared case-sensitively"
     if "MME" in name:
         return {"method": method + "; MME rating (acc + acc+ per category)", "scores": _mme(hits)}
+    if type_from_name(name) != "yorn":
+        method += " (VLMEvalKit cannot score a custom yes-or-no file)"
     scores = _report(hits, ("category", "l2-category"))
     if "image_path" in rows[0][0]:
         scores["acc_plus"] = _acc_plus(hits)
@@ -243,8 +247,9 @@ def _text(cell: str | None) -> str:
 
 def format_scores(result: Mapping[str, Any]) -> str:
     """The scores as indented lines for people."""
+    questions = f" ({result['questions']} questions)" if "questions" in result else ""
     lines = [
-        f"{result['dataset']} ({result['dataset_type']}): {result['rows']} rows scored, "
+        f"{result['dataset']} ({result['dataset_type']}): {result['rows']} rows scored{questions}, "
         f"{result['failed']} failed, {result['without_prediction']} without a prediction",
         f"method: {result['method']}",
     ]
