@@ -173,3 +173,24 @@ def test_cli_prints_and_writes_json(tmp_path, capsys):
     other.write_text(json.dumps({"id": "99", "prediction": "A", "error": None}) + "\n")
     with pytest.raises(InvalidSampleError, match="matches a row index"):
         score(other, tsv)
+
+
+def test_hallusionbench_and_pope_ratings(tmp_path):
+    index = [
+        f"VS_chart_{n}_0_{figure}_{question}"
+        for n, (figure, question) in enumerate([(0, 0), (0, 1), (1, 0), (1, 1)])
+    ]
+    columns = {"index": index, "image": [IMG] * 4, "question": ["q"] * 4}
+    columns |= {"answer": ["Yes"] * 4, "category": ["chart"] * 4, "l2-category": ["VS"] * 4}
+    predictions = dict(zip(index, ["Yes", "Yes", "No", "Yes"]))
+    out, tsv = write(tmp_path, "HallusionBench", columns, predictions)
+    scores = score(out, tsv)["scores"]
+    assert scores["Overall"] == {"aAcc": 75.0, "fAcc": 50.0, "qAcc": 50.0}
+    assert scores["l2-category"]["VS"] == scores["Overall"]
+    pope = {"index": [1, 2, 3, 4], "image": [IMG] * 4, "question": ["q"] * 4}
+    pope |= {"answer": ["Yes", "Yes", "No", "No"], "category": ["a", "a", "b", "a,b"]}
+    out, tsv = write(tmp_path, "POPE", pope, {1: "Yes", 2: "No", 3: "Yes", 4: "No"})
+    scores = score(out, tsv)["scores"]
+    assert scores["Overall"] == {"F1": 50.0, "acc": 60.0, "precision": 50.0, "recall": 50.0}
+    assert scores["category"]["a"]["F1"] == pytest.approx(66.6667, abs=1e-3)
+    assert scores["category"]["b"] == {"F1": 0.0, "acc": 50.0, "precision": 0.0, "recall": 0.0}

@@ -11,10 +11,8 @@ count as misses). Per type:
   circular scoring: a question counts only if it and all its rotated copies
   (``g_index``, else ``index % 1e6``) are right. MMMU names turn open
   questions (no option A) into "A = the answer, B = Other Answers".
-- ``yorn``: ``Yes``/``No`` extracted, compared case-sensitively. MME names:
-  per category acc + acc+ (an image counts if all its questions are right,
-  images told apart by ``image_path``), and the perception/reasoning sums.
-  Other files with ``image_path`` get acc+ as well (a vlmi addition).
+- ``yorn``: :mod:`vlmi._score_yorn` (MME, HallusionBench and POPE have
+  ratings of their own).
 - ``vqa``: the method VLMEvalKit uses for the name (:mod:`vlmi._score_vqa`).
 
 All figures are percentages (VLMEvalKit's MCQ tables show fractions).
@@ -29,18 +27,15 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from vlmi._score_rules import extract_option, extract_yes_no
+from vlmi._score_rules import extract_option
+from vlmi._score_tables import Cells, by_split, percent
 from vlmi._score_vqa import VQA_METHODS, method_for, row_score
+from vlmi._score_yorn import score_yorn
 from vlmi._vlmevalkit_prompts import plan_prompts, type_from_name
 from vlmi._vlmevalkit_read import NA_VALUES, iter_rows, scan
 from vlmi.errors import InvalidOptionError, InvalidSampleError
 
 FAILED_PREFIX = "Failed to obtain answer"
-_MME_GROUPS = {
-    "perception": "OCR artwork celebrity color count existence landmark position posters scene",
-    "reasoning": "code_reasoning commonsense_reasoning numerical_calculation text_translation",
-}
-Cells = Mapping[str, str | None]
 
 
 def prediction_text(record: Mapping[str, Any]) -> str:
@@ -116,42 +111,11 @@ def score(
     if plan.dataset_type == "mcq":
         result |= _score_mcq(rows, name)
     elif plan.dataset_type == "yorn":
-        result |= _score_yorn(rows, name)
+        result |= score_yorn(rows, name)
     else:
         result |= _score_vqa(rows, name, vqa_method)
     result |= {"rows": len(rows), "failed": failed, "without_prediction": missing}
     return result
-
-
-def _percent(values: Iterable[float]) -> float:
-    items = list(values)
-    return round(100 * sum(items) / len(items), 4) if items else 0.0
-
-
-def _by(rows: list[tuple[Cells, float]], column: str) -> dict[str, float]:
-    groups: dict[str, list[float]] = defaultdict(list)
-    for cells, hit in rows:
-        if cells.get(column) is not None:
-            groups[str(cells[column])].append(hit)
-    return {key: _percent(groups[key]) for key in sorted(groups)}
-
-
-def _report(rows: list[tuple[Cells, float]], columns: tuple[str, ...]) -> dict[str, Any]:
-    table: dict[str, Any] = {"Overall": _percent(hit for _, hit in rows)}
-    for column in columns:
-        if any(column in cells for cells, _ in rows[:1]):
-            table[column] = _by(rows, column)
-    return table
-
-
-def _by_split(rows: list[tuple[Cells, float]], columns: tuple[str, ...]) -> dict[str, Any]:
-    if not rows or "split" not in rows[0][0]:
-        return _report(rows, columns)
-    splits: dict[str, list[tuple[Cells, float]]] = defaultdict(list)
-    for cells, hit in rows:
-        splits[str(cells.get("split"))].append((cells, hit))
-    report = {"Overall": _percent(hit for _, hit in rows)}
-    return report | {"split": {s: _report(splits[s], columns) for s in sorted(splits)}}
 
 
 def _score_mcq(rows: list[tuple[Cells, str]], name: str) -> dict[str, Any]:
@@ -171,7 +135,7 @@ def _score_mcq(rows: list[tuple[Cells, str]], name: str) -> dict[str, Any]:
     if circular:
         hits, method = _circular(hits), method + ", circular: all rotations of a question right"
         result["questions"] = len(hits)
-    return result | {"method": method, "scores": _by_split(hits, ("l2-category", "category"))}
+    return result | {"method": method, "scores": by_split(hits, ("l2-category", "category"))}
 
 
 def _circular(hits: list[tuple[Cells, float]]) -> list[tuple[Cells, float]]:
@@ -192,43 +156,6 @@ def _circular(hits: list[tuple[Cells, float]]) -> list[tuple[Cells, float]]:
     return [(cells, float(all(groups[index]))) for index, cells in mains]
 
 
-def _score_yorn(rows: list[tuple[Cells, str]], name: str) -> dict[str, Any]:
-    same: Callable[[str | None, str], bool] = lambda a, b: a == b  # noqa: E731
-    if "AMBER" in name:
-        same = lambda a, b: a is not None and a.lower() == b.lower()  # noqa: E731
-    hits = [(cells, float(same(cells.get("answer"), extract_yes_no(text)))) for cells, text in rows]
-    method = "exact_matching (VLMEvalKit YOrN_Extraction), answers compared case-sensitively"
-    if "MME" in name:
-        return {"method": method + "; MME rating (acc + acc+ per category)", "scores": _mme(hits)}
-    if type_from_name(name) != "yorn":
-        method += " (VLMEvalKit cannot score a custom yes-or-no file)"
-    scores = _report(hits, ("category", "l2-category"))
-    if "image_path" in rows[0][0]:
-        scores["acc_plus"] = _acc_plus(hits)
-    return {"method": method, "scores": scores}
-
-
-def _acc_plus(hits: list[tuple[Cells, float]]) -> dict[str, float]:
-    images: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for cells, hit in hits:
-        images[(str(cells.get("category")), str(cells.get("image_path")))].append(hit)
-    per_category: dict[str, list[float]] = defaultdict(list)
-    for (category, _), values in images.items():
-        per_category[category].append(float(all(values)))
-    result = {"Overall": _percent(v for values in per_category.values() for v in values)}
-    return result | {c: _percent(per_category[c]) for c in sorted(per_category)}
-
-
-def _mme(hits: list[tuple[Cells, float]]) -> dict[str, Any]:
-    acc, plus = _by(hits, "category"), _acc_plus(hits)
-    categories = {c: round(acc[c] + plus[c], 4) for c in acc}
-    sums = {
-        group: round(sum(categories.get(c, 0.0) for c in members.split()), 4)
-        for group, members in _MME_GROUPS.items()
-    }
-    return sums | {"category": categories, "acc": acc, "acc_plus": plus}
-
-
 def _score_vqa(rows: list[tuple[Cells, str]], name: str, method: str | None) -> dict[str, Any]:
     official = type_from_name(name) == "vqa"
     if method is not None and method not in VQA_METHODS:
@@ -238,7 +165,7 @@ def _score_vqa(rows: list[tuple[Cells, str]], name: str, method: str | None) -> 
         (cells, row_score(_text(cells.get("answer")), text, chosen, name)) for cells, text in rows
     ]
     note = "" if official or method else " (VLMEvalKit cannot score a custom VQA file)"
-    return {"method": chosen + note, "scores": _by_split(hits, ("category",))}
+    return {"method": chosen + note, "scores": by_split(hits, ("category",))}
 
 
 def _text(cell: str | None) -> str:
