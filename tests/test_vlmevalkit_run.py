@@ -105,3 +105,16 @@ def test_readme_worked_example(tmp_path, vlmi_cli):
     assert exported.returncode == 0, exported.stderr
     frame = pd.read_excel(tmp_path / target)
     assert len(frame) == 8 and "image" not in frame and frame["prediction"].notna().all()
+
+
+def test_resume_refuses_another_prompt_style(tmp_path, vlmi_cli):
+    path = blink_like(tmp_path)
+    out = str(tmp_path / "p.jsonl")
+    assert vlmi_cli("run", "echo", str(path), "-o", out, "-q").returncode == 3
+    again = vlmi_cli("run", "echo", str(path), "-o", out, "-q", "--dataset-type", "vqa")
+    assert again.returncode == 1
+    assert "prompt style 'vlmevalkit-mcq'" in again.stderr and "'vlmevalkit-vqa'" in again.stderr
+    forced = vlmi_cli("run", "echo", str(path), "-o", out, "-q", "--dataset-type", "vqa", "--force")
+    assert forced.returncode == 3  # skips the answered ids, as asked
+    same = vlmi_cli("run", "echo", str(path), "-o", out, "-q")
+    assert same.returncode == 3 and "skipped 4" in same.stderr

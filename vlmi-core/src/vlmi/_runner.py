@@ -118,6 +118,7 @@ def run(
         nonlocal skipped
         for record in records:
             if record.id in done_ids:
+                _check_prompt_style(out_path, record, done_ids[record.id], force)
                 skipped += 1
                 bar.update(1)
                 continue
@@ -167,12 +168,13 @@ def _options_of(model: Model, generation: dict[str, Any]) -> dict[str, Any]:
 
 def _prepare_output(
     path: Path, identity: dict[str, Any], overwrite: bool, force: bool
-) -> tuple[set[str], int]:
+) -> tuple[dict[str, str | None], int]:
+    """The ids already answered in ``path`` (with their prompt style) and how many failed."""
     if overwrite or not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("", encoding="utf-8")
-        return set(), 0
-    done: set[str] = set()
+        return {}, 0
+    done: dict[str, str | None] = {}
     failed = 0
     checked = False
     good_end = 0
@@ -188,12 +190,22 @@ def _prepare_output(
             if not checked:
                 _check_identity(path, record, identity, force)
                 checked = True
-            done.add(str(record.get("id")))
+            done[str(record.get("id"))] = record.get("prompt_style")
             failed += record.get("error") is not None
     if good_end < path.stat().st_size:
         with path.open("r+b") as handle:
             handle.truncate(good_end)
     return done, failed
+
+
+def _check_prompt_style(path: Path, record: Record, before: str | None, force: bool) -> None:
+    if force or before is None or before == record.prompt_style:
+        return
+    raise RunConfigMismatchError(
+        f"{path} holds an answer to {record.id!r} made with prompt style {before!r}, and this run "
+        f"would use {record.prompt_style!r} (another --dataset or --dataset-type?); pass "
+        "--overwrite to start over, -o to write elsewhere, or --force to append anyway"
+    )
 
 
 def _check_identity(

@@ -65,8 +65,13 @@ class PromptPlan:
 
     @property
     def style(self) -> str:
-        """The prompt style recorded with each prediction, e.g. ``vlmevalkit-mcq``."""
-        return f"vlmevalkit-{self.dataset_type}" + ("-interleaved" if self.interleaved else "")
+        """The prompt style of a row without image markers, e.g. ``vlmevalkit-mcq``."""
+        return f"vlmevalkit-{self.dataset_type}"
+
+    def style_of(self, cells: Mapping[str, str | None]) -> str:
+        """The style recorded for a row: ``-interleaved`` added where its images go at markers."""
+        marked = self.interleaved and "<image " in prompt_text(cells, self.dataset_type)
+        return self.style + ("-interleaved" if marked else "")
 
 
 @dataclass(frozen=True)

@@ -48,23 +48,29 @@ def _records(
 ) -> Iterator[Record]:
     for row in rows:
         if row.error is not None:
-            yield Record(row.index, row.line, error=InvalidSampleError(row.error))
+            yield Record(
+                row.index, row.line, prompt_style=plan.style, error=InvalidSampleError(row.error)
+            )
             continue
         where = f"{name}:{row.line}"
         try:
             parts = default_parts(row.cells, row.images, plan)
         except ValueError as exc:
             message = f"{where}: column 'question': {exc}"
-            yield Record(row.index, row.line, error=InvalidSampleError(message))
+            yield Record(
+                row.index, row.line, prompt_style=plan.style, error=InvalidSampleError(message)
+            )
             continue
-        sample, style = Sample(parts), plan.style
+        sample, style = Sample(parts), plan.style_of(row.cells)
         if hook is not None:
             request = DatasetPrompt(plan.dataset_type, name, row.cells, row.images, parts)
             try:
                 custom = hook(request)
             except Exception as exc:
                 message = f"{where}: build_dataset_prompt for {model_name!r} failed: {exc!r}"
-                yield Record(row.index, row.line, error=PluginError(message))
+                yield Record(
+                    row.index, row.line, prompt_style=plan.style, error=PluginError(message)
+                )
                 continue
             if custom is not None:
                 if not isinstance(custom, Sample):
@@ -72,7 +78,7 @@ def _records(
                         f"{where}: build_dataset_prompt for {model_name!r} returned "
                         f"{type(custom).__name__}; it must return a vlmi.plugin.Sample or None"
                     )
-                    yield Record(row.index, row.line, error=error)
+                    yield Record(row.index, row.line, prompt_style=plan.style, error=error)
                     continue
                 sample, style = custom, f"{model_name}:{plan.dataset_type}"
         yield Record(row.index, row.line, fields={"sample": sample}, prompt_style=style)
