@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from vlmi._score_vqa import VQA_METHODS
 from vlmi._vlmevalkit_prompts import DATASET_TYPES
 
 
@@ -73,7 +74,7 @@ def add_benchmark_commands(commands: Any) -> None:
     add_dataset_arguments(scorer, name_flag="--dataset-name")
     scorer.add_argument(
         "--vqa-method",
-        choices=("vqa_score", "anls", "relaxed_accuracy", "accuracy", "exact_match"),
+        choices=VQA_METHODS,
         help="free-form scoring method (default: VLMEvalKit's for the dataset name)",
     )
     scorer.add_argument("-o", "--output", help="JSON file (default: PREDICTIONS_score.json)")

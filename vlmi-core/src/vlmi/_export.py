@@ -23,7 +23,6 @@ from vlmi._scoring import load_predictions, prediction_text
 from vlmi._vlmevalkit_read import iter_rows, scan
 from vlmi.errors import InvalidOptionError, InvalidSampleError, MissingDependencyError
 
-EXPORT_FORMATS = ("vlmevalkit",)
 _INSTALL = "pip install 'vlmi-core[datasets]'"
 
 
@@ -78,4 +77,4 @@ def _require(module: str) -> Any:
         ) from None
 
 
-__all__ = ["EXPORT_FORMATS", "export_vlmevalkit"]
+__all__ = ["export_vlmevalkit"]

@@ -20,10 +20,13 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from vlmi._sample import ImagePart, Part, TextPart
-from vlmi._vlmevalkit_read import TsvScan
 from vlmi.errors import InvalidOptionError
+
+if TYPE_CHECKING:
+    from vlmi._vlmevalkit_read import TsvScan
 
 DATASET_TYPES = ("mcq", "yorn", "vqa")
 MCQ_INSTRUCTION = "Please select the correct answer from the options above. \n"

@@ -54,11 +54,6 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/=_\-\s]+")
 _FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
-def is_missing(cell: str | None) -> bool:
-    """Whether pandas reads ``cell`` as NaN."""
-    return cell is None or cell in NA_VALUES
-
-
 def parse_list_cell(cell: str) -> list[str]:
     """A cell as a list of strings: a Python list repr, or the cell alone.
 
@@ -402,7 +397,6 @@ __all__ = [
     "REFERENCE_MAX_CHARS",
     "TsvRow",
     "TsvScan",
-    "is_missing",
     "iter_rows",
     "parse_list_cell",
     "scan",
