@@ -23,12 +23,12 @@ from __future__ import annotations
 import json
 import string
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from vlmi._score_rules import extract_option
-from vlmi._score_tables import Cells, by_split, percent
+from vlmi._score_tables import Cells, by_split
 from vlmi._score_vqa import VQA_METHODS, method_for, row_score
 from vlmi._score_yorn import score_yorn
 from vlmi._vlmevalkit_prompts import plan_prompts, type_from_name
