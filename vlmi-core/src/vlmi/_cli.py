@@ -1,4 +1,4 @@
-"""The ``vlmi`` command: ``models``, ``plugins``, ``eval`` and ``run``."""
+"""The ``vlmi`` command: ``models``, ``plugins``, ``eval``, ``run``, ``score`` and ``export``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 from vlmi.errors import VlmiError
 
+from ._cli_benchmarks import add_benchmark_commands, add_dataset_arguments
 from ._hints import OPEN_NAMES_PLUGIN
 
 #: Exit status when the run finished but some samples failed.
@@ -188,6 +189,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=not args.quiet,
         load_options=dict(args.option),
+        dataset=args.dataset_name,
+        dataset_type=args.dataset_type,
         **generation_from(args),
     )
     print(summary.line(), file=sys.stderr)
@@ -215,6 +218,7 @@ def _add_run_command(commands: Any) -> None:
     )
     parser.add_argument("--workers", type=int, help="image decoding threads")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    add_dataset_arguments(parser, name_flag="--dataset")
     add_generation_arguments(parser)
     parser.set_defaults(func=_cmd_run)
 
@@ -248,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(func=_cmd_eval)
 
     _add_run_command(commands)
+    add_benchmark_commands(commands)
     return parser
 
 

@@ -11,11 +11,8 @@ JSON Lines: one object per line::
 are taken from the input file's folder; images may also be URLs, data URIs
 or base64. A missing ``id`` becomes the line number.
 
-TSV (VLMEvalKit benchmark files): a header row with ``index``, ``question``
-and image column(s): ``image`` (base64, or a JSON list of base64 for several
-images), ``image_path`` (paths, or a JSON list of them) or ``image_1``,
-``image_2`` ... When option columns ``A``, ``B``, ... are present, the query
-lists them (with ``hint`` first, if present) and asks for the letter.
+TSV: VLMEvalKit's dataset files, read as VLMEvalKit reads them and prompted
+as it prompts (:mod:`vlmi._vlmevalkit_records`).
 
 A record that cannot be read becomes a :class:`Record` whose ``error`` names
 the file and line; the others are read on.
@@ -23,18 +20,13 @@ the file and line; the others are read on.
 
 from __future__ import annotations
 
-import csv
 import json
-import string
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vlmi.errors import InvalidSampleError, VlmiError
-
-MCQ_INSTRUCTION = "Answer with the option's letter from the given choices directly."
 
 
 @dataclass
@@ -45,6 +37,7 @@ class Record:
     line: int
     fields: dict[str, Any] = field(default_factory=dict)
     error: VlmiError | None = None
+    prompt_style: str = "as-given"
 
 
 def detect_format(path: Path) -> str:
@@ -61,7 +54,7 @@ def detect_format(path: Path) -> str:
 
 
 def count_records(path: Path) -> int:
-    """How many records the file holds (a fast newline count; TSV minus its header)."""
+    """How many lines a JSON Lines file holds (a fast newline count)."""
     lines = 0
     last = b"\n"
     with path.open("rb") as handle:
@@ -70,16 +63,35 @@ def count_records(path: Path) -> int:
             last = chunk[-1:]
     if last != b"\n":
         lines += 1
-    return max(0, lines - 1) if detect_format(path) == "tsv" else lines
+    return lines
 
 
-def read_records(path: str | Path) -> Iterator[Record]:
-    """Stream the records of a JSONL or TSV file (see the module docstring)."""
+def open_records(
+    path: str | Path,
+    *,
+    model: Any = None,
+    dataset: str | None = None,
+    dataset_type: str | None = None,
+) -> tuple[int, Iterator[Record]]:
+    """The number of records of a JSONL or TSV file, and a stream of them.
+
+    :param model: the :class:`vlmi.Model` that will answer (its plugin may prompt TSV rows).
+    :param dataset: VLMEvalKit dataset name of a TSV (default: the file's stem).
+    :param dataset_type: ``mcq``, ``yorn`` or ``vqa`` for a TSV (default: detected).
+    """
     path = Path(path)
     if not path.is_file():
         raise InvalidSampleError(f"input file {str(path)!r} does not exist")
-    reader = _read_jsonl if detect_format(path) == "jsonl" else _read_tsv
-    yield from reader(path)
+    if detect_format(path) == "jsonl":
+        return count_records(path), _read_jsonl(path)
+    from ._vlmevalkit_records import open_tsv
+
+    return open_tsv(path, model=model, dataset=dataset, dataset_type=dataset_type)
+
+
+def read_records(path: str | Path, **options: Any) -> Iterator[Record]:
+    """Stream the records of a JSONL or TSV file (options: see :func:`open_records`)."""
+    return open_records(path, **options)[1]
 
 
 def _read_jsonl(path: Path) -> Iterator[Record]:
@@ -132,68 +144,4 @@ def _relative_to(base: Path, images: Any) -> Any:
     return images
 
 
-def _read_tsv(path: Path) -> Iterator[Record]:
-    csv.field_size_limit(sys.maxsize)
-    base = path.parent
-    with path.open("r", encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle, delimiter="\t")
-        columns = reader.fieldnames or []
-        if "question" not in columns:
-            raise InvalidSampleError(
-                f"{path.name}: the TSV header has no 'question' column (columns: {columns})"
-            )
-        options = [c for c in string.ascii_uppercase if c in columns]
-        for row in reader:
-            number = reader.line_num
-            record_id = row.get("index") or str(number)
-            try:
-                images = _tsv_images(row, base)
-                query = _tsv_query(row, options)
-            except VlmiError as exc:
-                yield Record(
-                    record_id, number, error=InvalidSampleError(f"{path.name}:{number}: {exc}")
-                )
-                continue
-            yield Record(record_id, number, fields={"query": query, "imgs": images})
-
-
-def _tsv_images(row: dict[str, str], base: Path) -> list[str]:
-    images: list[str] = []
-    for column in sorted(row, key=_image_column_order):
-        value = (row.get(column) or "").strip()
-        if not value or not (column in ("image", "image_path") or column.startswith("image_")):
-            continue
-        items = json.loads(value) if value.startswith("[") else [value]
-        if column == "image" and any(len(item) <= 64 and item.isdigit() for item in items):
-            raise InvalidSampleError(
-                "the image column refers to another row's image by index; expand the file with "
-                "VLMEvalKit first (its TSV loader resolves these references)"
-            )
-        if column == "image_path":
-            items = [str(_relative_to(base, item)) for item in items]
-        images.extend(items)
-    return images
-
-
-def _image_column_order(column: str) -> tuple[int, str]:
-    suffix = column.rpartition("_")[2]
-    return (int(suffix) if suffix.isdigit() else 0, column)
-
-
-def _tsv_query(row: dict[str, str], options: list[str]) -> str:
-    question = (row.get("question") or "").strip()
-    choices = [
-        (c, row[c].strip()) for c in options if row.get(c) and row[c].strip() not in ("", "nan")
-    ]
-    if not choices:
-        return question
-    hint = (row.get("hint") or "").strip()
-    lines = [f"Hint: {hint}"] if hint and hint != "nan" else []
-    lines.append(f"Question: {question}")
-    lines.append("Options:")
-    lines.extend(f"{letter}. {text}" for letter, text in choices)
-    lines.append(MCQ_INSTRUCTION)
-    return "\n".join(lines)
-
-
-__all__ = ["MCQ_INSTRUCTION", "Record", "count_records", "detect_format", "read_records"]
+__all__ = ["Record", "count_records", "detect_format", "open_records", "read_records"]

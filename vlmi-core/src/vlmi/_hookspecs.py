@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from ._sample import Sample
     from ._spec import ModelSpec
+    from ._vlmevalkit_prompts import DatasetPrompt
 
 hookspec = pluggy.HookspecMarker("vlmi")
 hookimpl = pluggy.HookimplMarker("vlmi")
@@ -44,4 +46,19 @@ def resolve_model(name: str) -> ModelSpec | None:
     else ``None``. The first plugin to return a spec wins.
 
     :param name: what the user passed to ``vlmi.load``.
+    """
+
+
+@hookspec(firstresult=True)
+def build_dataset_prompt(model: str, prompt: DatasetPrompt) -> Sample | None:
+    """Give one of this plugin's models its own prompt for a row of a benchmark file.
+
+    Optional, like VLMEvalKit's per-model ``build_prompt``: return ``None`` to
+    keep VLMEvalKit's default (``prompt.default``). Only the plugin that
+    registered ``model`` is asked. Predictions record the style used
+    (``"<model>:<dataset_type>"`` when this hook answered).
+
+    :param model: the canonical name of the model that will answer.
+    :param prompt: the row, its images, dataset type and name, and the default parts.
+    :returns: a :class:`vlmi.plugin.Sample` (e.g. ``Sample((ImagePart(b64), TextPart(q)))``).
     """

@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from vlmi.errors import InvalidSampleError, VlmiError
 
-from ._datasets import Record, count_records, read_records
+from ._datasets import Record, open_records
 from ._generation import GenerationOptions
 from ._model import Model
 from ._preparing import default_workers, prepare_samples
@@ -77,6 +77,8 @@ def run(
     workers: int | None = None,
     progress: bool = True,
     load_options: dict[str, Any] | None = None,
+    dataset: str | None = None,
+    dataset_type: str | None = None,
     **generation: Any,
 ) -> RunSummary:
     """Answer every sample of ``samples`` and append one JSON record per sample to ``output``.
@@ -87,6 +89,8 @@ def run(
     :param output: the JSON Lines file; existing ids are skipped (resume).
     :param overwrite: start the output over instead of resuming.
     :param force: resume even if the output was made with another model/options.
+    :param dataset: the VLMEvalKit dataset name of a ``.tsv`` input (default: its stem).
+    :param dataset_type: ``mcq``, ``yorn`` or ``vqa`` for a ``.tsv`` (default: detected).
     :param generation: generation options for every sample (a sample's own win).
     """
     if batch_size < 1:
@@ -100,8 +104,10 @@ def run(
     out_path = Path(output)
     done_ids, previously_failed = _prepare_output(out_path, identity, overwrite, force)
     if isinstance(samples, (str, Path)):
-        total: int | None = count_records(Path(samples))
-        records: Iterable[Record] = read_records(samples)
+        total: int | None
+        total, records = open_records(
+            samples, model=model, dataset=dataset, dataset_type=dataset_type
+        )
     else:
         items = samples if not isinstance(samples, (list, tuple)) else list(samples)
         total = len(items) if isinstance(items, list) else None
@@ -113,6 +119,7 @@ def run(
         nonlocal skipped
         for record in records:
             if record.id in done_ids:
+                _check_prompt_style(out_path, record, done_ids[record.id], force)
                 skipped += 1
                 bar.update(1)
                 continue
@@ -120,6 +127,7 @@ def run(
                 record = Record(
                     f"{record.id}@line{record.line}",
                     record.line,
+                    prompt_style=record.prompt_style,
                     error=InvalidSampleError(
                         f"id {record.id!r} appears again at line {record.line}; ids must be unique"
                     ),
@@ -161,12 +169,13 @@ def _options_of(model: Model[Any], generation: dict[str, Any]) -> dict[str, Any]
 
 def _prepare_output(
     path: Path, identity: dict[str, Any], overwrite: bool, force: bool
-) -> tuple[set[str], int]:
+) -> tuple[dict[str, str | None], int]:
+    """The ids already answered in ``path`` (with their prompt style) and how many failed."""
     if overwrite or not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("", encoding="utf-8")
-        return set(), 0
-    done: set[str] = set()
+        return {}, 0
+    done: dict[str, str | None] = {}
     failed = 0
     checked = False
     good_end = 0
@@ -182,12 +191,22 @@ def _prepare_output(
             if not checked:
                 _check_identity(path, record, identity, force)
                 checked = True
-            done.add(str(record.get("id")))
+            done[str(record.get("id"))] = record.get("prompt_style")
             failed += record.get("error") is not None
     if good_end < path.stat().st_size:
         with path.open("r+b") as handle:
             handle.truncate(good_end)
     return done, failed
+
+
+def _check_prompt_style(path: Path, record: Record, before: str | None, force: bool) -> None:
+    if force or before is None or before == record.prompt_style:
+        return
+    raise RunConfigMismatchError(
+        f"{path} holds an answer to {record.id!r} made with prompt style {before!r}, and this run "
+        f"would use {record.prompt_style!r} (another --dataset or --dataset-type?); pass "
+        "--overwrite to start over, -o to write elsewhere, or --force to append anyway"
+    )
 
 
 def _check_identity(
@@ -233,6 +252,7 @@ def _answer(
                     "id": item.id,
                     "prediction": None if error is not None else answer,
                     "error": error.to_dict() if error is not None else None,
+                    "prompt_style": item.prompt_style,
                     **identity,
                     "time": {"batch_s": round(took, 6), "batch_size": batch_size},
                 },
@@ -277,6 +297,7 @@ class Prepared:
     id: str
     sample: Sample | VlmiError
     generation: GenerationOptions | None
+    prompt_style: str = "as-given"
 
 
 def _parse(
@@ -361,10 +382,11 @@ class _Prefetcher:
         out: list[Prepared] = []
         for record, item in zip(chunk, parsed):
             if isinstance(item, VlmiError):
-                out.append(Prepared(record.id, item, None))
+                out.append(Prepared(record.id, item, None, record.prompt_style))
                 continue
             sample = next(loaded)
-            out.append(Prepared(record.id, sample, item[1] if isinstance(sample, Sample) else None))
+            options = item[1] if isinstance(sample, Sample) else None
+            out.append(Prepared(record.id, sample, options, record.prompt_style))
         return out
 
 

@@ -114,6 +114,10 @@ class GenerationError(VlmiError):
     """The engine failed on a sample; the original exception is the ``__cause__``."""
 
 
+class MissingDependencyError(VlmiError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+
 __all__ = [
     "DuplicateModelError",
     "EngineOutOfMemoryError",
@@ -126,6 +130,7 @@ __all__ = [
     "ImageTooLargeError",
     "InvalidOptionError",
     "InvalidSampleError",
+    "MissingDependencyError",
     "PluginError",
     "TooManyImagesError",
     "UnknownModelError",

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from ._preparing import prepare_samples
     from ._progress import Progress, progress_shown
     from ._registry import find_spec
+    from ._vlmevalkit_prompts import DatasetPrompt
     from ._weights import resolve_weights, weights_id
 
 _LAZY = {
@@ -71,6 +72,7 @@ _LAZY = {
     "prepare_samples": "vlmi._preparing",
     "parse_load_options": "vlmi._options",
     "find_spec": "vlmi._registry",
+    "DatasetPrompt": "vlmi._vlmevalkit_prompts",
 }
 
 
@@ -82,6 +84,7 @@ __all__ = [
     "GENERATION_OPTION_NAMES",
     "OUT_OF_MEMORY_PHRASES",
     "BatchedModel",
+    "DatasetPrompt",
     "EngineOptions",
     "EngineOutOfMemoryError",
     "EngineUnavailableError",

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from vlmi.plugin import ModelSpec, hookimpl
+from vlmi.plugin import DatasetPrompt, ImagePart, ModelSpec, Sample, TextPart, hookimpl
+
+#: The instruction echo-own-prompt puts after multiple-choice options (its own prompt style).
+OWN_MCQ_INSTRUCTION = "Answer with the option's letter from the given choices directly."
 
 
 @hookimpl
@@ -31,3 +34,24 @@ def register_models(register: Callable[[ModelSpec], None]) -> None:
             description="text-only echo",
         )
     )
+    register(
+        ModelSpec(
+            name="echo-own-prompt",
+            factory="vlmi_echo.model:EchoModel",
+            family="echo",
+            engine="python",
+            max_images=4,
+            description="echo with its own multiple-choice prompt (build_dataset_prompt)",
+        )
+    )
+
+
+@hookimpl
+def build_dataset_prompt(model: str, prompt: DatasetPrompt) -> Sample | None:
+    """echo-own-prompt's multiple-choice prompt: question, options, then its instruction."""
+    if model != "echo-own-prompt" or prompt.dataset_type != "mcq":
+        return None
+    cells = prompt.cells
+    options = [f"{c}. {cells[c]}" for c in "ABCDEFGH" if cells.get(c) is not None]
+    text = "\n".join([str(cells.get("question")), *options, OWN_MCQ_INSTRUCTION])
+    return Sample((*(ImagePart(image) for image in prompt.images), TextPart(text)))

@@ -1,0 +1,120 @@
+"""`vlmi run` on VLMEvalKit TSVs with the echo model, and the README's worked example."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+import vlmi
+from vlmi.testing.inputs import make_picture, png_bytes
+
+ROOT = Path(__file__).resolve().parents[1]
+WIDE = base64.b64encode(png_bytes(make_picture(32, 16))).decode()
+TALL = base64.b64encode(png_bytes(make_picture(16, 32))).decode()
+
+
+def read(path):
+    return {r["id"]: r for r in map(json.loads, path.read_text().splitlines())}
+
+
+def blink_like(tmp_path):
+    """A multi-image file as pandas writes it: list reprs, references, a malformed cell."""
+    table = pd.DataFrame(
+        {
+            "index": [10, 11, 12, 13, 14],
+            "image": [[WIDE, TALL], "10", WIDE, f"['{TALL}', ", None],
+            "question": ["Which is wider?", "Again?", "One image", "Broken", "No image"],
+            "A": ["first", "first", "x", "x", "x"],
+            "B": ["second", "second", "y", "y", "y"],
+            "answer": ["A", "A", "B", "A", "A"],
+        }
+    )
+    path = tmp_path / "BLINK_like.tsv"
+    table.to_csv(path, sep="\t", index=False)
+    return path
+
+
+def test_list_cells_references_and_a_bad_row(tmp_path):
+    out = tmp_path / "p.jsonl"
+    summary = vlmi.run("echo", blink_like(tmp_path), out, progress=False)
+    assert (summary.done, summary.failed) == (4, 1)  # the image-less row 14 is not a sample
+    records = read(out)
+    assert list(records) == ["10", "11", "12", "13"]
+    assert records["10"]["prediction"].startswith("<image:32x16:")
+    assert records["10"]["prediction"].split()[1].startswith("<image:16x32:")
+    assert records["11"]["prediction"].count("<image:") == 2  # the images of row 10
+    assert records["12"]["prediction"].count("<image:") == 1
+    assert "BLINK_like.tsv:5: column 'image'" in records["13"]["error"]["message"]
+    assert {r["prompt_style"] for r in records.values() if r["error"] is None} == {"vlmevalkit-mcq"}
+    again = vlmi.run("echo", blink_like(tmp_path), out, progress=False)
+    assert (again.done, again.skipped) == (0, 4)  # resume works on TSV ids
+
+
+def test_interleaved_markers_reach_the_model_in_place(tmp_path):
+    path = tmp_path / "MMMU_like.tsv"
+    pd.DataFrame(
+        {
+            "index": [1],
+            "image": [[WIDE, TALL]],
+            "question": ["Is <image 2> taller than <image 1>?"],
+            "A": ["yes"],
+            "B": ["no"],
+            "answer": ["A"],
+        }
+    ).to_csv(path, sep="\t", index=False)
+    vlmi.run("echo", path, tmp_path / "p.jsonl", progress=False)
+    record = read(tmp_path / "p.jsonl")["1"]
+    words = record["prediction"].split()
+    assert words[:4] == ["Question:", "Is", words[2], "taller"]
+    assert words[2].startswith("<image:16x32:") and words[5].startswith("<image:32x16:")
+    assert record["prompt_style"] == "vlmevalkit-mcq-interleaved"
+
+
+def test_plugin_prompt_hook_and_dataset_flags(tmp_path, vlmi_cli):
+    path = blink_like(tmp_path)
+    vlmi.run("echo-own-prompt", path, tmp_path / "own.jsonl", progress=False)
+    record = read(tmp_path / "own.jsonl")["12"]
+    assert record["prompt_style"] == "echo-own-prompt:mcq"
+    assert "Please select" not in record["prediction"]
+    assert record["prediction"].endswith("given choices directly.")
+    result = vlmi_cli("run", "echo-own-prompt", str(path), "-o", str(tmp_path / "y.jsonl"), "-q")
+    assert result.returncode == 3, result.stderr  # the malformed row
+    flagged = tmp_path / "f.jsonl"
+    args = ("run", "echo", str(path), "-o", str(flagged), "-q", "--dataset", "MME")
+    assert vlmi_cli(*args).returncode == 3
+    assert read(flagged)["12"]["prompt_style"] == "vlmevalkit-yorn"
+    assert read(flagged)["12"]["prediction"].endswith("One image")
+
+
+def test_readme_worked_example(tmp_path, vlmi_cli):
+    shutil.copy(ROOT / "examples" / "mmbench_like.tsv", tmp_path)
+    run = vlmi_cli("run", "echo", "mmbench_like.tsv", "-o", "p.jsonl", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    scored = vlmi_cli("score", "p.jsonl", "--dataset", "mmbench_like.tsv", cwd=tmp_path)
+    assert scored.returncode == 0, scored.stderr
+    assert "8 rows scored" in scored.stdout and "circular" in scored.stdout
+    assert json.loads((tmp_path / "p_score.json").read_text())["dataset_type"] == "mcq"
+    target = "echo_mmbench_like.xlsx"
+    exported = vlmi_cli(
+        "export", "p.jsonl", "--dataset", "mmbench_like.tsv", "-o", target, cwd=tmp_path
+    )
+    assert exported.returncode == 0, exported.stderr
+    frame = pd.read_excel(tmp_path / target)
+    assert len(frame) == 8 and "image" not in frame and frame["prediction"].notna().all()
+
+
+def test_resume_refuses_another_prompt_style(tmp_path, vlmi_cli):
+    path = blink_like(tmp_path)
+    out = str(tmp_path / "p.jsonl")
+    assert vlmi_cli("run", "echo", str(path), "-o", out, "-q").returncode == 3
+    again = vlmi_cli("run", "echo", str(path), "-o", out, "-q", "--dataset-type", "vqa")
+    assert again.returncode == 1
+    assert "prompt style 'vlmevalkit-mcq'" in again.stderr and "'vlmevalkit-vqa'" in again.stderr
+    forced = vlmi_cli("run", "echo", str(path), "-o", out, "-q", "--dataset-type", "vqa", "--force")
+    assert forced.returncode == 3  # skips the answered ids, as asked
+    same = vlmi_cli("run", "echo", str(path), "-o", out, "-q")
+    assert same.returncode == 3 and "skipped 4" in same.stderr
