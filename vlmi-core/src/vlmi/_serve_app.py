@@ -94,7 +94,7 @@ class ApiError(Exception):
 class ChatService:
     """What the routes call: checks, image loading and batching for one model."""
 
-    def __init__(self, model: Model, settings: ServeSettings) -> None:
+    def __init__(self, model: Model[Any], settings: ServeSettings) -> None:
         self.model = model
         self.settings = settings
         self.name = settings.served_name or model.name
@@ -214,7 +214,7 @@ def _check_inline_size(source: Any) -> None:
     from vlmi._images import DEFAULT_URL_MAX_BYTES
 
     text = str(source)
-    if not text[:5].lower() == "data:":
+    if text[:5].lower() != "data:":
         return
     limit = int(os.environ.get("VLMI_URL_MAX_BYTES", DEFAULT_URL_MAX_BYTES))
     payload = len(text) - text.find(",") - 1
@@ -225,7 +225,7 @@ def _check_inline_size(source: Any) -> None:
         )
 
 
-def create_app(model: Model, settings: ServeSettings | None = None) -> FastAPI:
+def create_app(model: Model[Any], settings: ServeSettings | None = None) -> FastAPI:
     """The FastAPI application serving ``model`` (which the caller loads and closes)."""
     service = ChatService(model, settings or ServeSettings())
 

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vlmi.errors import GenerationError, VlmiError
 
@@ -35,7 +35,9 @@ class _Pending:
 class DynamicBatcher:
     """Gathers requests into batches for one model; start it inside a running event loop."""
 
-    def __init__(self, model: Model, *, max_batch_size: int = 32, max_wait_s: float = 0.005):
+    def __init__(
+        self, model: Model[Any], *, max_batch_size: int = 32, max_wait_s: float = 0.005
+    ) -> None:
         if max_batch_size < 1:
             raise ValueError(f"max_batch_size must be >= 1, got {max_batch_size}")
         if max_wait_s < 0:

@@ -165,7 +165,9 @@ ErrorKind = Literal[
 ]
 
 
-def error_body(message: str, kind: ErrorKind, code: str | None, param: str | None = None) -> dict[str, Any]:
+def error_body(
+    message: str, kind: ErrorKind, code: str | None, param: str | None = None
+) -> dict[str, Any]:
     """OpenAI's error object: ``{"error": {"message", "type", "param", "code"}}``."""
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
