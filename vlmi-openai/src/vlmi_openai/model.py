@@ -13,6 +13,7 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import openai
 
@@ -132,9 +133,10 @@ class OpenAIModel(BatchedModel[OpenAIOptions]):
             max_tokens_param=options.max_tokens_param,
             send_top_k=options.send_top_k,
         )
+        messages: Any = build_messages(sample)  # plain dicts in the API's message shape
         try:
             response = self.client.chat.completions.create(
-                model=options.api_model, messages=build_messages(sample), **params
+                model=options.api_model, messages=messages, **params
             )
         except openai.APIStatusError as exc:
             raise self.status_error(exc) from exc
