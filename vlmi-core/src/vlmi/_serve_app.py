@@ -15,8 +15,10 @@ import asyncio
 import contextlib
 import hmac
 import json
+import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -283,6 +285,33 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _Stopped(Exception):
+    """SIGTERM, re-raised by uvicorn once its graceful shutdown is done."""
+
+
+@contextlib.contextmanager
+def _stop_quietly_on_sigterm() -> Iterator[None]:
+    """Let a SIGTERM or Ctrl-C end the server with exit status 0 once requests have finished.
+
+    uvicorn finishes the in-flight requests, then raises the signal again
+    with the handler that was installed before it: here, one that unwinds
+    (so the model is closed) instead of killing the process.
+    """
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _Stopped
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, stop) if in_main else None
+    try:
+        yield
+    except (_Stopped, KeyboardInterrupt):
+        pass
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+
+
 def serve(
     model_name: str,
     load_options: dict[str, Any],
@@ -313,7 +342,8 @@ def serve(
         )
         config = uvicorn.Config(app, log_level=log_level, access_log=access_log)
         started = time.monotonic()
-        uvicorn.Server(config).run(sockets=[sock])
+        with _stop_quietly_on_sigterm():
+            uvicorn.Server(config).run(sockets=[sock])
         served = time.monotonic() - started
         sizes = app.state.service.batcher.batch_sizes
         print(
