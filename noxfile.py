@@ -36,6 +36,10 @@ BORROWED_HELPERS = {
     "vlmi-minicpmv": ["./vlmi-transformers"],
     "vlmi-internvl2": ["./vlmi-transformers"],
 }
+#: What a plugin's tests need besides vlmi-core[testing] (its [dependency-groups] test).
+SESSION_TEST_NEEDS = {
+    "vlmi-openai": ["-e./vlmi-core[testing,serve]", "-e./tests/plugins/vlmi-echo"]
+}
 #: Plugins whose package has a `testing` extra (test helpers shipped to other plugins).
 WITH_TESTING_EXTRA = {"vlmi-transformers"}
 
@@ -43,7 +47,13 @@ WITH_TESTING_EXTRA = {"vlmi-transformers"}
 @nox.session(python=PYTHON)
 def core(session: nox.Session) -> None:
     """vlmi-core alone with the test plugins: unit, discovery, CLI, runner, conformance."""
-    session.install("uv", "-e", "./vlmi-core[testing]", *(f"-e./{p}" for p in TEST_PLUGINS))
+    session.install(
+        "uv",
+        "-e",
+        "./vlmi-core[testing,serve]",
+        "openai>=1.50",
+        *(f"-e./{p}" for p in TEST_PLUGINS),
+    )
     session.run("pytest", "vlmi-core/tests", "tests", *session.posargs)
 
 
@@ -54,6 +64,8 @@ def plugin(session: nox.Session, dist: str) -> None:
     session.install("-e", "./vlmi-core[testing]")
     target = f"./{dist}[testing]" if dist in WITH_TESTING_EXTRA else f"./{dist}"
     session.install("-e", target, *SESSION_PINS.get(dist, []))
+    if dist in SESSION_TEST_NEEDS:
+        session.install(*SESSION_TEST_NEEDS[dist])
     for helper in BORROWED_HELPERS.get(dist, []):
         session.install("--no-deps", "-e", helper)
     session.run("pytest", f"{dist}/tests", *session.posargs)

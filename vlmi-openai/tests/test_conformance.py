@@ -1,0 +1,20 @@
+"""The conformance kit against `vlmi serve echo`, reached through vlmi-openai."""
+
+from __future__ import annotations
+
+import pytest
+
+import vlmi
+from vlmi.testing import ModelConformance
+
+
+class TestOpenAIThroughServe(ModelConformance):
+    model_name = "openai:echo"
+    plugin_module = "vlmi_openai"
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def model(cls, echo_server):
+        model = vlmi.load(cls.model_name, base_url=echo_server.base_url)
+        yield model
+        model.close()
