@@ -15,6 +15,7 @@ class TestOpenAIThroughServe(ModelConformance):
     @pytest.fixture(scope="class")
     @classmethod
     def model(cls, echo_server):
-        model = vlmi.load(cls.model_name, base_url=echo_server.base_url)
+        # the echo server takes 4 images; declaring it lets vlmi refuse a 5th before sending
+        model = vlmi.load(cls.model_name, base_url=echo_server.base_url, max_images=4)
         yield model
         model.close()

@@ -42,6 +42,8 @@ class OpenAIOptions(EngineOptions):
     :param timeout: seconds one request (one attempt) may take.
     :param max_tokens_param: the name the token limit is sent under.
     :param send_top_k: send ``top_k`` (servers such as vLLM and vlmi serve take it).
+    :param max_images: most images per sample, checked before any request
+        (default: the catalog's limit, else none).
     """
 
     api_model: str = ""
@@ -52,8 +54,11 @@ class OpenAIOptions(EngineOptions):
     timeout: float = 120.0
     max_tokens_param: str = "max_completion_tokens"
     send_top_k: bool = False
+    max_images: int | None = None
 
     def __post_init__(self) -> None:
+        if self.max_images is not None and self.max_images < 0:
+            raise InvalidOptionError(f"max_images must be >= 0, got {self.max_images}")
         if self.concurrency < 1:
             raise InvalidOptionError(f"concurrency must be >= 1, got {self.concurrency}")
         if self.max_retries < 0:
@@ -80,6 +85,12 @@ class OpenAIModel(BatchedModel[OpenAIOptions]):
         options = self.options.engine
         assert isinstance(options, OpenAIOptions)
         return options
+
+    @property
+    def max_images(self) -> int | None:
+        """Most images one sample may hold: the ``max_images`` option, else the spec's."""
+        configured = self.engine_options.max_images
+        return configured if configured is not None else self.spec.max_images
 
     @property
     def base_url(self) -> str | None:
