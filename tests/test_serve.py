@@ -21,8 +21,6 @@ import pytest
 import vlmi
 from vlmi.testing import make_picture, start_server
 
-pytest.importorskip("fastapi")
-
 KEY = "test-key-123"
 
 

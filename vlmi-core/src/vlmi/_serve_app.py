@@ -184,7 +184,10 @@ class ChatService:
         sample, generation = self.checked(body)
 
         async def work() -> str:
-            prepared = await asyncio.to_thread(self.prepare, sample)
+            # images are resolved and decoded in a thread; text alone needs no thread hop
+            prepared = (
+                await asyncio.to_thread(self.prepare, sample) if sample.num_images else sample
+            )
             return await self.batcher.submit(prepared, generation)
 
         try:
