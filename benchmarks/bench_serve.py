@@ -12,7 +12,7 @@ size). For each client concurrency (1, 8, 64) the same samples are answered
 and the script prints both throughputs, their ratio, and two costs per
 request: the wall-clock difference, (server time - in-process time) /
 requests, which on a small machine is mostly the client's own CPU (the
-`openai` client costs several ms per request), and the server's overhead:
+`openai` client costs several ms per request, printed too), and the server's overhead:
 the CPU time the `vlmi serve` process spent per request (HTTP, JSON, checks,
 batching, image decoding; read from /proc) minus the CPU time `eval_batch`
 spent per sample in-process. Each sample holds a text and one small PNG as a
@@ -110,7 +110,8 @@ def throughput(args: argparse.Namespace) -> None:
     print(f"echo model, {args.latency * 1000:g} ms per batch call; vlmi serve at {server.base_url}")
     header = (
         f"{'concurrency':>11} {'requests':>8} {'in-process/s':>13} {'serve/s':>9} "
-        f"{'serve/in-process':>16} {'wall diff ms/req':>17} {'server overhead ms/req':>23}"
+        f"{'serve/in-process':>16} {'wall diff ms/req':>17} {'client cpu ms/req':>18} "
+        f"{'server overhead ms/req':>23}"
     )
     print(header)
     pid = server.process.pid
@@ -119,17 +120,19 @@ def throughput(args: argparse.Namespace) -> None:
             count = max(args.requests, concurrency * 4)
             items = samples(count)
             local_s, local_cpu, local_answers = in_process(model, items, concurrency)
-            server_cpu = cpu_seconds(pid)
+            server_cpu, client_cpu = cpu_seconds(pid), time.process_time()
             served_s, served_answers, _ = asyncio.run(
                 through_server(server.base_url, items, concurrency)
             )
             server_cpu = cpu_seconds(pid) - server_cpu
+            client_ms = (time.process_time() - client_cpu) / (count + 1) * 1000
             assert served_answers == local_answers, "the server's answers differ"
             wall_ms = (served_s - local_s) / count * 1000
             overhead_ms = (server_cpu / (count + 1) - local_cpu / count) * 1000
             print(
                 f"{concurrency:>11} {count:>8} {count / local_s:>13.1f} {count / served_s:>9.1f} "
-                f"{local_s / served_s:>16.2f} {wall_ms:>17.2f} {overhead_ms:>23.2f}"
+                f"{local_s / served_s:>16.2f} {wall_ms:>17.2f} {client_ms:>18.2f} "
+                f"{overhead_ms:>23.2f}"
             )
     finally:
         server.stop()
