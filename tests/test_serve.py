@@ -12,6 +12,7 @@ import contextlib
 import http.server
 import io
 import signal
+import socket
 import threading
 import time
 
@@ -306,9 +307,9 @@ def test_private_addresses_are_refused_without_a_request(guarded_server, images,
     assert images.hits == before
 
 
-def test_redirects_into_private_addresses_are_refused():
-    """The guard also runs on each redirect a download follows (here: a refused port)."""
-    from vlmi._images import add_redirect_check, remove_redirect_check
+def test_redirects_into_refused_addresses_are_not_followed():
+    """Registered download checks also run on each redirect a download follows."""
+    from vlmi._download_checks import add_download_check, remove_download_check
     from vlmi._url_guard import url_host
 
     target = CountingImages()
@@ -322,26 +323,58 @@ def test_redirects_into_private_addresses_are_refused():
         def log_message(self, *args) -> None:
             pass
 
+    class RefuseTargetPort:
+        def check_url(self, url: str) -> None:
+            if url_host(url)[1] == target.port:
+                raise vlmi.errors.ImageDownloadError(f"refused {url}")
+
+        def check_address(self, host: str, address: str) -> None:
+            pass
+
     redirector = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
     threading.Thread(target=redirector.serve_forever, daemon=True).start()
-
-    def refuse_target(url: str) -> None:
-        if url_host(url)[1] == target.port:
-            raise vlmi.errors.ImageDownloadError(f"refused {url}")
-
-    add_redirect_check(refuse_target)
+    start = f"http://127.0.0.1:{redirector.server_address[1]}/start"
+    check = RefuseTargetPort()
+    add_download_check(check)
     try:
         with pytest.raises(vlmi.errors.ImageDownloadError, match="refused"):
-            vlmi.load_img(f"http://127.0.0.1:{redirector.server_address[1]}/start")
+            vlmi.load_img(start)
         assert target.hits == 0
-        remove_redirect_check(refuse_target)
-        assert vlmi.load_img(f"http://127.0.0.1:{redirector.server_address[1]}/start").size
+        remove_download_check(check)
+        assert vlmi.load_img(start).size == (64, 48)
         assert target.hits == 1
     finally:
-        remove_redirect_check(refuse_target)
+        remove_download_check(check)
         redirector.shutdown()
         redirector.server_close()
         target.close()
+
+
+def test_a_dns_answer_that_turns_private_after_the_check_is_refused(images, monkeypatch):
+    """DNS rebinding: public at the URL check, loopback at connection time; no request made."""
+    real = socket.getaddrinfo
+    answers: list[str] = []
+
+    def rebinding_resolver(host, port, *args, **kwargs):
+        if host != "rebinding.test":
+            return real(host, port, *args, **kwargs)
+        address = "93.184.216.34" if not answers else "127.0.0.1"  # never connected to
+        answers.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_resolver)
+    before = images.hits
+    target = f"http://rebinding.test:{images.port}/p.png"
+    with (
+        vlmi.load("echo") as model,
+        app_in_thread(model) as (url, _),
+        openai.OpenAI(base_url=url, api_key="none", max_retries=0) as guarded,
+    ):
+        status, error = error_of(lambda: ask(guarded, user(image(target))))
+    assert (status, error["code"]) == (400, "ImageDownloadError")
+    assert "127.0.0.1" in error["message"] and "refused" in error["message"]
+    assert answers == ["93.184.216.34", "127.0.0.1"]
+    assert images.hits == before
 
 
 # --- dynamic batching, deadlines, shutdown (server in this process) --------------------

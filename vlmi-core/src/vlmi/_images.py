@@ -23,7 +23,6 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,24 +42,6 @@ if TYPE_CHECKING:
     from PIL import Image
 
 _BASE64_RE = re.compile(r"^[A-Za-z0-9+/=_\-\s]+$")
-
-#: checks run on every URL a download is redirected to; each raises to refuse it
-_REDIRECT_CHECKS: list[Callable[[str], None]] = []
-
-
-def add_redirect_check(check: Callable[[str], None]) -> None:
-    """Run ``check(url)`` on every redirect target of this process's downloads.
-
-    ``vlmi serve`` adds its address guard here while it runs, so that a
-    public URL cannot redirect the server into its own network.
-    """
-    _REDIRECT_CHECKS.append(check)
-
-
-def remove_redirect_check(check: Callable[[str], None]) -> None:
-    """Undo :func:`add_redirect_check` (a check not added is ignored)."""
-    if check in _REDIRECT_CHECKS:
-        _REDIRECT_CHECKS.remove(check)
 
 
 def describe(src: Any, limit: int = 80) -> str:
@@ -176,13 +157,15 @@ def _download(url: str) -> bytes:
     import urllib.error
     import urllib.request
 
+    from vlmi._download_checks import checked_opener
+
     timeout = float(os.environ.get("VLMI_URL_TIMEOUT", DEFAULT_URL_TIMEOUT))
     limit = int(os.environ.get("VLMI_URL_MAX_BYTES", DEFAULT_URL_MAX_BYTES))
     deadline = time.monotonic() + timeout
     request = urllib.request.Request(url, headers={"User-Agent": "vlmi"})
     received = bytearray()
     try:
-        with _opener().open(request, timeout=timeout) as response:
+        with checked_opener().open(request, timeout=timeout) as response:
             declared = response.headers.get("Content-Length")
             if declared is not None and declared.isdigit() and int(declared) > limit:
                 raise ImageDownloadError(
@@ -221,21 +204,6 @@ def _download(url: str) -> bytes:
             "or download it yourself"
         )
     return bytes(received)
-
-
-def _opener() -> Any:
-    """A urllib opener whose redirects pass the checks of :func:`add_redirect_check`."""
-    import urllib.request
-
-    class CheckedRedirects(urllib.request.HTTPRedirectHandler):
-        def redirect_request(
-            self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
-        ) -> Any:
-            for check in tuple(_REDIRECT_CHECKS):
-                check(newurl)
-            return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-    return urllib.request.build_opener(CheckedRedirects())
 
 
 def _shorten_timeout(response: Any, deadline: float) -> None:
@@ -365,4 +333,4 @@ def _from_array(array: Any) -> Image.Image:
     return _finish(Image.fromarray(np.ascontiguousarray(arr)), array)
 
 
-__all__ = ["add_redirect_check", "describe", "load_img", "max_pixels", "remove_redirect_check"]
+__all__ = ["describe", "load_img", "max_pixels"]

@@ -29,7 +29,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
 from vlmi import errors
-from vlmi._images import add_redirect_check, remove_redirect_check
+from vlmi._download_checks import add_download_check, remove_download_check
 from vlmi._preparing import check_limits, prepare_samples
 from vlmi._sample import ImagePart, Sample
 from vlmi._serve_batcher import DynamicBatcher
@@ -237,11 +237,11 @@ def create_app(model: Model[Any], settings: ServeSettings | None = None) -> Fast
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service.batcher.start()
-        add_redirect_check(service.guard)
+        add_download_check(service.guard)
         try:
             yield
         finally:
-            remove_redirect_check(service.guard)
+            remove_download_check(service.guard)
             await service.batcher.stop()
 
     app = FastAPI(title="vlmi serve", lifespan=lifespan, docs_url=None, redoc_url=None)

@@ -10,8 +10,10 @@ link-local (169.254/16, fe80::/10), shared (100.64/10), multicast,
 unspecified or reserved. IPv4 addresses inside IPv6 (``::ffff:10.0.0.1``)
 are judged by their IPv4 part.
 
-The same check runs on every redirect the download follows (see
-:func:`vlmi._images.add_redirect_check`).
+While ``vlmi serve`` runs, :class:`UrlGuard` is registered with
+:mod:`vlmi._download_checks`, so the same rule also holds for every
+redirect a download follows and for the address each connection actually
+goes to (a DNS answer that changes after the first check is caught too).
 """
 
 from __future__ import annotations
@@ -62,6 +64,16 @@ def resolve(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
+def check_address(host: str, address: str, *, what: str = "") -> None:
+    """Raise :class:`~vlmi.errors.ImageDownloadError` unless ``address`` is public."""
+    if not is_public(address):
+        subject = what or f"image host {host!r}"
+        raise ImageDownloadError(
+            f"{subject} was refused: its host {host!r} is the non-public address {address} "
+            f"(loopback, private, link-local or reserved); {ALLOW_HINT}"
+        )
+
+
 def check_url(url: str, *, allow_private: bool = False) -> None:
     """Raise :class:`~vlmi.errors.ImageDownloadError` if ``url`` must not be fetched.
 
@@ -71,15 +83,11 @@ def check_url(url: str, *, allow_private: bool = False) -> None:
     if allow_private:
         return
     for address in resolve(host, port):
-        if not is_public(address):
-            raise ImageDownloadError(
-                f"image URL {describe(url)} was refused: its host {host!r} is the non-public "
-                f"address {address} (loopback, private, link-local or reserved); {ALLOW_HINT}"
-            )
+        check_address(host, address, what=f"image URL {describe(url)}")
 
 
 class UrlGuard:
-    """:func:`check_url` with the server's setting, callable on redirects too."""
+    """The server's rule, as a :class:`vlmi._download_checks.DownloadCheck`."""
 
     def __init__(self, allow_private: bool) -> None:
         self.allow_private = allow_private
@@ -87,5 +95,22 @@ class UrlGuard:
     def __call__(self, url: str) -> None:
         check_url(url, allow_private=self.allow_private)
 
+    def check_url(self, url: str) -> None:
+        """Refuse a URL (a request's image, or a redirect target)."""
+        check_url(url, allow_private=self.allow_private)
 
-__all__ = ["ALLOW_HINT", "UrlGuard", "check_url", "is_public", "resolve", "url_host"]
+    def check_address(self, host: str, address: str) -> None:
+        """Refuse an address a download is about to connect to."""
+        if not self.allow_private:
+            check_address(host, address)
+
+
+__all__ = [
+    "ALLOW_HINT",
+    "UrlGuard",
+    "check_address",
+    "check_url",
+    "is_public",
+    "resolve",
+    "url_host",
+]
