@@ -273,7 +273,8 @@ def create_app(model: Model[Any], settings: ServeSettings | None = None) -> Fast
     return app
 
 
-def _events(answer: str, model: str) -> Iterator[str]:
+async def _events(answer: str, model: str) -> AsyncIterator[str]:
+    """Server-sent events of a finished answer: its chunks, then ``[DONE]``."""
     for chunk in completion_chunks(answer, model):
         yield f"data: {json.dumps(chunk)}\n\n"
     yield "data: [DONE]\n\n"
