@@ -480,3 +480,24 @@ def test_sigterm_lets_in_flight_requests_finish():
         assert "1 request(s) in 1 batch(es)" in "".join(server.log)
     finally:
         server.stop()
+
+
+def test_a_port_in_use_fails_before_the_model_loads(vlmi_cli):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        served = vlmi_cli("serve", "echo", "--port", str(port), "-O", "latency=0")
+    assert served.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in served.stderr
+    assert "Traceback" not in served.stderr
+
+
+def test_ipv6_loopback_host():
+    server = start_server("echo", "--host", "::1")
+    try:
+        assert server.base_url.startswith("http://[::1]:")
+        with openai.OpenAI(base_url=server.base_url, api_key="none", max_retries=0) as c:
+            assert ask(c, [{"role": "user", "content": "over ipv6"}]) == "over ipv6"
+    finally:
+        assert server.stop() == 0

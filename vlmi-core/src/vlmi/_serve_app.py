@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
@@ -326,17 +326,23 @@ def serve(
     log_level: str = "info",
     access_log: bool = False,
 ) -> None:
-    """Load the model, serve it until SIGINT/SIGTERM (in-flight requests finish), close it."""
+    """Load the model, serve it until SIGINT/SIGTERM (in-flight requests finish), close it.
+
+    The address is taken before the model loads, so a port in use fails at once.
+    """
     import uvicorn
 
     from vlmi._api import load
 
-    model = load(model_name, **load_options)
-    with model:
-        if settings.served_name is None:
-            settings = ServeSettings(**{**settings.__dict__, "served_name": model_name})
-        app = create_app(model, settings)
+    try:
         sock = bind(host, port)
+    except OSError as exc:
+        raise errors.VlmiError(
+            f"cannot listen on {host}:{port} ({exc}); pick another --port or --host"
+        ) from exc
+    with contextlib.closing(sock), load(model_name, **load_options) as model:
+        settings = replace(settings, served_name=settings.served_name or model_name)
+        app = create_app(model, settings)
         bound_host, bound_port = sock.getsockname()[:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         print(
