@@ -11,6 +11,7 @@ import base64
 import contextlib
 import http.server
 import io
+import random
 import signal
 import socket
 import threading
@@ -18,6 +19,7 @@ import time
 
 import openai
 import pytest
+from PIL import Image
 
 import vlmi
 from vlmi.testing import make_picture, start_server
@@ -90,8 +92,8 @@ def open_server():
 
 @pytest.fixture(scope="module")
 def guarded_server():
-    """Echo with the default URL guard and no API key."""
-    server = start_server("echo")
+    """Echo with the default URL guard, no API key and a 4 KiB image limit."""
+    server = start_server("echo", env={"VLMI_URL_MAX_BYTES": "4096"})
     yield server
     server.stop()
 
@@ -305,6 +307,19 @@ def test_private_addresses_are_refused_without_a_request(guarded_server, images,
     assert (status, error["code"]) == (400, "ImageDownloadError")
     assert "refused" in error["message"] and "--allow-private-urls" in error["message"]
     assert images.hits == before
+
+
+def test_an_image_over_the_byte_limit_is_refused(guarded_server):
+    noise = Image.frombytes("RGB", (64, 64), bytes(random.Random(1).randbytes(64 * 64 * 3)))
+    buffer = io.BytesIO()
+    noise.save(buffer, format="PNG")
+    assert len(buffer.getvalue()) > 4096
+    uri = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    with openai.OpenAI(base_url=guarded_server.base_url, api_key="none", max_retries=0) as c:
+        status, error = error_of(lambda: ask(c, user(image(uri))))
+        assert (status, error["code"]) == (400, "ImageTooLargeError")
+        assert "VLMI_URL_MAX_BYTES" in error["message"]
+        assert ask(c, user(image(png_data_uri()))).startswith("<image:64x48:")
 
 
 def test_redirects_into_refused_addresses_are_not_followed():
