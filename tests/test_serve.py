@@ -516,3 +516,16 @@ def test_ipv6_loopback_host():
             assert ask(c, [{"role": "user", "content": "over ipv6"}]) == "over ipv6"
     finally:
         assert server.stop() == 0
+
+
+def test_an_unexpected_server_error_is_a_500_in_openai_shape(monkeypatch):
+    with vlmi.load("echo") as model, app_in_thread(model) as (url, app):
+
+        def broken(body):
+            raise RuntimeError("a bug in the server")
+
+        monkeypatch.setattr(app.state.service, "checked", broken)
+        with openai.OpenAI(base_url=url, api_key="none", max_retries=0) as c:
+            status, error = error_of(lambda: ask(c, [{"role": "user", "content": "x"}]))
+    assert (status, error["type"], error["code"]) == (500, "server_error", "RuntimeError")
+    assert "a bug in the server" in error["message"]

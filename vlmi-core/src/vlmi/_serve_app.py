@@ -251,6 +251,12 @@ def create_app(model: Model[Any], settings: ServeSettings | None = None) -> Fast
     async def api_error(request: Request, exc: ApiError) -> Response:
         return JSONResponse(exc.body, status_code=exc.status)
 
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
+        # a bug, not the request's fault: still an answer in OpenAI's shape
+        body = error_body(f"internal error: {exc!r}", "server_error", type(exc).__name__)
+        return JSONResponse(body, status_code=500)
+
     @app.get("/health")
     async def health() -> dict[str, str]:
         return {"status": "ok", "model": service.name}

@@ -168,7 +168,10 @@ class OpenAIModel(BatchedModel[OpenAIOptions]):
         where = f"{self.name} (HTTP {exc.status_code})"
         named = getattr(errors, code or "", None)  # vlmi serve names the vlmi error class
         if isinstance(named, type) and issubclass(named, VlmiError) and exc.status_code < 500:
-            return named(f"{where}: {message}")
+            try:
+                return named(f"{where}: {message}")
+            except TypeError:  # an error class built from other arguments
+                pass
         if exc.status_code == 404:
             return errors.UnknownModelError(
                 f"{where}: the endpoint does not serve {self.engine_options.api_model!r}: {message}"
