@@ -54,6 +54,13 @@ def test_core_alone_lists_nothing_and_says_what_to_install(core_only):
     assert "pip install vlmi-minicpmv" in minicpm.stderr
 
 
+def test_serve_without_its_extra_says_what_to_install(core_only):
+    served = run_vlmi("serve", "echo", python=core_only)
+    assert served.returncode == 1
+    assert "pip install 'vlmi-core[serve]'" in served.stderr
+    assert "Traceback" not in served.stderr
+
+
 def test_test_pictures_need_no_pytest(core_only):
     """Benchmarks make their pictures with vlmi.testing.inputs where pytest is absent."""
     script = (

@@ -14,6 +14,9 @@ from fnmatch import fnmatchcase
 
 #: (glob, distribution that provides it or None)
 MODEL_PLUGINS: tuple[tuple[str, str | None], ...] = (
+    ("openai:*", "vlmi-openai"),
+    ("gpt-4o*", "vlmi-openai"),
+    ("gpt-4.1*", "vlmi-openai"),
     ("internvl2.5*", None),
     ("internvl2_5*", None),
     ("internvl3*", "vlmi-transformers"),

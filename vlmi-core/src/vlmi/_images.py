@@ -157,13 +157,15 @@ def _download(url: str) -> bytes:
     import urllib.error
     import urllib.request
 
+    from ._download_checks import checked_opener
+
     timeout = float(os.environ.get("VLMI_URL_TIMEOUT", DEFAULT_URL_TIMEOUT))
     limit = int(os.environ.get("VLMI_URL_MAX_BYTES", DEFAULT_URL_MAX_BYTES))
     deadline = time.monotonic() + timeout
     request = urllib.request.Request(url, headers={"User-Agent": "vlmi"})
     received = bytearray()
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with checked_opener().open(request, timeout=timeout) as response:
             declared = response.headers.get("Content-Length")
             if declared is not None and declared.isdigit() and int(declared) > limit:
                 raise ImageDownloadError(

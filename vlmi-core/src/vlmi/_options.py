@@ -33,7 +33,11 @@ from ._spec import HUBS
 
 @dataclass(frozen=True)
 class EngineOptions:
-    """Base of a model class's engine options (a frozen dataclass of typed fields)."""
+    """Base of a model class's engine options (a frozen dataclass of typed fields).
+
+    A field declared with ``metadata={"secret": True}`` (an API key) is
+    written as ``"<hidden>"`` wherever vlmi records options (``vlmi run``'s output).
+    """
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import IO, Any
 
@@ -158,9 +158,13 @@ def run(
 
 def _options_of(model: Model[Any], generation: dict[str, Any]) -> dict[str, Any]:
     options = model.options
+    engine = asdict(options.engine)
+    for option in fields(options.engine):
+        if option.metadata.get("secret") and engine.get(option.name) is not None:
+            engine[option.name] = "<hidden>"  # an API key is never written to the output
     data = {
         "weights": asdict(options.weights),
-        "engine": asdict(options.engine),
+        "engine": engine,
         "generation": generation,
     }
     plain: dict[str, Any] = json.loads(json.dumps(data, default=str))
