@@ -187,6 +187,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=not args.quiet,
         load_options=dict(args.option),
+        ray=args.ray,
+        replicas=args.replicas,
+        gpus_per_replica=args.gpus_per_replica,
+        runtime_env=args.runtime_env,
+        max_retries=args.max_retries,
         **generation_from(args),
     )
     print(summary.line(), file=sys.stderr)
@@ -215,7 +220,50 @@ def _add_run_command(commands: Any) -> None:
     parser.add_argument("--workers", type=int, help="image decoding threads")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     add_generation_arguments(parser)
+    _add_ray_arguments(parser)
     parser.set_defaults(func=_cmd_run)
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"expected a JSON object, got {text!r}") from exc
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object, got {text!r}")
+    return value
+
+
+def _add_ray_arguments(parser: argparse.ArgumentParser) -> None:
+    """``vlmi run``'s cluster flags (they need ``vlmi-core[ray]``)."""
+    group = parser.add_argument_group(
+        "Ray cluster (pip install 'vlmi-core[ray]')",
+        "Run on a pool of model replicas on a Ray cluster; the output is the same.",
+    )
+    group.add_argument(
+        "--ray",
+        nargs="?",
+        const=True,
+        metavar="ADDRESS",
+        help="the cluster's address (HOST:PORT, auto); alone: RAY_ADDRESS or a local cluster",
+    )
+    group.add_argument("--replicas", type=int, default=1, metavar="N", help="model replicas")
+    group.add_argument(
+        "--gpus-per-replica", type=float, default=1, metavar="G", help="0 for CPU models"
+    )
+    group.add_argument(
+        "--runtime-env",
+        type=_json_object,
+        metavar="JSON",
+        help="Ray runtime_env, e.g. '{\"pip\": [...]}'",
+    )
+    group.add_argument(
+        "--max-retries",
+        type=int,
+        default=3,
+        metavar="N",
+        help="restarts of a dead replica and retries of its batch before the run stops",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,262 @@
+"""``vlmi run --ray``: one benchmark over a pool of model replicas on a Ray cluster.
+
+The driver (this process) reads the input, skips the ids already in the
+output, and hands the rest to a Ray Data pipeline: a CPU stage that parses
+samples and decodes their images (:func:`vlmi._ray_stages.decode_batch`),
+then a fixed pool of ``replicas`` actors, each holding one model loaded with
+``vlmi.load`` on ``gpus_per_replica`` GPUs (:class:`vlmi._ray_stages.Replica`).
+Answers stream back to the driver, which writes the same records as a local
+run (plus ``replica``: the actor, node and process that answered), flushed
+per batch. A replica whose process dies is restarted by Ray and its batch is
+retried (at most ``max_retries`` times); a driver killed mid-run resumes on
+the next run from the records already written.
+
+Ray is imported here only, on first use; it comes with ``vlmi-core[ray]``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from dataclasses import asdict
+from pathlib import Path
+from typing import IO, Any
+
+from vlmi._datasets import Record
+from vlmi._model import Model
+from vlmi._progress import Progress
+from vlmi._run_output import (
+    RunSummary,
+    fresh_records,
+    options_of,
+    prepare_output,
+    record_line,
+    write_lines,
+)
+from vlmi.errors import EngineUnavailableError, InvalidOptionError, VlmiError
+
+#: What to install for ``--ray``.
+RAY_EXTRA = "pip install 'vlmi-core[ray]'"
+
+
+class RayRunError(EngineUnavailableError):
+    """The Ray pipeline stopped (cluster gone, a replica failing on every retry)."""
+
+
+def import_ray() -> Any:
+    """``ray`` with Ray Data, or an error saying what to install."""
+    try:
+        import ray
+        import ray.data
+    except ImportError as exc:
+        raise EngineUnavailableError(
+            f"--ray (ray=...) needs Ray Data, which is not installed: {RAY_EXTRA} "
+            "(on every node of the cluster, next to the model's plugin)"
+        ) from exc
+    return ray
+
+
+def run_on_ray(
+    model: Model[Any] | str,
+    records: Iterable[Record],
+    total: int | None,
+    output: Path,
+    *,
+    address: str | None,
+    replicas: int,
+    gpus_per_replica: float,
+    batch_size: int,
+    overwrite: bool,
+    force: bool,
+    progress: bool,
+    load_options: dict[str, Any] | None,
+    runtime_env: dict[str, Any] | None,
+    max_retries: int,
+    generation: dict[str, Any],
+) -> RunSummary:
+    """Answer ``records`` on a Ray cluster and append their records to ``output``."""
+    ray = import_ray()
+    from vlmi._ray_stages import describe_model
+
+    if replicas < 1:
+        raise InvalidOptionError(f"replicas must be >= 1, got {replicas}")
+    if gpus_per_replica < 0:
+        raise InvalidOptionError(f"gpus_per_replica must be >= 0, got {gpus_per_replica}")
+    name, options = _name_and_options(model, load_options)
+    described = describe_model(name, options)  # checks the options before the cluster is used
+    base = described.options.generation.merged(generation)
+    identity = {"model": described.name, "options": options_of(described, base.to_dict())}
+    done_ids, previously_failed = prepare_output(output, identity, overwrite, force)
+    bar = Progress(total, enabled=progress)
+    skipped = 0
+
+    def count_skip() -> None:
+        nonlocal skipped
+        skipped += 1
+        bar.update(1)
+
+    from vlmi._ray_stages import input_row
+
+    with bar:
+        rows = [input_row(r) for r in fresh_records(records, done_ids, count_skip)]
+        started = time.perf_counter()
+        done = failed = 0
+        per_replica: dict[str, int] = {}
+        written: set[str] = set()
+        if rows:
+            with _connected(ray, address, runtime_env), output.open("a", encoding="utf-8") as sink:
+                _check_resources(ray, replicas, gpus_per_replica)
+                answers = _pipeline(
+                    ray, rows, name, options, base.to_dict(), replicas, gpus_per_replica,
+                    batch_size, max_retries,
+                )  # fmt: skip
+                for batch in _guarded(answers, output):
+                    batch_done, batch_failed = _write(batch, identity, sink, per_replica, written)
+                    done += batch_done
+                    failed += batch_failed
+                    bar.update(batch_done, batch_failed)
+        wall = time.perf_counter() - started
+    return RunSummary(output, done, failed, skipped, previously_failed, wall, per_replica)
+
+
+def _name_and_options(
+    model: Model[Any] | str, load_options: dict[str, Any] | None
+) -> tuple[str, dict[str, Any]]:
+    if isinstance(model, str):
+        return model, dict(load_options or {})
+    weights = {k: v for k, v in asdict(model.options.weights).items() if v is not None}
+    engine = asdict(model.options.engine)
+    return model.name, {**weights, **engine, **model.options.generation.to_dict()}
+
+
+@contextmanager
+def _connected(ray: Any, address: str | None, runtime_env: dict[str, Any] | None) -> Iterator[None]:
+    """Connected to the cluster at ``address`` (None: ``RAY_ADDRESS`` or a local one).
+
+    A connection made here is closed at the end; one the caller opened is reused.
+    """
+    if ray.is_initialized():
+        yield
+        return
+    try:
+        ray.init(address=address, runtime_env=runtime_env, logging_level=logging.WARNING)
+    except (ConnectionError, ValueError, RuntimeError) as exc:
+        raise RayRunError(
+            f"cannot connect to the Ray cluster at {address or 'RAY_ADDRESS / a local one'}: "
+            f"{exc}; start one with `ray start --head` or pass its address (--ray HOST:PORT)"
+        ) from exc
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+def _check_resources(ray: Any, replicas: int, gpus_per_replica: float) -> None:
+    resources = ray.cluster_resources()
+    gpus = float(resources.get("GPU", 0))
+    cpus = float(resources.get("CPU", 0))
+    if replicas * gpus_per_replica > gpus:
+        raise InvalidOptionError(
+            f"{replicas} replica(s) of {gpus_per_replica:g} GPU(s) need "
+            f"{replicas * gpus_per_replica:g} GPUs, the cluster has {gpus:g}; lower --replicas, "
+            "add nodes, or pass --gpus-per-replica 0 for a model that runs on CPUs"
+        )
+    if cpus < replicas + 1:
+        raise InvalidOptionError(
+            f"{replicas} replica(s) and the image decoding stage need {replicas + 1} CPUs, the "
+            f"cluster has {cpus:g}; lower --replicas or add nodes"
+        )
+
+
+def _pipeline(
+    ray: Any,
+    rows: list[dict[str, Any]],
+    name: str,
+    options: dict[str, Any],
+    base: dict[str, Any],
+    replicas: int,
+    gpus_per_replica: float,
+    batch_size: int,
+    max_retries: int,
+) -> Iterator[Any]:
+    """Batches of answers (Arrow tables) as replicas finish them, in no fixed order."""
+    from ray.data import ActorPoolStrategy, DataContext
+
+    from vlmi._ray_stages import Replica, decode_batch, input_table
+
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # vlmi shows its own progress
+    context = DataContext.get_current()
+    context.enable_progress_bars = False
+    # One block per batch, cut where the local runner cuts its chunks: every batch holds the
+    # same samples, in the same slots, as in a local run.
+    blocks = [
+        input_table(rows[start : start + batch_size]) for start in range(0, len(rows), batch_size)
+    ]
+    dataset = ray.data.from_arrow(blocks)
+    decoded = dataset.map_batches(
+        decode_batch,
+        batch_size=batch_size,
+        batch_format="pyarrow",
+        fn_kwargs={"model": name, "load_options": options, "base": base},
+        num_cpus=1,
+    )
+    answered = decoded.map_batches(
+        Replica,
+        batch_size=batch_size,
+        batch_format="pyarrow",
+        fn_constructor_kwargs={"model": name, "load_options": options},
+        compute=ActorPoolStrategy(size=replicas),
+        num_gpus=gpus_per_replica,
+        num_cpus=1,
+        # Ray Data restarts dead replicas and retries their batches without end by default.
+        ray_remote_args_fn=partial(dict, max_restarts=max_retries, max_task_retries=max_retries),
+    )
+    batches: Iterator[Any] = answered.iter_batches(batch_size=None, batch_format="pyarrow")
+    return batches
+
+
+def _guarded(batches: Iterator[Any], output: Path) -> Iterator[Any]:
+    """The batches; a failure of the pipeline becomes a RayRunError naming how to resume."""
+    try:
+        yield from batches
+    except VlmiError:
+        raise
+    except Exception as exc:
+        raise RayRunError(
+            f"the Ray run stopped: {exc}; the answers so far are in {output}, run the same "
+            "command again to resume"
+        ) from exc
+
+
+def _write(
+    batch: Any,
+    identity: dict[str, Any],
+    sink: IO[str],
+    per_replica: dict[str, int],
+    written: set[str],
+) -> tuple[int, int]:
+    """Append a batch's records; an id already written in this run is not written again."""
+    lines = []
+    failed = 0
+    for row in batch.to_pylist():
+        if row["id"] in written:
+            continue
+        written.add(row["id"])
+        error = json.loads(row["error"]) if row["error"] else None
+        failed += error is not None
+        replica = json.loads(row["replica"])
+        timing = {"batch_s": row["batch_s"], "batch_size": row["batch_size"]}
+        lines.append(
+            record_line(row["id"], row["prediction"], error, identity, timing, {"replica": replica})
+        )
+        key = f"{replica['actor']}@{replica['host']}"
+        per_replica[key] = per_replica.get(key, 0) + 1
+    write_lines(sink, lines)
+    return len(lines), failed
+
+
+__all__ = ["RAY_EXTRA", "RayRunError", "import_ray", "run_on_ray"]
