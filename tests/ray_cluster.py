@@ -90,16 +90,14 @@ class LocalCluster:
         """End the head and every process of its group; remove its folder."""
         process = self.process
         if process is not None:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
+            for sig in (signal.SIGTERM, signal.SIGKILL):  # the head's own group: no other cluster
                 try:
-                    process.wait(timeout=60)
+                    os.killpg(process.pid, sig)
+                except (ProcessLookupError, PermissionError):
+                    break
+                try:
+                    process.wait(timeout=5)
                 except subprocess.TimeoutExpired:
                     pass
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            process.wait(timeout=30)
             self.process = None
         shutil.rmtree(self.temp_dir, ignore_errors=True)

@@ -19,8 +19,8 @@ import pytest
 
 pytest.importorskip("ray.data", reason="needs vlmi-core[ray]")
 
-from tests.ray_cluster import RAY_ENV, LocalCluster  # noqa: E402
-from vlmi.testing.inputs import make_picture  # noqa: E402
+from tests.ray_cluster import RAY_ENV, LocalCluster
+from vlmi.testing.inputs import make_picture
 
 pytestmark = pytest.mark.ray
 
@@ -84,7 +84,9 @@ def comparable(record: dict) -> dict:
 
 
 def plain_input(path: Path, count: int) -> Path:
-    path.write_text("".join(json.dumps({"id": f"s{i}", "query": f"q {i}"}) + "\n" for i in range(count)))
+    path.write_text(
+        "".join(json.dumps({"id": f"s{i}", "query": f"q {i}"}) + "\n" for i in range(count))
+    )
     return path
 
 
@@ -101,9 +103,14 @@ def mixed(tmp_path):
         json.dumps({"id": "short", "query": "one two three", "generation": {"max_new_tokens": 2}}),
         json.dumps({"id": "boom", "query": "please explode now"}),
         json.dumps({"id": "text", "query": "the same id again"}),
-        json.dumps({"id": "shuffled", "query": "a b c d", "generation": {"temperature": 1, "seed": 3}}),
+        json.dumps(
+            {"id": "shuffled", "query": "a b c d", "generation": {"temperature": 1, "seed": 3}}
+        ),
     ]
-    lines += [json.dumps({"id": f"s{i}", "query": f"sample {i}", "imgs": ["b.png"] * (i % 2)}) for i in range(23)]
+    lines += [
+        json.dumps({"id": f"s{i}", "query": f"sample {i}", "imgs": ["b.png"] * (i % 2)})
+        for i in range(23)
+    ]
     path = tmp_path / "in.jsonl"
     path.write_text("\n".join(lines) + "\n")
     return path

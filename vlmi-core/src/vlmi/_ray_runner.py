@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from functools import partial
-from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,6 +42,10 @@ from vlmi.errors import EngineUnavailableError, InvalidOptionError, VlmiError
 
 #: What to install for ``--ray``.
 RAY_EXTRA = "pip install 'vlmi-core[ray]'"
+
+
+#: Most batches in one block of the pipeline: records reach the output a block at a time.
+MAX_BATCHES_PER_BLOCK = 4
 
 
 class RayRunError(EngineUnavailableError):
@@ -110,10 +115,9 @@ def run_on_ray(
         if rows:
             with _connected(ray, address, runtime_env), output.open("a", encoding="utf-8") as sink:
                 _check_resources(ray, replicas, gpus_per_replica)
-                answers = _pipeline(
-                    ray, rows, name, options, base.to_dict(), replicas, gpus_per_replica,
-                    batch_size, max_retries,
-                )  # fmt: skip
+                model_args = {"model": name, "load_options": options}
+                pool = _Pool(replicas, gpus_per_replica, batch_size, max_retries)
+                answers = _pipeline(ray, rows, model_args, base.to_dict(), pool)
                 for batch in _guarded(answers, output):
                     batch_done, batch_failed = _write(batch, identity, sink, per_replica, written)
                     done += batch_done
@@ -172,18 +176,27 @@ def _check_resources(ray: Any, replicas: int, gpus_per_replica: float) -> None:
         )
 
 
+@dataclass(frozen=True)
+class _Pool:
+    """The replica pool: how many, GPUs each, samples per batch, retries of a dead one."""
+
+    replicas: int
+    gpus_per_replica: float
+    batch_size: int
+    max_retries: int
+
+
 def _pipeline(
     ray: Any,
     rows: list[dict[str, Any]],
-    name: str,
-    options: dict[str, Any],
+    model_args: dict[str, Any],
     base: dict[str, Any],
-    replicas: int,
-    gpus_per_replica: float,
-    batch_size: int,
-    max_retries: int,
+    pool: _Pool,
 ) -> Iterator[Any]:
-    """Batches of answers (Arrow tables) as replicas finish them, in no fixed order."""
+    """Batches of answers (Arrow tables) as replicas finish them, in no fixed order.
+
+    ``model_args``: the model's name and load options (``model``, ``load_options``).
+    """
     from ray.data import ActorPoolStrategy, DataContext
 
     from vlmi._ray_stages import Replica, decode_batch, input_table
@@ -191,32 +204,45 @@ def _pipeline(
     logging.getLogger("ray.data").setLevel(logging.ERROR)  # vlmi shows its own progress
     context = DataContext.get_current()
     context.enable_progress_bars = False
-    # One block per batch, cut where the local runner cuts its chunks: every batch holds the
-    # same samples, in the same slots, as in a local run.
+    # Blocks of whole batches, cut where the local runner cuts its chunks, so that every batch
+    # holds the same samples in the same slots as in a local run. from_blocks keeps the blocks
+    # as given (from_items would cut them elsewhere; from_arrow runs one task per block).
+    batch_size = pool.batch_size
+    rows_per_block = batch_size * _batches_per_block(len(rows), batch_size, pool.replicas)
     blocks = [
-        input_table(rows[start : start + batch_size]) for start in range(0, len(rows), batch_size)
+        input_table(rows[start : start + rows_per_block])
+        for start in range(0, len(rows), rows_per_block)
     ]
-    dataset = ray.data.from_arrow(blocks)
+    dataset = ray.data.from_blocks(blocks)
     decoded = dataset.map_batches(
         decode_batch,
         batch_size=batch_size,
         batch_format="pyarrow",
-        fn_kwargs={"model": name, "load_options": options, "base": base},
+        fn_kwargs={**model_args, "base": base},
         num_cpus=1,
     )
     answered = decoded.map_batches(
         Replica,
         batch_size=batch_size,
         batch_format="pyarrow",
-        fn_constructor_kwargs={"model": name, "load_options": options},
-        compute=ActorPoolStrategy(size=replicas),
-        num_gpus=gpus_per_replica,
+        fn_constructor_kwargs=model_args,
+        compute=ActorPoolStrategy(size=pool.replicas),
+        num_gpus=pool.gpus_per_replica,
         num_cpus=1,
         # Ray Data restarts dead replicas and retries their batches without end by default.
-        ray_remote_args_fn=partial(dict, max_restarts=max_retries, max_task_retries=max_retries),
+        ray_remote_args_fn=partial(
+            dict, max_restarts=pool.max_retries, max_task_retries=pool.max_retries
+        ),
     )
     batches: Iterator[Any] = answered.iter_batches(batch_size=None, batch_format="pyarrow")
     return batches
+
+
+def _batches_per_block(samples: int, batch_size: int, replicas: int) -> int:
+    """Batches per block: up to MAX_BATCHES_PER_BLOCK (Ray's cost is per block), while each
+    replica still gets several blocks to share the work evenly."""
+    batches = math.ceil(samples / batch_size)
+    return max(1, min(MAX_BATCHES_PER_BLOCK, batches // (replicas * 4)))
 
 
 def _guarded(batches: Iterator[Any], output: Path) -> Iterator[Any]:

@@ -34,7 +34,7 @@ from vlmi._run_output import (
     write_lines,
 )
 from vlmi._sample import Sample, as_sample
-from vlmi.errors import InvalidSampleError, VlmiError
+from vlmi.errors import InvalidOptionError, InvalidSampleError, VlmiError
 
 PREFETCH = 2
 
@@ -77,7 +77,19 @@ def run(
     """
     if batch_size < 1:
         raise InvalidSampleError(f"batch_size must be >= 1, got {batch_size}")
-    if ray is not None and ray is not False:
+    if ray is None or ray is False:
+        cluster_only = {
+            "replicas": replicas != 1,
+            "gpus_per_replica": gpus_per_replica != 1,
+            "runtime_env": runtime_env is not None,
+        }
+        given = [name for name, set_here in cluster_only.items() if set_here]
+        if given:
+            raise InvalidOptionError(
+                f"{', '.join(given)} take effect on a Ray cluster only; pass ray=ADDRESS "
+                "(--ray) as well, or leave them out"
+            )
+    else:
         from vlmi._ray_runner import run_on_ray
 
         records, total = _open_records(samples)
