@@ -18,8 +18,13 @@ import threading
 import time
 from pathlib import Path
 
-#: Environment for the cluster and its drivers: no token file needed, no usage report.
-RAY_ENV = {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+#: Environment for the cluster and its drivers: no token file needed, no usage report, and
+#: every Ray process on 127.0.0.1 (Ray's single-machine mode, named after macOS and Windows).
+RAY_ENV = {
+    "RAY_AUTH_MODE": "disabled",
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+}
 
 
 def free_port() -> int:

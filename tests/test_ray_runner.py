@@ -219,3 +219,29 @@ def test_replicas_the_cluster_cannot_hold_are_refused(cluster, tmp_path):
     assert result.returncode == 1
     assert "need 2 GPUs, the cluster has 0" in result.stderr
     assert "--gpus-per-replica 0" in result.stderr
+
+
+def test_retries_are_bounded_and_the_next_run_resumes(cluster, tmp_path):
+    source = plain_input(tmp_path / "in.jsonl", 80)
+    out = tmp_path / "out.jsonl"
+    args = [
+        "echo", str(source), "-o", str(out), "-b", "2", "-O", "latency=0.3", "-q",
+        "--ray", cluster.address, "--replicas", "2", "--gpus-per-replica", "0",
+    ]  # fmt: skip
+    run = start_vlmi_run(*args, "--max-retries", "0")
+    try:
+        first = json.loads(wait_for_lines(out, 1, run)[0])
+        os.kill(first["replica"]["pid"], signal.SIGKILL)
+        _, stderr = run.communicate(timeout=PATIENCE_S)
+    finally:
+        run.kill()
+    written = len(complete_lines(out))
+    assert run.returncode == 1, stderr
+    assert "the Ray run stopped" in stderr
+    assert "run the same command again to resume" in stderr
+    assert written < 80
+
+    result = vlmi_run(*args)
+    assert result.returncode == 0, result.stderr
+    assert sorted(r["id"] for r in records(out)) == sorted(f"s{i}" for i in range(80))
+    assert [r for r in records(out) if r["error"]] == []
