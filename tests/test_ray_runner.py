@@ -118,13 +118,15 @@ def mixed(tmp_path):
 
 def test_echo_over_two_replicas_equals_a_local_run_and_resumes(cluster, mixed, tmp_path):
     local, remote = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
-    common = ["-b", "4", "-O", "fail_on=explode", "-q"]
-    vlmi_run("echo", str(mixed), "-o", str(local), *common)
+    common = ["-b", "4", "-O", "fail_on=explode"]
+    vlmi_run("echo", str(mixed), "-o", str(local), *common, "-q")
     ray_flags = ["--ray", cluster.address, "--replicas", "2", "--gpus-per-replica", "0"]
     result = vlmi_run("echo", str(mixed), "-o", str(remote), *common, *ray_flags)
     assert result.returncode == 3, result.stderr  # some samples fail on their own, as locally
     assert "done 32 (4 failed)" in result.stderr
     assert "per replica:" in result.stderr
+    progress = [line for line in result.stderr.splitlines() if line.startswith("vlmi run:")][-1]
+    assert "32/32" in progress and "4 failed" in progress and "replica(s):" in progress
 
     want, got = records(local), records(remote)
     assert len(got) == len(want) == 32
