@@ -105,3 +105,10 @@ def bench_transformers(session: nox.Session) -> None:
     session.install("-e", "./vlmi-core[testing]", "-e", "./vlmi-transformers[testing]")
     session.install(*SESSION_PINS["vlmi-transformers"])
     session.run("python", "benchmarks/bench_transformers.py", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def bench_ray(session: nox.Session) -> None:
+    """`vlmi run --ray` with 1/2/4 replicas against the local runner (benchmarks/bench_ray.py)."""
+    session.install("-e", "./vlmi-core[testing,ray]", "-e", "./tests/plugins/vlmi-echo")
+    session.run("python", "benchmarks/bench_ray.py", *session.posargs)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -100,12 +101,15 @@ def main() -> None:
     )
     load = {"latency": args.latency}
     common = {"batch_size": args.batch_size, "load_options": load}
-    results = [measure("local", 1, source, folder, **common)]
-    with LocalCluster(num_cpus=args.cpus) as cluster:
-        for replicas in args.replicas:
-            ray_args = {"ray": cluster.address, "replicas": replicas, "gpus_per_replica": 0}
-            name = f"ray x{replicas}"
-            results.append(measure(name, replicas, source, folder, **ray_args, **common))
+    try:
+        results = [measure("local", 1, source, folder, **common)]
+        with LocalCluster(num_cpus=args.cpus) as cluster:
+            for replicas in args.replicas:
+                ray_args = {"ray": cluster.address, "replicas": replicas, "gpus_per_replica": 0}
+                name = f"ray x{replicas}"
+                results.append(measure(name, replicas, source, folder, **ray_args, **common))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
     local = results[0]
     model_s = args.latency / args.batch_size  # the model's own seconds per sample, one replica

@@ -249,7 +249,11 @@ def _add_ray_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--replicas", type=int, default=1, metavar="N", help="model replicas")
     group.add_argument(
-        "--gpus-per-replica", type=float, default=1, metavar="G", help="0 for CPU models"
+        "--gpus-per-replica",
+        type=float,
+        default=1,
+        metavar="G",
+        help="GPUs each replica holds (default 1; 0 for CPU models)",
     )
     group.add_argument(
         "--runtime-env",
