@@ -17,9 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.ray_cluster import RAY_ENV, LocalCluster
+
+os.environ.update(RAY_ENV)  # before Ray is imported: a driver in this process stays on loopback
 pytest.importorskip("ray.data", reason="needs vlmi-core[ray]")
 
-from tests.ray_cluster import RAY_ENV, LocalCluster
+import vlmi
 from vlmi.testing.inputs import make_picture
 
 pytestmark = pytest.mark.ray
@@ -247,3 +250,18 @@ def test_retries_are_bounded_and_the_next_run_resumes(cluster, tmp_path):
     assert result.returncode == 0, result.stderr
     assert sorted(r["id"] for r in records(out)) == sorted(f"s{i}" for i in range(80))
     assert [r for r in records(out) if r["error"]] == []
+
+
+def test_a_loaded_model_runs_on_the_cluster_with_its_options(cluster, tmp_path):
+    source = plain_input(tmp_path / "in.jsonl", 6)
+    model = vlmi.load("echo", fail_on="q 3", max_new_tokens=1)
+    local = vlmi.run(model, source, tmp_path / "local.jsonl", batch_size=4, progress=False)
+    remote = vlmi.run(
+        model, source, tmp_path / "ray.jsonl", batch_size=4, progress=False,
+        ray=cluster.address, replicas=1, gpus_per_replica=0,
+    )  # fmt: skip
+    assert (remote.done, remote.failed) == (local.done, local.failed) == (6, 1)
+    assert sum(remote.replicas.values()) == 6
+    want = {r["id"]: comparable(r) for r in records(tmp_path / "local.jsonl")}
+    assert {r["id"]: comparable(r) for r in records(tmp_path / "ray.jsonl")} == want
+    assert want["s0"]["prediction"] == "q"
