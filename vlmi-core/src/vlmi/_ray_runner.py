@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import time
 import warnings
 from collections.abc import Iterable, Iterator
@@ -264,10 +265,37 @@ def _guarded(batches: Iterator[Any], output: Path) -> Iterator[Any]:
     except VlmiError:
         raise
     except Exception as exc:
+        found = _vlmi_cause(exc)
+        reason = f"{type(found).__name__}: {found}" if found is not None else _vlmi_line(exc)
         raise RayRunError(
-            f"the Ray run stopped: {exc}; the answers so far are in {output}, run the same "
+            f"the Ray run stopped: {reason}; the answers so far are in {output}, run the same "
             "command again to resume"
         ) from exc
+
+
+def _vlmi_cause(exc: BaseException) -> VlmiError | None:
+    """The vlmi error a replica or task raised, out of the exceptions Ray wrapped it in."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, VlmiError):
+            return current
+        for linked in (getattr(current, "cause", None), current.__cause__, current.__context__):
+            if isinstance(linked, BaseException):
+                pending.append(linked)
+    return None
+
+
+def _vlmi_line(exc: BaseException) -> str:
+    """The ``vlmi.errors.X: message`` line of a traceback Ray kept only as text (an actor that
+    failed to start), else the whole text."""
+    text = str(exc)
+    lines = re.findall(r"^vlmi\.errors\.(\w+: .+)$", text, flags=re.MULTILINE)
+    return lines[-1] if lines else text
 
 
 def _write(
