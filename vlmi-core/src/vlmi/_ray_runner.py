@@ -87,7 +87,7 @@ def run_on_ray(
 ) -> RunSummary:
     """Answer ``records`` on a Ray cluster and append their records to ``output``."""
     ray = import_ray()
-    from vlmi._ray_stages import describe_model
+    from vlmi._ray_stages import describe_model, input_row
 
     if replicas < 1:
         raise InvalidOptionError(f"replicas must be >= 1, got {replicas}")
@@ -106,8 +106,6 @@ def run_on_ray(
         skipped += 1
         bar.update(1)
 
-    from vlmi._ray_stages import input_row
-
     with bar:
         rows = [input_row(r) for r in fresh_records(records, done_ids, count_skip)]
         started = time.perf_counter()
@@ -115,10 +113,10 @@ def run_on_ray(
         per_replica: dict[str, int] = {}
         written: set[str] = set()
         if rows:
-            with _connected(ray, address, runtime_env), output.open("a", encoding="utf-8") as sink:
+            with _connected(ray, address), output.open("a", encoding="utf-8") as sink:
                 _check_resources(ray, replicas, gpus_per_replica)
                 model_args = {"model": name, "load_options": options}
-                pool = _Pool(replicas, gpus_per_replica, batch_size, max_retries)
+                pool = _Pool(replicas, gpus_per_replica, batch_size, max_retries, runtime_env)
                 answers = _pipeline(ray, rows, model_args, base.to_dict(), pool)
                 for batch in _guarded(answers, output):
                     batch_done, batch_failed = _write(batch, identity, sink, per_replica, written)
@@ -131,7 +129,7 @@ def run_on_ray(
 
 
 def _replica_note(per_replica: dict[str, int], elapsed: float) -> str:
-    """``"2 replicas: 10.1, 9.8 samples/s"`` for the progress display."""
+    """``"2 replica(s): 10.1, 9.8 samples/s"`` for the progress display."""
     rates = ", ".join(f"{count / elapsed:.1f}" for _, count in sorted(per_replica.items()))
     return f"{len(per_replica)} replica(s): {rates} samples/s" if elapsed > 0 else ""
 
@@ -147,7 +145,7 @@ def _name_and_options(
 
 
 @contextmanager
-def _connected(ray: Any, address: str | None, runtime_env: dict[str, Any] | None) -> Iterator[None]:
+def _connected(ray: Any, address: str | None) -> Iterator[None]:
     """Connected to the cluster at ``address`` (None: ``RAY_ADDRESS`` or a local one).
 
     A connection made here is closed at the end; one the caller opened is reused.
@@ -156,7 +154,7 @@ def _connected(ray: Any, address: str | None, runtime_env: dict[str, Any] | None
         yield
         return
     try:
-        ray.init(address=address, runtime_env=runtime_env, logging_level=logging.WARNING)
+        ray.init(address=address, logging_level=logging.WARNING)
     except (ConnectionError, ValueError, RuntimeError) as exc:
         raise RayRunError(
             f"cannot connect to the Ray cluster at {address or 'RAY_ADDRESS / a local one'}: "
@@ -187,12 +185,14 @@ def _check_resources(ray: Any, replicas: int, gpus_per_replica: float) -> None:
 
 @dataclass(frozen=True)
 class _Pool:
-    """The replica pool: how many, GPUs each, samples per batch, retries of a dead one."""
+    """The replica pool: how many, GPUs each, samples per batch, retries of a dead one, and
+    the Ray ``runtime_env`` of both stages."""
 
     replicas: int
     gpus_per_replica: float
     batch_size: int
     max_retries: int
+    runtime_env: dict[str, Any] | None
 
 
 def _pipeline(
@@ -229,6 +229,7 @@ def _pipeline(
         batch_format="pyarrow",
         fn_kwargs={**model_args, "base": base},
         num_cpus=1,
+        runtime_env=pool.runtime_env,
     )
     with warnings.catch_warnings():
         # Ray Data restarts dead replicas and retries their batches without end by default;
@@ -243,6 +244,7 @@ def _pipeline(
             compute=ActorPoolStrategy(size=pool.replicas),
             num_gpus=pool.gpus_per_replica,
             num_cpus=1,
+            runtime_env=pool.runtime_env,
             ray_remote_args_fn=partial(
                 dict, max_restarts=pool.max_retries, max_task_retries=pool.max_retries
             ),
