@@ -134,3 +134,10 @@ def bench_transformers(session: nox.Session) -> None:
     """vlmi-transformers throughput (benchmarks/bench_transformers.py); not in the default run."""
     session.install("-e", "./vlmi-transformers", *test_requirements("vlmi-transformers"))
     session.run("python", "benchmarks/bench_transformers.py", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def bench_ray(session: nox.Session) -> None:
+    """`vlmi run --ray` with 1/2/4 replicas against the local runner (benchmarks/bench_ray.py)."""
+    session.install("-e", "./vlmi-core[testing,ray]", "-e", "./tests/plugins/vlmi-echo")
+    session.run("python", "benchmarks/bench_ray.py", *session.posargs)

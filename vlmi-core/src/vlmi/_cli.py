@@ -4,54 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from vlmi.errors import EngineUnavailableError, VlmiError
+from vlmi.errors import VlmiError
 
 from ._cli_benchmarks import add_benchmark_commands, add_dataset_arguments
+from ._cli_options import add_generation_arguments, generation_from
+from ._cli_serve import add_serve_command
 from ._hints import OPEN_NAMES_PLUGIN
 
 #: Exit status when the run finished but some samples failed.
 EXIT_SAMPLES_FAILED = 3
-
-
-def _key_value(text: str) -> tuple[str, Any]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    try:
-        return key.strip(), json.loads(value)
-    except json.JSONDecodeError:
-        return key.strip(), value
-
-
-def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
-    """The shared generation flags (see vlmi._generation)."""
-    group = parser.add_argument_group("generation")
-    group.add_argument("--max-new-tokens", type=int, metavar="N")
-    group.add_argument("--temperature", type=float, metavar="T", help="0 = greedy (default)")
-    group.add_argument("--top-p", type=float, metavar="P")
-    group.add_argument("--top-k", type=int, metavar="K")
-    group.add_argument("--seed", type=int)
-    group.add_argument("--stop", action="append", metavar="TEXT", help="repeatable")
-    parser.add_argument(
-        "-O",
-        "--option",
-        action="append",
-        type=_key_value,
-        default=[],
-        metavar="KEY=VALUE",
-        help="a vlmi.load option, e.g. -O tp=2 -O model_path=/models/x (repeatable)",
-    )
-
-
-def generation_from(args: argparse.Namespace) -> dict[str, Any]:
-    """The generation flags that were given, as vlmi option names."""
-    names = ("max_new_tokens", "temperature", "top_p", "top_k", "seed", "stop")
-    return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
@@ -192,6 +157,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         load_options=dict(args.option),
         dataset=args.dataset_name,
         dataset_type=args.dataset_type,
+        ray=args.ray,
+        replicas=args.replicas,
+        gpus_per_replica=args.gpus_per_replica,
+        runtime_env=args.runtime_env,
+        max_retries=args.max_retries,
         **generation_from(args),
     )
     print(summary.line(), file=sys.stderr)
@@ -221,81 +191,54 @@ def _add_run_command(commands: Any) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     add_dataset_arguments(parser, name_flag="--dataset")
     add_generation_arguments(parser)
+    _add_ray_arguments(parser)
     parser.set_defaults(func=_cmd_run)
 
 
-#: what the command says when FastAPI or uvicorn is missing
-SERVE_EXTRA_HINT = "pip install 'vlmi-core[serve]'"
-_SERVE_MODULES = ("fastapi", "uvicorn", "starlette", "pydantic")
-
-
-def _cmd_serve(args: argparse.Namespace) -> int:
+def _json_object(text: str) -> dict[str, Any]:
     try:
-        from ._serve_app import ServeSettings, serve
-    except ImportError as exc:
-        if (exc.name or "").split(".")[0] not in _SERVE_MODULES:
-            raise
-        raise EngineUnavailableError(
-            f"`vlmi serve` needs FastAPI and uvicorn ({exc.name} is missing): {SERVE_EXTRA_HINT}"
-        ) from exc
-    settings = ServeSettings(
-        max_batch_size=args.max_batch_size,
-        max_wait_ms=args.max_wait_ms,
-        api_key=args.api_key or os.environ.get("VLMI_API_KEY") or None,
-        allow_private_urls=args.allow_private_urls,
-        max_body_bytes=int(args.max_body_mb * 1024 * 1024),
-        request_timeout_s=args.timeout,
-        served_name=args.served_name,
-    )
-    serve(
-        args.model,
-        {**dict(args.option), **generation_from(args)},
-        settings,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        access_log=args.access_log,
-    )
-    return 0
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"expected a JSON object, got {text!r}") from exc
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object, got {text!r}")
+    return value
 
 
-def _add_serve_command(commands: Any) -> None:
-    """Add ``vlmi serve`` to the ``vlmi`` command's subparsers."""
-    parser = commands.add_parser(
-        "serve",
-        help="serve a model behind an OpenAI-compatible endpoint (needs vlmi-core[serve])",
-        description=(
-            "Load MODEL and answer POST /v1/chat/completions (OpenAI's shape), GET /v1/models and "
-            "GET /health. Concurrent requests are batched into one eval_batch call. Stops on "
-            f"Ctrl-C or SIGTERM after in-flight requests finish. Needs {SERVE_EXTRA_HINT}."
-        ),
+def _add_ray_arguments(parser: argparse.ArgumentParser) -> None:
+    """``vlmi run``'s cluster flags (they need ``vlmi-core[ray]``)."""
+    group = parser.add_argument_group(
+        "Ray cluster (pip install 'vlmi-core[ray]')",
+        "Run on a pool of model replicas on a Ray cluster; the output is the same.",
     )
-    parser.add_argument("model", help="model name or alias (see `vlmi models`)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port (8000; 0 = any free one)")
-    parser.add_argument("--served-name", help="the model name clients send (default: MODEL)")
-    parser.add_argument("--max-batch-size", type=int, default=32, help="requests per batch (32)")
-    parser.add_argument(
-        "--max-wait-ms", type=float, default=5.0, help="wait for more requests per batch (5 ms)"
+    group.add_argument(
+        "--ray",
+        nargs="?",
+        const=True,
+        metavar="ADDRESS",
+        help="the cluster's address (HOST:PORT, auto); alone: RAY_ADDRESS or a local cluster",
     )
-    parser.add_argument(
-        "--api-key", help="bearer token clients must send (default: $VLMI_API_KEY; none = open)"
+    group.add_argument("--replicas", type=int, default=1, metavar="N", help="model replicas")
+    group.add_argument(
+        "--gpus-per-replica",
+        type=float,
+        default=1,
+        metavar="G",
+        help="GPUs each replica holds (default 1; 0 for CPU models)",
     )
-    parser.add_argument(
-        "--allow-private-urls",
-        action="store_true",
-        help="fetch image URLs on loopback, private and link-local addresses (refused by default)",
+    group.add_argument(
+        "--runtime-env",
+        type=_json_object,
+        metavar="JSON",
+        help="Ray runtime_env, e.g. '{\"pip\": [...]}'",
     )
-    parser.add_argument(
-        "--max-body-mb", type=float, default=128.0, help="largest request body (128 MiB)"
+    group.add_argument(
+        "--max-retries",
+        type=int,
+        default=3,
+        metavar="N",
+        help="restarts of a dead replica and retries of its batch before the run stops",
     )
-    parser.add_argument(
-        "--timeout", type=float, default=600.0, help="deadline of one request in seconds (600)"
-    )
-    parser.add_argument("--log-level", default="info", help="uvicorn's log level (info)")
-    parser.add_argument("--access-log", action="store_true", help="log every request")
-    add_generation_arguments(parser)
-    parser.set_defaults(func=_cmd_serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -328,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_run_command(commands)
     add_benchmark_commands(commands)
-    _add_serve_command(commands)
+    add_serve_command(commands)
     return parser
 
 

@@ -50,6 +50,7 @@ class Progress:
         self.started = time.perf_counter()
         self._last_line = self.started
         self._bar: Any = None
+        self.note = ""
         self._count_lock = threading.Lock()
         with _lock:
             self.enabled = enabled and _shown is None
@@ -73,6 +74,16 @@ class Progress:
         """Samples per second so far."""
         return self.done / self.elapsed if self.elapsed > 0 else 0.0
 
+    def set_note(self, note: str) -> None:
+        """Show ``note`` after the failure count (e.g. the throughput of each replica)."""
+        with self._count_lock:
+            self.note = note
+            if self.enabled and self._bar is not None:
+                self._bar.set_postfix_str(self._postfix(), refresh=False)
+
+    def _postfix(self) -> str:
+        return f"{self.failed} failed" + (f", {self.note}" if self.note else "")
+
     def update(self, done: int, failed: int = 0) -> None:
         """Count more finished samples (``failed`` of them failed); safe from any thread."""
         with self._count_lock:
@@ -82,7 +93,7 @@ class Progress:
                 return
             if self._bar is not None:
                 if failed:
-                    self._bar.set_postfix_str(f"{self.failed} failed", refresh=False)
+                    self._bar.set_postfix_str(self._postfix(), refresh=False)
                 self._bar.update(done)
                 return
             now = time.perf_counter()
@@ -97,7 +108,7 @@ class Progress:
         meter = tqdm.format_meter(
             self.done, self.total, self.elapsed, prefix=self.label, unit="sample", ncols=0
         )
-        return f"{meter}, {self.failed} failed"
+        return f"{meter}, {self._postfix()}"
 
     def _write_line(self) -> None:
         self.stream.write(self.line() + "\n")
@@ -111,7 +122,7 @@ class Progress:
                 return
             self.enabled = False
             if self._bar is not None:
-                self._bar.set_postfix_str(f"{self.failed} failed", refresh=False)
+                self._bar.set_postfix_str(self._postfix(), refresh=False)
                 self._bar.close()
             else:
                 self._write_line()

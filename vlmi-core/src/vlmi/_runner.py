@@ -10,60 +10,34 @@ same command again skips the ids already written.
 
 from __future__ import annotations
 
-import json
 import queue
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from vlmi.errors import InvalidSampleError, VlmiError
+from vlmi.errors import InvalidOptionError, InvalidSampleError, VlmiError
 
 from ._datasets import Record, open_records
 from ._generation import GenerationOptions
 from ._model import Model
 from ._preparing import default_workers, prepare_samples
 from ._progress import Progress
+from ._run_output import (
+    RunConfigMismatchError,
+    RunSummary,
+    fresh_records,
+    options_of,
+    prepare_output,
+    record_line,
+    write_lines,
+)
 from ._sample import Sample, as_sample
 
 PREFETCH = 2
-
-
-class RunConfigMismatchError(VlmiError):
-    """The output file was written by another model or with other options."""
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """What a run did."""
-
-    output: Path
-    done: int
-    failed: int
-    skipped: int
-    previously_failed: int
-    wall_s: float
-
-    @property
-    def samples_per_s(self) -> float:
-        """Samples answered per second in this run."""
-        return self.done / self.wall_s if self.wall_s > 0 else 0.0
-
-    @property
-    def ok(self) -> bool:
-        """True when no sample of the output failed."""
-        return self.failed == 0 and self.previously_failed == 0
-
-    def line(self) -> str:
-        """A one-line summary for people."""
-        return (
-            f"done {self.done} ({self.failed} failed), skipped {self.skipped} already in "
-            f"{self.output.name} ({self.previously_failed} of them failed), "
-            f"{self.wall_s:.1f} s, {self.samples_per_s:.1f} samples/s"
-        )
 
 
 def run(
@@ -79,6 +53,11 @@ def run(
     load_options: dict[str, Any] | None = None,
     dataset: str | None = None,
     dataset_type: str | None = None,
+    ray: str | bool | None = None,
+    replicas: int = 1,
+    gpus_per_replica: float = 1,
+    runtime_env: dict[str, Any] | None = None,
+    max_retries: int = 3,
     **generation: Any,
 ) -> RunSummary:
     """Answer every sample of ``samples`` and append one JSON record per sample to ``output``.
@@ -91,56 +70,82 @@ def run(
     :param force: resume even if the output was made with another model/options.
     :param dataset: the VLMEvalKit dataset name of a ``.tsv`` input (default: its stem).
     :param dataset_type: ``mcq``, ``yorn`` or ``vqa`` for a ``.tsv`` (default: detected).
+    :param ray: run on a Ray cluster: its address (``"HOST:PORT"``, ``"auto"``) or
+        ``True`` for ``RAY_ADDRESS`` / a local cluster; needs ``vlmi-core[ray]``.
+        ``None`` or ``False``: here, in this process (Ray is not imported).
+    :param replicas: model replicas on the cluster (each loads the model once).
+    :param gpus_per_replica: GPUs each replica holds (0 for CPU models).
+    :param runtime_env: a Ray ``runtime_env`` for the replicas (``pip``, ``env_vars``...).
+    :param max_retries: restarts of a dead replica, and retries of its batch, before the run
+        stops.
     :param generation: generation options for every sample (a sample's own win).
     """
     if batch_size < 1:
         raise InvalidSampleError(f"batch_size must be >= 1, got {batch_size}")
+    if ray is None or ray is False:
+        cluster_only = {
+            "replicas": replicas != 1,
+            "gpus_per_replica": gpus_per_replica != 1,
+            "runtime_env": runtime_env is not None,
+        }
+        given = [name for name, set_here in cluster_only.items() if set_here]
+        if given:
+            raise InvalidOptionError(
+                f"{', '.join(given)} take effect on a Ray cluster only; pass ray=ADDRESS "
+                "(--ray) as well, or leave them out"
+            )
+    else:
+        from ._ray_runner import run_on_ray
+        from ._ray_stages import describe_model
+
+        prompter = (
+            model if not isinstance(model, str) else describe_model(model, load_options or {})
+        )
+        records, total = _open_records(samples, prompter, dataset, dataset_type)
+        return run_on_ray(
+            model,
+            records,
+            total,
+            Path(output),
+            address=None if ray is True else str(ray),
+            replicas=replicas,
+            gpus_per_replica=gpus_per_replica,
+            batch_size=batch_size,
+            overwrite=overwrite,
+            force=force,
+            progress=progress,
+            load_options=load_options,
+            runtime_env=runtime_env,
+            max_retries=max_retries,
+            generation=generation,
+        )
     if isinstance(model, str):
         from ._api import load
 
         model = load(model, **(load_options or {}))
     base = model.options.generation.merged(generation)
-    identity = {"model": model.name, "options": _options_of(model, base.to_dict())}
+    identity = {"model": model.name, "options": options_of(model, base.to_dict())}
     out_path = Path(output)
-    done_ids, previously_failed = _prepare_output(out_path, identity, overwrite, force)
-    if isinstance(samples, (str, Path)):
-        total: int | None
-        total, records = open_records(
-            samples, model=model, dataset=dataset, dataset_type=dataset_type
-        )
-    else:
-        items = samples if not isinstance(samples, (list, tuple)) else list(samples)
-        total = len(items) if isinstance(items, list) else None
-        records = _records_from_items(items)
+    done_ids, previously_failed = prepare_output(out_path, identity, overwrite, force)
+    records, total = _open_records(samples, model, dataset, dataset_type)
     bar = Progress(total, enabled=progress)
     skipped = 0
 
-    def fresh() -> Iterator[Record]:
+    def count_skip() -> None:
         nonlocal skipped
-        for record in records:
-            if record.id in done_ids:
-                _check_prompt_style(out_path, record, done_ids[record.id], force)
-                skipped += 1
-                bar.update(1)
-                continue
-            if record.id in seen:
-                record = Record(
-                    f"{record.id}@line{record.line}",
-                    record.line,
-                    prompt_style=record.prompt_style,
-                    error=InvalidSampleError(
-                        f"id {record.id!r} appears again at line {record.line}; ids must be unique"
-                    ),
-                )
-            seen.add(record.id)
-            yield record
+        skipped += 1
+        bar.update(1)
 
-    seen: set[str] = set()
     done = failed = 0
     started = time.perf_counter()
     with (
         out_path.open("a", encoding="utf-8") as sink,
-        _Prefetcher(model, base, _chunks(fresh(), batch_size), workers) as chunks,
+        _Prefetcher(
+            model,
+            base,
+            _chunks(fresh_records(records, done_ids, count_skip, out_path, force), batch_size),
+            workers,
+        ) as chunks,
         bar,
     ):
         for chunk in chunks:
@@ -150,88 +155,6 @@ def run(
             bar.update(len(chunk), chunk_failed)
     return RunSummary(
         out_path, done, failed, skipped, previously_failed, time.perf_counter() - started
-    )
-
-
-# --- output and resume ------------------------------------------------------------
-
-
-def _options_of(model: Model[Any], generation: dict[str, Any]) -> dict[str, Any]:
-    options = model.options
-    engine = asdict(options.engine)
-    for option in fields(options.engine):
-        if option.metadata.get("secret") and engine.get(option.name) is not None:
-            engine[option.name] = "<hidden>"  # an API key is never written to the output
-    data = {
-        "weights": asdict(options.weights),
-        "engine": engine,
-        "generation": generation,
-    }
-    plain: dict[str, Any] = json.loads(json.dumps(data, default=str))
-    return plain
-
-
-def _prepare_output(
-    path: Path, identity: dict[str, Any], overwrite: bool, force: bool
-) -> tuple[dict[str, str | None], int]:
-    """The ids already answered in ``path`` (with their prompt style) and how many failed."""
-    if overwrite or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("", encoding="utf-8")
-        return {}, 0
-    done: dict[str, str | None] = {}
-    failed = 0
-    checked = False
-    good_end = 0
-    with path.open("rb") as handle:
-        for raw in handle:
-            if not raw.endswith(b"\n"):
-                break  # a line cut off by a crash: dropped below, its sample runs again
-            try:
-                record = json.loads(raw)
-            except json.JSONDecodeError:
-                break
-            good_end += len(raw)
-            if not checked:
-                _check_identity(path, record, identity, force)
-                checked = True
-            done[str(record.get("id"))] = record.get("prompt_style")
-            failed += record.get("error") is not None
-    if good_end < path.stat().st_size:
-        with path.open("r+b") as handle:
-            handle.truncate(good_end)
-    return done, failed
-
-
-def _check_prompt_style(path: Path, record: Record, before: str | None, force: bool) -> None:
-    if force or before is None or before == record.prompt_style:
-        return
-    raise RunConfigMismatchError(
-        f"{path} holds an answer to {record.id!r} made with prompt style {before!r}, and this run "
-        f"would use {record.prompt_style!r} (another --dataset or --dataset-type?); pass "
-        "--overwrite to start over, -o to write elsewhere, or --force to append anyway"
-    )
-
-
-def _check_identity(
-    path: Path, record: dict[str, Any], identity: dict[str, Any], force: bool
-) -> None:
-    before = {"model": record.get("model"), "options": record.get("options")}
-    if before == identity or force:
-        return
-    changes = []
-    if before["model"] != identity["model"]:
-        changes.append(f"model {before['model']!r} -> {identity['model']!r}")
-    old, new = before["options"] or {}, identity["options"]
-    for group in sorted(set(old) | set(new)):
-        for key in sorted(set(old.get(group, {})) | set(new.get(group, {}))):
-            a, b = old.get(group, {}).get(key), new.get(group, {}).get(key)
-            if a != b:
-                changes.append(f"{key} {a!r} -> {b!r}")
-    raise RunConfigMismatchError(
-        f"{path} holds answers made with other settings ({'; '.join(changes)}); pass --overwrite "
-        "(overwrite=True) to start over, -o to write elsewhere, or --force (force=True) to "
-        "append anyway"
     )
 
 
@@ -245,30 +168,35 @@ def _answer(
     answers = model.answer_prepared([p.sample for p in chunk], [p.generation for p in chunk])
     took = time.perf_counter() - began
     batch_size = sum(p.generation is not None for p in chunk)
+    timing = {"batch_s": round(took, 6), "batch_size": batch_size}
     failed = 0
     lines = []
     for item, answer in zip(chunk, answers):
-        error = answer if isinstance(answer, VlmiError) else None
+        error = answer.to_dict() if isinstance(answer, VlmiError) else None
         failed += error is not None
-        lines.append(
-            json.dumps(
-                {
-                    "id": item.id,
-                    "prediction": None if error is not None else answer,
-                    "error": error.to_dict() if error is not None else None,
-                    "prompt_style": item.prompt_style,
-                    **identity,
-                    "time": {"batch_s": round(took, 6), "batch_size": batch_size},
-                },
-                ensure_ascii=False,
-            )
-        )
-    sink.write("\n".join(lines) + "\n")
-    sink.flush()
+        prediction = None if error else str(answer)
+        lines.append(record_line(item.id, prediction, error, item.prompt_style, identity, timing))
+    write_lines(sink, lines)
     return failed
 
 
 # --- input ------------------------------------------------------------------------
+
+
+def _open_records(
+    samples: str | Path | Iterable[Any],
+    model: Model[Any] | None = None,
+    dataset: str | None = None,
+    dataset_type: str | None = None,
+) -> tuple[Iterable[Record], int | None]:
+    """The input as a stream of records, and how many there are (None: unknown)."""
+    if isinstance(samples, (str, Path)):
+        total, records = open_records(
+            samples, model=model, dataset=dataset, dataset_type=dataset_type
+        )
+        return records, total
+    items = samples if not isinstance(samples, (list, tuple)) else list(samples)
+    return _records_from_items(items), len(items) if isinstance(items, list) else None
 
 
 def _records_from_items(items: Iterable[Any]) -> Iterator[Record]:

@@ -1,0 +1,224 @@
+"""What every ``vlmi run`` writes, wherever the model runs: records, resume, the summary.
+
+The local runner and the Ray runner share this module, so that both write
+the same JSON Lines records, resume from the same ids and refuse the same
+changes of model or options.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import IO, Any
+
+from vlmi.errors import InvalidSampleError, VlmiError
+
+from ._datasets import Record
+from ._model import Model
+
+
+class RunConfigMismatchError(VlmiError):
+    """The output file was written by another model or with other options."""
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run did (``replicas``: samples answered per replica, on a cluster)."""
+
+    output: Path
+    done: int
+    failed: int
+    skipped: int
+    previously_failed: int
+    wall_s: float
+    replicas: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def samples_per_s(self) -> float:
+        """Samples answered per second in this run."""
+        return self.done / self.wall_s if self.wall_s > 0 else 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when no sample of the output failed."""
+        return self.failed == 0 and self.previously_failed == 0
+
+    def replica_rates(self) -> dict[str, float]:
+        """Samples per second of each replica over the run's wall time."""
+        wall = self.wall_s if self.wall_s > 0 else float("inf")
+        return {name: count / wall for name, count in sorted(self.replicas.items())}
+
+    def line(self) -> str:
+        """A one-line summary for people."""
+        text = (
+            f"done {self.done} ({self.failed} failed), skipped {self.skipped} already in "
+            f"{self.output.name} ({self.previously_failed} of them failed), "
+            f"{self.wall_s:.1f} s, {self.samples_per_s:.1f} samples/s"
+        )
+        if self.replicas:
+            rates = self.replica_rates()
+            per = ", ".join(
+                f"{name} {self.replicas[name]} ({rate:.1f}/s)" for name, rate in rates.items()
+            )
+            text += f"; per replica: {per}"
+        return text
+
+
+def options_of(model: Model[Any], generation: dict[str, Any]) -> dict[str, Any]:
+    """The ``options`` field of every record: weights, engine and generation options."""
+    options = model.options
+    engine = asdict(options.engine)
+    for option in fields(options.engine):
+        if option.metadata.get("secret") and engine.get(option.name) is not None:
+            engine[option.name] = "<hidden>"  # an API key is never written to the output
+    data = {
+        "weights": asdict(options.weights),
+        "engine": engine,
+        "generation": generation,
+    }
+    plain: dict[str, Any] = json.loads(json.dumps(data, default=str))
+    return plain
+
+
+def prepare_output(
+    path: Path, identity: dict[str, Any], overwrite: bool, force: bool
+) -> tuple[dict[str, str | None], int]:
+    """Ids already answered in ``path`` (with their prompt style), how many failed; start it.
+
+    A last line cut off by a crash is removed (its sample runs again). A file
+    written with another model or options is refused unless ``force``.
+    """
+    if overwrite or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("", encoding="utf-8")
+        return {}, 0
+    done: dict[str, str | None] = {}
+    failed = 0
+    checked = False
+    good_end = 0
+    with path.open("rb") as handle:
+        for raw in handle:
+            if not raw.endswith(b"\n"):
+                break  # a line cut off by a crash: dropped below, its sample runs again
+            try:
+                record = json.loads(raw)
+            except json.JSONDecodeError:
+                break
+            good_end += len(raw)
+            if not checked:
+                _check_identity(path, record, identity, force)
+                checked = True
+            done[str(record.get("id"))] = record.get("prompt_style")
+            failed += record.get("error") is not None
+    if good_end < path.stat().st_size:
+        with path.open("r+b") as handle:
+            handle.truncate(good_end)
+    return done, failed
+
+
+def _check_identity(
+    path: Path, record: dict[str, Any], identity: dict[str, Any], force: bool
+) -> None:
+    before = {"model": record.get("model"), "options": record.get("options")}
+    if before == identity or force:
+        return
+    changes = []
+    if before["model"] != identity["model"]:
+        changes.append(f"model {before['model']!r} -> {identity['model']!r}")
+    old, new = before["options"] or {}, identity["options"]
+    for group in sorted(set(old) | set(new)):
+        for key in sorted(set(old.get(group, {})) | set(new.get(group, {}))):
+            a, b = old.get(group, {}).get(key), new.get(group, {}).get(key)
+            if a != b:
+                changes.append(f"{key} {a!r} -> {b!r}")
+    raise RunConfigMismatchError(
+        f"{path} holds answers made with other settings ({'; '.join(changes)}); pass --overwrite "
+        "(overwrite=True) to start over, -o to write elsewhere, or --force (force=True) to "
+        "append anyway"
+    )
+
+
+def fresh_records(
+    records: Iterable[Record],
+    done_ids: dict[str, str | None],
+    on_skip: Callable[[], None],
+    path: Path,
+    force: bool,
+) -> Iterator[Record]:
+    """The records still to answer: ids in ``done_ids`` are skipped (``on_skip`` is told).
+
+    A repeated id becomes an error record of its own (``id@lineN``), as ids
+    must be unique for resume to work. An id answered with another prompt
+    style is refused unless ``force``.
+    """
+    seen: set[str] = set()
+    for record in records:
+        if record.id in done_ids:
+            _check_prompt_style(path, record, done_ids[record.id], force)
+            on_skip()
+            continue
+        if record.id in seen:
+            record = Record(
+                f"{record.id}@line{record.line}",
+                record.line,
+                prompt_style=record.prompt_style,
+                error=InvalidSampleError(
+                    f"id {record.id!r} appears again at line {record.line}; ids must be unique"
+                ),
+            )
+        seen.add(record.id)
+        yield record
+
+
+def _check_prompt_style(path: Path, record: Record, before: str | None, force: bool) -> None:
+    if force or before is None or before == record.prompt_style:
+        return
+    raise RunConfigMismatchError(
+        f"{path} holds an answer to {record.id!r} made with prompt style {before!r}, and this run "
+        f"would use {record.prompt_style!r} (another --dataset or --dataset-type?); pass "
+        "--overwrite to start over, -o to write elsewhere, or --force to append anyway"
+    )
+
+
+def record_line(
+    record_id: str,
+    prediction: str | None,
+    error: dict[str, Any] | None,
+    prompt_style: str,
+    identity: dict[str, Any],
+    timing: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+) -> str:
+    """One output record as a JSON line (without the newline)."""
+    return json.dumps(
+        {
+            "id": record_id,
+            "prediction": None if error is not None else prediction,
+            "error": error,
+            "prompt_style": prompt_style,
+            **identity,
+            "time": timing,
+            **(extra or {}),
+        },
+        ensure_ascii=False,
+    )
+
+
+def write_lines(sink: IO[str], lines: list[str]) -> None:
+    """Append records and flush them, so that a crash loses nothing already answered."""
+    if lines:
+        sink.write("\n".join(lines) + "\n")
+        sink.flush()
+
+
+__all__ = [
+    "RunConfigMismatchError",
+    "RunSummary",
+    "fresh_records",
+    "options_of",
+    "prepare_output",
+    "record_line",
+    "write_lines",
+]
