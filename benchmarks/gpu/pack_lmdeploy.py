@@ -1,4 +1,4 @@
-"""Build the offline bundle that runs vlmi-internvl2 on LMDeploy's PyTorch engine on the GPU machine.
+"""Build the offline bundle that runs vlmi-internvl2 on LMDeploy's PyTorch engine on the GPU box.
 
     python benchmarks/gpu/pack_lmdeploy.py [--out .whl] [--download-dir DIR]
 
@@ -67,9 +67,11 @@ def pip_download(requirements: list[str], folder: Path) -> None:
     """cp312 manylinux wheels of exactly these requirements, no dependencies."""
     platforms = [arg for p in PLATFORMS for arg in ("--platform", p)]
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
-        + ["--only-binary=:all:", "--python-version", "3.12", "--implementation", "cp"]
-        + [*platforms, "--dest", str(folder), *requirements],
+        [
+            *(sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"),
+            *("--only-binary=:all:", "--python-version", "3.12", "--implementation", "cp"),
+            *(*platforms, "--dest", str(folder), *requirements),
+        ],
         check=True,
     )
 

@@ -66,7 +66,7 @@ class FirstImporter:
         self.first: dict[str, str] = {}
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
-        top = name.split(".")[0]
+        top = name.split(".", maxsplit=1)[0]
         if top in self.first or top in sys.modules:
             return None
         frame = sys._getframe(1)
@@ -97,7 +97,8 @@ def import_everything(results: dict[str, Any]) -> None:
     import lmdeploy
     from lmdeploy import ChatTemplateConfig, GenerationConfig, PytorchEngineConfig, pipeline
 
-    print(f"lmdeploy API: {[pipeline.__name__, PytorchEngineConfig.__name__, GenerationConfig.__name__, ChatTemplateConfig.__name__]}")
+    api = [pipeline, PytorchEngineConfig, GenerationConfig, ChatTemplateConfig]
+    print("lmdeploy API:", ", ".join(item.__name__ for item in api))
     names = []
     for package in ("lmdeploy.pytorch", "lmdeploy.vl"):
         root = importlib.import_module(package)
@@ -135,9 +136,10 @@ def entry_points(results: dict[str, Any]) -> None:
 
 
 def load_until_cuda(results: dict[str, Any], tiny: Path) -> None:
+    from lmdeploy.pytorch import envs
+
     import vlmi
     import vlmi_internvl2.model as model_module
-    from lmdeploy.pytorch import envs
 
     # vlmi's own CUDA check would stop first; let LMDeploy go as far as it can
     model_module._require_cuda = lambda: None  # type: ignore[attr-defined]
@@ -191,8 +193,10 @@ def main() -> None:
     import torch
     import transformers
 
-    print(f"python {sys.version.split()[0]}, torch {torch.__version__}, "
-          f"transformers {transformers.__version__}, CUDA {torch.cuda.is_available()}")
+    print(
+        f"python {sys.version.split()[0]}, torch {torch.__version__}, "
+        f"transformers {transformers.__version__}, CUDA {torch.cuda.is_available()}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         from vlmi.testing.inputs import make_picture
         from vlmi_testkit import make_tiny_internvl2
