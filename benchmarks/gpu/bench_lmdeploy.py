@@ -49,6 +49,8 @@ class Results:
     def __init__(self, path: Path, **meta: Any) -> None:
         self.path = path
         self.data: dict[str, Any] = {"meta": meta, "rates": {}}
+        if path.exists():  # an earlier part of the same run
+            self.data["rates"] = json.loads(path.read_text()).get("rates", {})
         self.save()
 
     def add(self, key: str, value: Any) -> None:
@@ -250,6 +252,16 @@ def engine_for(shrink: bool) -> Iterator[None]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--part",
+        choices=["raw", "vlmi", "all"],
+        default="all",
+        help="raw: loop + raw pipeline; vlmi: eval_batch (run.sh runs each in its own process, "
+        "so the first engine's GPU memory is surely free for the second)",
+    )
+    parser.add_argument(
+        "--checkpoint", type=Path, help="checkpoint folder, made if missing (default: temporary)"
+    )
     parser.add_argument("--samples", type=int, default=256)
     parser.add_argument("--loop-samples", type=int, default=4)
     parser.add_argument("--new-tokens", type=int, default=128)
@@ -270,21 +282,27 @@ def main() -> None:
         new_tokens=args.new_tokens,
     )
     with tempfile.TemporaryDirectory() as tmp:  # not under --out: 16 GB of weights
-        started = time.perf_counter()
-        shapes = SHAPES_TINY if args.shrink else SHAPES_8B
-        folder = make_internvl2_checkpoint(Path(tmp) / "internvl2-8b", shapes, device, args.dtype)
-        out.add("checkpoint s", round(time.perf_counter() - started, 1))
+        folder = args.checkpoint or Path(tmp) / "internvl2-8b"
+        if not (folder / "config.json").exists():
+            started = time.perf_counter()
+            shapes = SHAPES_TINY if args.shrink else SHAPES_8B
+            make_internvl2_checkpoint(folder, shapes, device, args.dtype)
+            out.add("checkpoint s", round(time.perf_counter() - started, 1))
+            free_gpu()
         samples = conversations(args.samples, Path(tmp))
         with engine_for(args.shrink):
-            measure_raw(args, folder, samples, out)
-            measure_vlmi(args, folder, samples, out)
+            if args.part in ("raw", "all"):
+                measure_raw(args, folder, samples, out)
+            if args.part in ("vlmi", "all"):
+                measure_vlmi(args, folder, samples, out)
     rates = out.data["rates"]
-    vlmi_rate = rates["vlmi eval_batch"]["samples_per_s"]
-    summary = {
-        "vlmi / raw": round(vlmi_rate / rates["raw pipeline"]["samples_per_s"], 3),
-        "vlmi / loop": round(vlmi_rate / rates["loop"]["samples_per_s"], 1),
-    }
-    out.add("ratios", summary)
+    if {"vlmi eval_batch", "raw pipeline", "loop"} <= set(rates):
+        vlmi_rate = rates["vlmi eval_batch"]["samples_per_s"]
+        summary = {
+            "vlmi / raw": round(vlmi_rate / rates["raw pipeline"]["samples_per_s"], 3),
+            "vlmi / loop": round(vlmi_rate / rates["loop"]["samples_per_s"], 1),
+        }
+        out.add("ratios", summary)
 
 
 if __name__ == "__main__":

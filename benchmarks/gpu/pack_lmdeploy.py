@@ -150,6 +150,8 @@ def report(out: Path) -> None:
         why = next((w for r, w in BUNDLED.items() if r.split("==")[0] == name), "")
         if name == "lmdeploy":
             why = "the engine (TurboMind's binaries dropped)"
+        elif wheel.parent.name == "vlmi":
+            why = "vlmi's own, built here (the GPU machine has no hatchling)"
         lines.append(f"{size / 2**20:7.2f} MiB  {wheel.parent.name}/{wheel.name}  {why}")
     lines.append(f"{total / 2**20:7.2f} MiB  total ({len(lines)} wheels)")
     text = "\n".join(lines)

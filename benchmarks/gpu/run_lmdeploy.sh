@@ -40,11 +40,17 @@ if [ "$SHRINK" = "--shrink" ]; then
 fi
 
 echo "== gpu tests: vlmi-internvl2 on the tiny checkpoint"
-timeout 150 "$PYTHON" -m pytest vlmi-internvl2/tests/test_gpu.py -m gpu -q -rs \
+timeout 120 "$PYTHON" -m pytest vlmi-internvl2/tests/test_gpu.py -m gpu -q -rs \
     -p no:cacheprovider --junitxml "$OUT/lmdeploy_gpu_tests.xml" || status=1
 
-echo "== benchmark: InternVL2-8B-shaped, seed's loop / raw LMDeploy / vlmi"
-timeout 300 "$PYTHON" benchmarks/gpu/bench_lmdeploy.py --out "$OUT" $SHRINK || status=1
+echo "== benchmark: InternVL2-8B-shaped, seed's loop / raw LMDeploy / vlmi (one process each)"
+CHECKPOINT="$(dirname "$SITE")/internvl2-8b-random"
+rm -f "$OUT/lmdeploy_results.json"
+timeout 210 "$PYTHON" benchmarks/gpu/bench_lmdeploy.py --out "$OUT" --part raw \
+    --checkpoint "$CHECKPOINT" $SHRINK || status=1
+timeout 130 "$PYTHON" benchmarks/gpu/bench_lmdeploy.py --out "$OUT" --part vlmi \
+    --checkpoint "$CHECKPOINT" $SHRINK || status=1
+rm -rf "$CHECKPOINT"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv
 echo "== done (status $status) $(date -u +%FT%TZ)"
 exit $status
