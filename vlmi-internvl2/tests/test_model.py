@@ -160,7 +160,7 @@ def test_out_of_memory_at_load_names_the_knobs(
 
     monkeypatch.setattr(lmdeploy, "pipeline", out_of_memory)
     with pytest.raises(EngineOutOfMemoryError, match="raise tp") as caught:
-        vlmi.load("internvl2-8b", model_path=str(tiny_folder), session_len=9000)
+        vlmi.load("internvl2-8b", model_path=str(tiny_folder), backend="pytorch", session_len=9000)
     assert "session_len (now 9000)" in str(caught.value)
 
 

@@ -16,6 +16,11 @@ weights folder              ``model_path``
 ``max_batch_size``          ``backend_config.max_batch_size`` (None = LMDeploy's
                             choice for the GPU)
 ``dtype``                   ``backend_config.dtype``
+``distributed_executor_``   ``backend_config.distributed_executor_backend``
+``backend``                 (PyTorch engine only); None with tp > 1: ``"mp"``
+                            (LMDeploy would pick ray, and exit where ray is
+                            not installed), unless ``LMDEPLOY_EXECUTOR_BACKEND``
+                            is set
 ``vision_max_batch_size``   ``vision_config=VisionConfig(max_batch_size=...)``
 (always)                    ``trust_remote_code=True`` (InternVL2 ships its code)
 (always)                    ``chat_template_config=ChatTemplateConfig("hf")``:
@@ -47,6 +52,7 @@ vlmi                LMDeploy
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -56,6 +62,7 @@ from vlmi_internvl2.prompts import worst_image_tokens
 
 BACKENDS = ("turbomind", "pytorch")
 DTYPES = ("auto", "bfloat16", "float16")
+EXECUTORS = ("uni", "mp", "ray")
 TEXT_BUDGET = 4096
 
 
@@ -102,6 +109,9 @@ def backend_config(options: Any, max_images: int | None) -> Any:
     }
     if options.max_batch_size is not None:  # unset: LMDeploy sizes it for the GPU it finds
         kwargs["max_batch_size"] = options.max_batch_size
+    executor = executor_backend(options)
+    if executor is not None:
+        kwargs["distributed_executor_backend"] = executor
     cls = (
         lmdeploy.TurbomindEngineConfig
         if options.backend == "turbomind"
@@ -111,6 +121,33 @@ def backend_config(options: Any, max_images: int | None) -> Any:
         return cls(**kwargs)
     except (ValueError, AssertionError) as exc:
         raise InvalidOptionError(f"LMDeploy rejects these engine options: {exc}") from exc
+
+
+def executor_backend(options: Any) -> str | None:
+    """``distributed_executor_backend`` of the PyTorch engine: the user's, or ``"mp"`` for tp > 1.
+
+    Left alone, LMDeploy 0.18 runs tp > 1 on CUDA through ray and exits
+    ("Multi-nodes support requires `ray`") where ray is not installed. vlmi
+    runs on one node, so it asks for LMDeploy's multiprocessing executor
+    instead, unless the option or ``LMDEPLOY_EXECUTOR_BACKEND`` chose one.
+    """
+    chosen = options.distributed_executor_backend
+    if chosen is not None and chosen not in EXECUTORS:
+        raise InvalidOptionError(
+            f"distributed_executor_backend must be one of {EXECUTORS} or None, got {chosen!r}"
+        )
+    if options.backend != "pytorch":
+        if chosen is not None:
+            raise InvalidOptionError(
+                "distributed_executor_backend applies to backend='pytorch' only "
+                f"(TurboMind runs tp={options.tp} itself); drop it or pass backend='pytorch'"
+            )
+        return None
+    if chosen is not None:
+        return str(chosen)
+    if options.tp > 1 and not os.environ.get("LMDEPLOY_EXECUTOR_BACKEND"):
+        return "mp"
+    return None
 
 
 def vision_config(options: Any) -> Any:
@@ -195,8 +232,10 @@ def finish_text(text: str, options: GenerationOptions, end_strings: Sequence[str
 __all__ = [
     "BACKENDS",
     "DTYPES",
+    "EXECUTORS",
     "backend_config",
     "engine_stop_words",
+    "executor_backend",
     "finish_text",
     "generation_config",
     "generation_kwargs",

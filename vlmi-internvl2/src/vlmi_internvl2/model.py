@@ -40,6 +40,7 @@ from vlmi_internvl2.engine_config import (
     pipeline_kwargs,
 )
 from vlmi_internvl2.prompts import END_OF_TURN_TOKENS, SYSTEM_PROMPT, build_messages, stop_token_ids
+from vlmi_internvl2.startup import lmdeploy_error_lines, require_turbomind, startup_check_error
 
 #: a conversation ready for LMDeploy: (input position, messages, GenerationConfig, options)
 Ready = tuple[int, list[dict[str, Any]], Any, GenerationOptions]
@@ -55,6 +56,8 @@ class InternVL2Options(EngineOptions):
     :param system_prompt: the system turn ("" for none).
     :param batch_size: most samples per pipeline call; bounds host memory for
         decoded images and pixel tensors, LMDeploy schedules within the call.
+    :param distributed_executor_backend: the PyTorch engine's executor for
+        tp > 1 (``"uni"``, ``"mp"``, ``"ray"``); None: ``"mp"`` (engine_config).
     """
 
     backend: str = "turbomind"
@@ -68,6 +71,7 @@ class InternVL2Options(EngineOptions):
     max_total_tiles: int = 24
     system_prompt: str = SYSTEM_PROMPT
     batch_size: int = 512
+    distributed_executor_backend: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("tp", "vision_max_batch_size", "max_dynamic_patch", "max_total_tiles"):
@@ -100,21 +104,38 @@ class InternVL2Model(BatchedModel[InternVL2Options]):
         self.attach(self.start_pipeline(folder))
 
     def start_pipeline(self, folder: str) -> Any:
-        """``lmdeploy.pipeline`` for a weights folder, with load failures made plain."""
+        """``lmdeploy.pipeline`` for a weights folder, with load failures made plain.
+
+        A missing TurboMind module, a failed start-up check (``SystemExit``
+        inside LMDeploy) and running out of GPU memory become typed errors
+        that name the fix (startup.py).
+        """
         kwargs = self.pipeline_kwargs(folder)
         lmdeploy = import_lmdeploy()
-        try:
-            return lmdeploy.pipeline(**kwargs)
-        except Exception as exc:
-            if _is_out_of_memory(exc):
+        backend = self.engine_options.backend
+        if backend == "turbomind":
+            require_turbomind()
+        with lmdeploy_error_lines() as logged:
+            try:
+                return lmdeploy.pipeline(**kwargs)
+            except SystemExit as exc:
                 config = kwargs["backend_config"]
-                raise EngineOutOfMemoryError(
-                    f"LMDeploy ran out of GPU memory loading {self.name}: raise tp (now "
-                    f"{config.tp}) to spread it over more GPUs, lower session_len (now "
-                    f"{config.session_len}) or cache_max_entry_count (now "
-                    f"{config.cache_max_entry_count}), or free the GPU"
-                ) from exc
-            raise
+                raise startup_check_error(logged, folder, config, backend) from exc
+            except Exception as exc:
+                self._raise_load_failure(exc, kwargs)
+                raise
+
+    def _raise_load_failure(self, exc: Exception, kwargs: dict[str, Any]) -> None:
+        """Raise the typed error for a failure of ``lmdeploy.pipeline`` that has one."""
+        if not _is_out_of_memory(exc):
+            return
+        config = kwargs["backend_config"]
+        raise EngineOutOfMemoryError(
+            f"LMDeploy ran out of GPU memory loading {self.name}: raise tp (now "
+            f"{config.tp}) to spread it over more GPUs, lower session_len (now "
+            f"{config.session_len}) or cache_max_entry_count (now "
+            f"{config.cache_max_entry_count}), or free the GPU"
+        ) from exc
 
     def attach(self, pipe: Any) -> None:
         """Use a started pipeline (``lmdeploy.Pipeline`` or one with its call and tokenizer)."""
