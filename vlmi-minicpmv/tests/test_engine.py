@@ -99,7 +99,9 @@ def test_batch_size_bounds_each_call(
 # --- exact prompt token ids, with vLLM's <unk> expansion -------------------------------
 
 
-def expected_prompt_ids(tokenizer: Any, processor: Any, prompt: str, images: list[Path]) -> list[int]:
+def expected_prompt_ids(
+    tokenizer: Any, processor: Any, prompt: str, images: list[Path]
+) -> list[int]:
     """The chat-templated prompt with each placeholder replaced by the image's slice text."""
     pieces = prompt.split(IMAGE_PLACEHOLDER)
     assert len(pieces) == len(images) + 1
@@ -153,9 +155,7 @@ def test_max_new_tokens_is_the_exact_token_count(model: Any, spy: GenerateSpy) -
 def test_stop_strings_cut_the_answer(model: Any) -> None:
     question = "Count from one to fifty."
     full = model.eval(question, max_new_tokens=24)
-    stop = next(
-        (full[i : i + 2] for i in range(3, len(full) - 2) if full[i : i + 2].strip()), None
-    )
+    stop = next((full[i : i + 2] for i in range(3, len(full) - 2) if full[i : i + 2].strip()), None)
     assert stop is not None, f"answer too short to pick a stop string from: {full!r}"
     cut = model.eval(question, max_new_tokens=24, stop=[stop])
     assert cut == full[: full.index(stop)]
@@ -230,7 +230,7 @@ def test_close_ends_the_engine_processes_and_a_new_load_works(engine: Any) -> No
     ]
     assert children, "vLLM's engine core runs in processes of its own"
     engine.model.close()
-    gone, alive = psutil.wait_procs(children, timeout=30)
+    _, alive = psutil.wait_procs(children, timeout=30)
     assert alive == [], f"still running after close(): {alive}"
     with pytest.raises(errors.EngineUnavailableError, match="closed"):
         engine.model.eval(question)

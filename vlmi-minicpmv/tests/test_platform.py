@@ -55,7 +55,9 @@ def test_the_workaround_is_a_vllm_general_plugin() -> None:
     """vLLM loads it in each of its processes (the engine core's included)."""
     from vllm.plugins import load_plugins_by_group
 
-    (entry,) = [e for e in entry_points(group="vllm.general_plugins") if e.dist.name == "vlmi-minicpmv"]
+    (entry,) = [
+        e for e in entry_points(group="vllm.general_plugins") if e.dist.name == "vlmi-minicpmv"
+    ]
     loaded = load_plugins_by_group("vllm.general_plugins")
     assert loaded[entry.name] is vllm_cpu.patch_stream_capture_check
 

@@ -55,7 +55,8 @@ def best_resize(size: Size, scale_resolution: int, patch_size: int, enlarge: boo
 def sliced_grid(size: Size, max_slice_nums: int, scale_resolution: int) -> Grid | None:
     """The (columns, rows) grid of slices for an image of ``size``, or None for no slices."""
     width, height = size
-    multiple = min(math.ceil(width * height / (scale_resolution * scale_resolution)), max_slice_nums)
+    area = scale_resolution * scale_resolution
+    multiple = min(math.ceil(width * height / area), max_slice_nums)
     if multiple <= 1:
         return None
     target = math.log(width / height)
@@ -203,7 +204,8 @@ class MiniCPMVImageProcessor(BaseImageProcessor):  # type: ignore[misc]
             for image in prompt_images:
                 for piece in self.slice_image(image.convert("RGB"), max_slice_nums):
                     slices.append(self.to_patches(piece))
-                    grids.append([piece.size[1] // self.patch_size, piece.size[0] // self.patch_size])
+                    width, height = piece.size
+                    grids.append([height // self.patch_size, width // self.patch_size])
             pixel_values.append(slices)
             image_sizes.append([image.size for image in prompt_images])
             tgt_sizes.append(torch.tensor(grids, dtype=torch.int64).reshape(-1, 2))
