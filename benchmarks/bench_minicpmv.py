@@ -3,7 +3,7 @@
 Run where vlmi-minicpmv and vlmi-testkit are installed with an engine (vLLM's
 CPU backend as the plugin's README installs it, or CUDA vLLM)::
 
-    python benchmarks/bench_minicpmv.py [--samples 48] [--tokens 16] [--rounds 3]
+    python benchmarks/bench_minicpmv.py [--samples 48] [--tokens 16] [--rounds 5]
 
 One engine serves the three ways (same samples, same SamplingParams, greedy,
 float32), so only what each way does around the engine differs:
@@ -14,9 +14,10 @@ float32), so only what each way does around the engine differs:
 3. vlmi: ``model.eval_batch(samples)``.
 
 Images are read from files in every way (PIL decoding included). Each way runs
-``--rounds`` times after a warm-up; the best round counts. It prints samples/s,
-generated tokens, and the ratios vlmi / raw vLLM (vlmi must add almost nothing:
-target >= 0.97) and vlmi / loop. Where CUDA is present vLLM runs on the GPU.
+``--rounds`` times after a warm-up, the ways taking turns; the best round
+counts. It prints samples/s, generated tokens, and the ratios vlmi / raw vLLM
+(vlmi must add almost nothing: target >= 0.97) and vlmi / loop. Where CUDA is
+present vLLM runs on the GPU.
 """
 
 from __future__ import annotations
@@ -76,22 +77,27 @@ def raw_requests(tokenizer: Any, samples: list[tuple[str, list[str]]]) -> list[d
     return requests
 
 
-def best_rate(run: Any, count: int, rounds: int) -> tuple[float, Any]:
-    """Samples/s of the fastest of ``rounds`` runs (after one warm-up), and its result."""
-    result = run()
-    best = float("inf")
+def best_rates(ways: dict[str, Any], count: int, rounds: int) -> dict[str, tuple[float, Any]]:
+    """Samples/s of each way's fastest round, and its result; after one warm-up each.
+
+    The rounds interleave the ways (a round runs each way once), so a change in
+    the machine's load falls on all of them alike.
+    """
+    results = {name: run() for name, run in ways.items()}
+    best = dict.fromkeys(ways, float("inf"))
     for _ in range(rounds):
-        start = time.perf_counter()
-        result = run()
-        best = min(best, time.perf_counter() - start)
-    return count / best, result
+        for name, run in ways.items():
+            start = time.perf_counter()
+            results[name] = run()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return {name: (count / best[name], results[name]) for name in ways}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=48)
     parser.add_argument("--tokens", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
     base = Path(tempfile.mkdtemp(prefix="bench-minicpmv-"))
@@ -126,9 +132,9 @@ def main() -> None:
         return model.eval_batch(samples, max_new_tokens=args.tokens)
 
     count = len(samples)
-    loop_rate, loop_out = best_rate(loop, count, args.rounds)
-    raw_rate, raw_out = best_rate(raw, count, args.rounds)
-    vlmi_rate, vlmi_out = best_rate(through_vlmi, count, args.rounds)
+    rates = best_rates({"loop": loop, "raw": raw, "vlmi": through_vlmi}, count, args.rounds)
+    (loop_rate, loop_out), (raw_rate, raw_out) = rates["loop"], rates["raw"]
+    vlmi_rate, vlmi_out = rates["vlmi"]
     tokens = sum(len(o.outputs[0].token_ids) for o in raw_out)
     same = [o.outputs[0].text for o in raw_out] == vlmi_out == [o.outputs[0].text for o in loop_out]
     device = torch.cuda.get_device_name(0) if cuda else f"CPU ({os.cpu_count()} cores)"

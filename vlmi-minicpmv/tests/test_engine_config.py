@@ -20,7 +20,7 @@ def test_default_llm_kwargs_are_valid_engine_args() -> None:
         "model": "/weights/MiniCPM-V-2_6",
         "trust_remote_code": True,
         "max_model_len": 8192,
-        "limit_mm_per_prompt": {"image": 8},
+        "limit_mm_per_prompt": {"image": 8, "video": 0},
         "dtype": "auto",
         "tensor_parallel_size": 1,
         "gpu_memory_utilization": 0.9,
@@ -29,7 +29,7 @@ def test_default_llm_kwargs_are_valid_engine_args() -> None:
         "generation_config": "vllm",
     }
     args = EngineArgs(**kwargs)  # the names and values the installed vLLM accepts
-    assert args.limit_mm_per_prompt == {"image": 8}
+    assert args.limit_mm_per_prompt == {"image": 8, "video": 0}
     assert args.trust_remote_code is True
     assert args.generation_config == "vllm"
 
@@ -74,7 +74,7 @@ def test_every_option_reaches_the_engine_args() -> None:
     assert (args.max_num_seqs, args.enforce_eager) == (64, True)
     assert args.mm_processor_kwargs == {"max_slice_nums": 4}
     assert args.kv_cache_memory_bytes == 2**30
-    assert args.limit_mm_per_prompt == {"image": 3}
+    assert args.limit_mm_per_prompt == {"image": 3, "video": 0}
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ vlmi                         vLLM
 weights folder               ``model``
 (always)                     ``trust_remote_code=True`` (MiniCPM-V ships code)
 ``max_model_len``            ``max_model_len``
-model's ``max_images``       ``limit_mm_per_prompt={"image": max_images}``
+model's ``max_images``       ``limit_mm_per_prompt={"image": max_images,
+                             "video": 0}``
 ``dtype``                    ``dtype``
 ``tensor_parallel_size``     ``tensor_parallel_size``
 ``gpu_memory_utilization``   ``gpu_memory_utilization`` (CUDA default 0.9; on
@@ -75,7 +76,11 @@ def llm_kwargs(
         "model": folder,
         "trust_remote_code": True,
         "max_model_len": options.max_model_len,
-        "limit_mm_per_prompt": {"image": max_images if max_images is not None else 1},
+        # vlmi sends no video: a zero limit spares vLLM profiling for it
+        "limit_mm_per_prompt": {
+            "image": max_images if max_images is not None else 1,
+            "video": 0,
+        },
         "dtype": options.dtype,
         "tensor_parallel_size": options.tensor_parallel_size,
         "max_num_seqs": options.max_num_seqs,

@@ -114,10 +114,13 @@ class MiniCPMVModel(BatchedModel[MiniCPMVOptions]):
             )
         results: list[str | BaseException] = []
         ready: list[Ready] = []
+        made: dict[GenerationOptions, Any] = {}  # one SamplingParams per distinct options
         for index, (sample, generation) in enumerate(zip(samples, generations)):
             try:
                 request = build_request(self.tokenizer, sample)
-                params = sampling_params(generation, self.stop_ids)
+                params = made.get(generation)
+                if params is None:
+                    params = made[generation] = sampling_params(generation, self.stop_ids)
             except Exception as exc:
                 results.append(exc)
                 continue

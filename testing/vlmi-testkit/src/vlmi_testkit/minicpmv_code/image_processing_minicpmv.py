@@ -86,6 +86,14 @@ def refined_size(size: Size, grid: Grid, scale_resolution: int, patch_size: int)
     return best_w * cols, best_h * rows
 
 
+def _as_pil(image: Any) -> Image.Image:
+    """An RGB PIL image from a PIL image or an (h, w, 3) array (a video frame)."""
+    picture: Image.Image = (
+        image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image, np.uint8))
+    )
+    return picture.convert("RGB")
+
+
 class MiniCPMVImageProcessor(BaseImageProcessor):  # type: ignore[misc]
     """Slices images as MiniCPM-V-2.6 does and writes their prompt placeholders."""
 
@@ -201,8 +209,9 @@ class MiniCPMVImageProcessor(BaseImageProcessor):  # type: ignore[misc]
         for prompt_images in images:
             slices: list[torch.Tensor] = []
             grids: list[list[int]] = []
+            prompt_images = [_as_pil(image) for image in prompt_images]
             for image in prompt_images:
-                for piece in self.slice_image(image.convert("RGB"), max_slice_nums):
+                for piece in self.slice_image(image, max_slice_nums):
                     slices.append(self.to_patches(piece))
                     width, height = piece.size
                     grids.append([height // self.patch_size, width // self.patch_size])
