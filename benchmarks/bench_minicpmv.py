@@ -114,7 +114,9 @@ def main() -> None:
     load: dict[str, Any] = {"max_model_len": 2048, "dtype": "float32"}
     if not cuda:
         load["kv_cache_memory_bytes"] = 1024**3
+    started = time.perf_counter()
     model = vlmi.load("minicpm-v-2.6", model_path=str(folder), **load)
+    start_seconds = time.perf_counter() - started
     llm = model.llm  # the engine vlmi started; the loop and raw ways call vLLM directly
     tokenizer = llm.get_tokenizer()
     stop_ids = [tokenizer.convert_tokens_to_ids(t) for t in ("<|im_end|>", "<|endoftext|>")]
@@ -139,6 +141,7 @@ def main() -> None:
     same = [o.outputs[0].text for o in raw_out] == vlmi_out == [o.outputs[0].text for o in loop_out]
     device = torch.cuda.get_device_name(0) if cuda else f"CPU ({os.cpu_count()} cores)"
     print(f"tiny MiniCPM-V-2.6 on vLLM, {device}; {count} samples (0-2 images), greedy")
+    print(f"engine start (vlmi.load, vLLM imported before): {start_seconds:.1f} s")
     print(f"{'way':<38}{'samples/s':>10}")
     print(f"{'loop: one LLM.generate per sample':<38}{loop_rate:>10.2f}")
     print(f"{'raw vLLM: one LLM.generate, all':<38}{raw_rate:>10.2f}")
