@@ -81,3 +81,14 @@ def test_config_and_tokenizer_as_vllm_reads_them(tiny_minicpmv: Path) -> None:
     assert tokenizer.bos_token_id is not None
     for token in ("<unk>", "<image>", "</image>", "<slice>", "</slice>", "<image_id>"):
         assert len(tokenizer.encode(token, add_special_tokens=False)) == 1
+
+
+def test_max_slice_nums_from_the_load_options(tiny_minicpmv: Path) -> None:
+    """vLLM builds the processor with ``mm_processor_kwargs`` (vlmi's ``max_slice_nums``)."""
+    from transformers import AutoImageProcessor
+
+    capped = AutoImageProcessor.from_pretrained(
+        str(tiny_minicpmv), trust_remote_code=True, max_slice_nums=2
+    )
+    assert capped.max_slice_nums == 2
+    assert capped.get_sliced_grid((120, 90)) == (2, 1)

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from PIL import Image
 from transformers.image_processing_utils import BaseImageProcessor, BatchFeature
+from transformers.processing_utils import ImagesKwargs
 
 Grid = tuple[int, int]  # (columns, rows)
 Size = tuple[int, int]  # (width, height)
@@ -94,10 +95,17 @@ def _as_pil(image: Any) -> Image.Image:
     return picture.convert("RGB")
 
 
+class MiniCPMVImagesKwargs(ImagesKwargs, total=False):  # type: ignore[misc, call-arg]
+    """What ``from_pretrained(path, **kwargs)`` may override (vLLM passes ``max_slice_nums``)."""
+
+    max_slice_nums: int
+
+
 class MiniCPMVImageProcessor(BaseImageProcessor):  # type: ignore[misc]
     """Slices images as MiniCPM-V-2.6 does and writes their prompt placeholders."""
 
     model_input_names = ["pixel_values", "image_sizes", "tgt_sizes"]
+    valid_kwargs = MiniCPMVImagesKwargs
 
     def __init__(
         self,
