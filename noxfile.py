@@ -4,6 +4,10 @@
   tests/plugins among them); runs vlmi-core/tests and the cross-distribution tests in tests/.
 - ``plugin-<dist>``: one family plugin with its ``test`` dependency group, in an environment
   of its own (found by globbing vlmi-*/pyproject.toml, so a new family needs no edit here).
+  A plugin whose engine CI installs another way (e.g. a CPU build of an engine in place of
+  the CUDA build the plugin depends on) writes the pip commands of its README in
+  ``[tool.vlmi] engine-install`` of its pyproject.toml; the session runs exactly those with
+  pip (which reads the machine's pip configuration), then adds the ``test`` group.
 - ``transformers_oldest``: vlmi-transformers' tests against the oldest Transformers its
   pyproject.toml accepts.
 - ``lint``: ruff over the whole tree, mypy over every src/ folder.
@@ -19,6 +23,7 @@ its folder, editable; any other requirement as written.
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import nox
@@ -75,11 +80,36 @@ def core(session: nox.Session) -> None:
     session.run("pytest", "vlmi-core/tests", "tests", *session.posargs)
 
 
+def engine_install(dist: str) -> list[list[str]] | None:
+    """``dist``'s ``[tool.vlmi] engine-install`` pip commands, this repo's names as folders."""
+    steps = _pyproject(ROOT / dist).get("tool", {}).get("vlmi", {}).get("engine-install")
+    if steps is None:
+        return None
+    local = local_distributions()
+    commands = []
+    for step in steps:
+        arguments: list[str] = []
+        for word in shlex.split(step):
+            if word in local:  # a distribution of this repo: from its folder, editable
+                arguments += ["-e", f"./{local[word].relative_to(ROOT)}"]
+            else:
+                arguments.append(word)
+        commands.append(arguments)
+    return commands
+
+
 @nox.session(name="plugin", python=PYTHON)
 @nox.parametrize("dist", PLUGIN_DISTS, ids=PLUGIN_DISTS)
 def plugin(session: nox.Session, dist: str) -> None:
     """One family plugin in an environment of its own, next to vlmi-core only."""
-    session.install("-e", f"./{dist}", *test_requirements(dist))
+    commands = engine_install(dist)
+    if commands is None:
+        session.install("-e", f"./{dist}", *test_requirements(dist))
+    else:
+        session.install("pip")
+        for arguments in commands:
+            session.run("python", "-m", "pip", *arguments)
+        session.run("python", "-m", "pip", "install", *test_requirements(dist))
     session.run("pytest", f"{dist}/tests", *session.posargs)
 
 

@@ -1,23 +1,52 @@
-"""Fixtures: a MiniCPM-V-2.6-style tokenizer made locally, and vLLM's generate seam.
+"""Fixtures: a locally trained MiniCPM-V-2.6 tokenizer, the tiny checkpoint, one real vLLM engine.
 
-The tokenizer is trained here by vlmi-testkit (nothing is downloaded) with
-MiniCPM-V-2.6's special tokens and its ChatML chat template. ``RecordingLLM`` stands in for ``vllm.LLM``
-only at the GPU-bound seam: it records what vLLM would receive.
+Everything is made here by vlmi-testkit (nothing is downloaded). The engine is
+real ``vllm.LLM`` (vLLM's CPU backend in CI) over the tiny MiniCPM-V-2.6
+checkpoint, started once per test session (:func:`engine`): it takes seconds
+to tens of seconds to start. The files vLLM writes (cache root, RPC socket
+files, the checkpoint's code modules) go to one temporary folder, removed at
+the end of the session.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import vlmi
 from vlmi.testing.inputs import make_picture
-from vlmi_testkit import minicpmv_tokenizer
+from vlmi_testkit import make_tiny_minicpmv, minicpmv_tokenizer
 
 #: the `gpu` marker and CUDA skips (vlmi-core's opt-in pytest plugin)
 pytest_plugins = ["vlmi.testing.pytest_plugin"]
+
+#: vLLM's and Transformers' own files, kept out of the home folder and /tmp
+CONTAINED = Path(tempfile.mkdtemp(prefix="vlmi-minicpmv-vllm-"))
+for _variable, _folder in (
+    ("VLLM_CACHE_ROOT", "vllm-cache"),
+    ("VLLM_RPC_BASE_PATH", "vllm-rpc"),
+    ("HF_MODULES_CACHE", "hf-modules"),
+):
+    (CONTAINED / _folder).mkdir()
+    os.environ[_variable] = str(CONTAINED / _folder)
+
+#: how the session's engine is loaded: greedy answers are exact in float32; a small KV cache
+CPU_LOAD: dict[str, Any] = {
+    "max_model_len": 1024,
+    "dtype": "float32",
+    "kv_cache_memory_bytes": 256 * 1024**2,
+}
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(CONTAINED, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -25,53 +54,43 @@ def tokenizer() -> Any:
     return minicpmv_tokenizer()
 
 
-@dataclass
-class Completion:
-    text: str
+@pytest.fixture(scope="session")
+def tiny_minicpmv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny MiniCPM-V-2.6 checkpoint folder (config and image-processor code inside)."""
+    return make_tiny_minicpmv(tmp_path_factory.mktemp("tiny-minicpmv"))
 
 
 @dataclass
-class RequestOutput:
-    outputs: list[Completion]
+class Engine:
+    """The session's loaded model; a test that closes it puts a new one in ``model``."""
+
+    folder: Path
+    model: vlmi.Model
+    loads: int = 1
+    load_options: dict[str, Any] = field(default_factory=dict)
+
+    def reload(self) -> vlmi.Model:
+        self.model = vlmi.load("minicpm-v-2.6", model_path=str(self.folder), **self.load_options)
+        self.loads += 1
+        return self.model
 
 
-@dataclass
-class RecordingLLM:
-    """What ``vllm.LLM`` receives, recorded; answers say how many images each request held."""
-
-    tokenizer: Any
-    calls: list[tuple[list[dict[str, Any]], list[Any]]] = field(default_factory=list)
-
-    def get_tokenizer(self) -> Any:
-        return self.tokenizer
-
-    def generate(
-        self, prompts: list[dict[str, Any]], sampling_params: list[Any], use_tqdm: bool = True
-    ):
-        assert isinstance(prompts, list) and isinstance(sampling_params, list)
-        assert len(prompts) == len(sampling_params)
-        self.calls.append((prompts, sampling_params))
-        outputs = []
-        for request, params in zip(prompts, sampling_params):
-            if "REJECT" in request["prompt"]:
-                raise ValueError("request rejected by the engine")
-            images = request.get("multi_modal_data", {}).get("image", [])
-            sizes = ",".join(f"{im.width}x{im.height}" for im in images)
-            text = f"{len(images)} image(s) {sizes} t={params.temperature}"
-            outputs.append(RequestOutput([Completion(text[: params.max_tokens])]))
-        return outputs
-
-
-@pytest.fixture
-def llm(tokenizer: Any) -> RecordingLLM:
-    return RecordingLLM(tokenizer)
+@pytest.fixture(scope="session")
+def engine(tiny_minicpmv: Path) -> Iterator[Engine]:
+    """vlmi-minicpmv on a real vLLM engine over the tiny checkpoint, started once."""
+    options = {**CPU_LOAD}
+    model = vlmi.load("minicpm-v-2.6", model_path=str(tiny_minicpmv), **options)
+    box = Engine(tiny_minicpmv, model, load_options=options)
+    yield box
+    box.model.close()
 
 
 @pytest.fixture(scope="session")
 def pictures(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Pictures of sizes that give 1, 2x2, 3x1 and 1x3 grids of slices (see the tests)."""
     folder = tmp_path_factory.mktemp("pictures")
     paths = []
-    for seed, size in enumerate([(64, 48), (120, 40), (200, 200), (33, 90)]):
+    for seed, size in enumerate([(40, 40), (120, 90), (200, 100), (100, 300)]):
         path = folder / f"picture{seed}.png"
         make_picture(*size, seed=seed).save(path)
         paths.append(path)

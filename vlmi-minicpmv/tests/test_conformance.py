@@ -1,11 +1,16 @@
-"""The conformance kit against real MiniCPM-V-2.6 weights on vLLM (marked ``gpu``).
+"""The conformance kit against MiniCPM-V-2.6 on real vLLM.
 
-VLMI_MINICPMV_WEIGHTS=/path/to/MiniCPM-V-2_6 pytest vlmi-minicpmv/tests -m gpu
+- :class:`TestMiniCPMVOnVllmCpu`: the tiny checkpoint on the session's engine
+  (vLLM's CPU backend in CI), float32 and greedy, so batched answers must
+  equal one-at-a-time answers.
+- :class:`TestMiniCPMVOnVllm` (marked ``gpu``): the real weights on a CUDA GPU:
+  VLMI_MINICPMV_WEIGHTS=/path/to/MiniCPM-V-2_6 pytest vlmi-minicpmv/tests -m gpu
 """
 
 from __future__ import annotations
 
 import os
+from typing import Any, ClassVar
 
 import pytest
 
@@ -15,6 +20,18 @@ from vlmi.testing import ModelConformance
 WEIGHTS_VARIABLE = "VLMI_MINICPMV_WEIGHTS"
 WEIGHTS = os.environ.get(WEIGHTS_VARIABLE, "")
 LOAD = {"model_path": WEIGHTS, "max_model_len": 8192, "gpu_memory_utilization": 0.85}
+
+
+class TestMiniCPMVOnVllmCpu(ModelConformance):
+    model_name = "minicpm-v-2.6"
+    plugin_module = "vlmi_minicpmv"
+    load_options: ClassVar[dict[str, Any]] = {"model_path": "/not/used"}
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def model(cls, engine: Any) -> vlmi.Model:
+        """The session's engine (started once; the kit's own fixture would start another)."""
+        return engine.model
 
 
 @pytest.mark.gpu

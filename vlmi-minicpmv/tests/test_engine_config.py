@@ -9,6 +9,7 @@ from vlmi.errors import InvalidOptionError
 from vlmi.plugin import GenerationOptions
 from vlmi_minicpmv.engine_config import llm_kwargs, sampling_kwargs, sampling_params
 from vlmi_minicpmv.model import MiniCPMVOptions
+from vlmi_minicpmv.vllm_cpu import CPU_KV_CACHE_BYTES
 
 STOP_IDS = [151645, 151643]
 
@@ -19,7 +20,7 @@ def test_default_llm_kwargs_are_valid_engine_args() -> None:
         "model": "/weights/MiniCPM-V-2_6",
         "trust_remote_code": True,
         "max_model_len": 8192,
-        "limit_mm_per_prompt": {"image": 8},
+        "limit_mm_per_prompt": {"image": 8, "video": 0},
         "dtype": "auto",
         "tensor_parallel_size": 1,
         "gpu_memory_utilization": 0.9,
@@ -27,10 +28,33 @@ def test_default_llm_kwargs_are_valid_engine_args() -> None:
         "enforce_eager": False,
         "generation_config": "vllm",
     }
-    args = EngineArgs(**kwargs)  # the names and values vLLM 0.33 accepts
-    assert args.limit_mm_per_prompt == {"image": 8}
+    args = EngineArgs(**kwargs)  # the names and values the installed vLLM accepts
+    assert args.limit_mm_per_prompt == {"image": 8, "video": 0}
     assert args.trust_remote_code is True
     assert args.generation_config == "vllm"
+
+
+def test_cpu_defaults_size_the_kv_cache_in_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VLLM_CPU_KVCACHE_SPACE", raising=False)
+    kwargs = llm_kwargs("/w", MiniCPMVOptions(), max_images=8, cpu=True)
+    assert kwargs["enforce_eager"] is True  # the CPU backend does not compile
+    assert kwargs["kv_cache_memory_bytes"] == CPU_KV_CACHE_BYTES
+    # on CPU, vLLM reads this share as host RAM that must be free: never sent unless set
+    assert "gpu_memory_utilization" not in kwargs
+    args = EngineArgs(**kwargs)
+    assert (args.kv_cache_memory_bytes, args.enforce_eager) == (CPU_KV_CACHE_BYTES, True)
+
+
+def test_cpu_kv_cache_from_the_environment_or_the_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VLLM_CPU_KVCACHE_SPACE", "2")
+    kwargs = llm_kwargs("/w", MiniCPMVOptions(), max_images=8, cpu=True)
+    assert "kv_cache_memory_bytes" not in kwargs  # vLLM applies the variable itself
+    chosen = MiniCPMVOptions(
+        kv_cache_memory_bytes=2**28, gpu_memory_utilization=0.5, enforce_eager=False
+    )
+    kwargs = llm_kwargs("/w", chosen, max_images=8, cpu=True)
+    assert kwargs["kv_cache_memory_bytes"] == 2**28
+    assert (kwargs["gpu_memory_utilization"], kwargs["enforce_eager"]) == (0.5, False)
 
 
 def test_every_option_reaches_the_engine_args() -> None:
@@ -42,13 +66,15 @@ def test_every_option_reaches_the_engine_args() -> None:
         max_num_seqs=64,
         enforce_eager=True,
         max_slice_nums=4,
+        kv_cache_memory_bytes=2**30,
     )
     args = EngineArgs(**llm_kwargs("/w", options, max_images=3))
     assert (args.tensor_parallel_size, args.max_model_len) == (2, 16384)
     assert (args.gpu_memory_utilization, args.dtype) == (0.75, "bfloat16")
     assert (args.max_num_seqs, args.enforce_eager) == (64, True)
     assert args.mm_processor_kwargs == {"max_slice_nums": 4}
-    assert args.limit_mm_per_prompt == {"image": 3}
+    assert args.kv_cache_memory_bytes == 2**30
+    assert args.limit_mm_per_prompt == {"image": 3, "video": 0}
 
 
 @pytest.mark.parametrize(

