@@ -97,6 +97,20 @@ def test_duplicate_ids_in_input_are_reported_not_lost(tmp_path):
     assert "appears again" in records[1]["error"]["message"]
 
 
+def test_a_repeated_id_stays_an_error_when_its_first_answer_is_resumed(tmp_path):
+    path = tmp_path / "dupes.jsonl"
+    rows = [{"id": "a", "query": "x"}, {"id": "b", "query": "y"}, {"id": "a", "query": "z"}]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    out = tmp_path / "out.jsonl"
+    vlmi.run("echo", path, out, progress=False)
+    first = out.read_text().splitlines()
+    out.write_text(first[0] + "\n")  # a crash after the first answer
+    summary = vlmi.run("echo", path, out, progress=False)
+    assert (summary.skipped, summary.done) == (1, 2)
+    assert [r["id"] for r in read(out)] == ["a", "b", "a@line3"]
+    assert "appears again" in read(out)[2]["error"]["message"]
+
+
 def test_iterables_and_tsv(tmp_path):
     out = tmp_path / "out.jsonl"
     summary = vlmi.run(

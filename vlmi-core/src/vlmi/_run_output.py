@@ -155,11 +155,7 @@ def fresh_records(
     """
     seen: set[str] = set()
     for record in records:
-        if record.id in done_ids:
-            _check_prompt_style(path, record, done_ids[record.id], force)
-            on_skip()
-            continue
-        if record.id in seen:
+        if record.id in seen:  # the same id again in the input, whether answered or not
             record = Record(
                 f"{record.id}@line{record.line}",
                 record.line,
@@ -169,6 +165,10 @@ def fresh_records(
                 ),
             )
         seen.add(record.id)
+        if record.id in done_ids:
+            _check_prompt_style(path, record, done_ids[record.id], force)
+            on_skip()
+            continue
         yield record
 
 
