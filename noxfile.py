@@ -169,5 +169,12 @@ def bench_transformers(session: nox.Session) -> None:
 @nox.session(python=PYTHON, default=False)
 def bench_ray(session: nox.Session) -> None:
     """`vlmi run --ray` with 1/2/4 replicas against the local runner (benchmarks/bench_ray.py)."""
-    session.install("-e", "./vlmi-core[testing,ray]", "-e", "./tests/plugins/vlmi-echo")
+    session.install(
+        "-e",
+        "./vlmi-core[testing,ray]",
+        "-e",
+        "./tests/plugins/vlmi-echo",
+        "-e",
+        "./testing/vlmi-testkit",
+    )
     session.run("python", "benchmarks/bench_ray.py", *session.posargs)

@@ -2,9 +2,10 @@
 
 The echo model sleeps a fixed time per batch (``latency``), standing for a GPU
 that is the bottleneck, so a perfect pool of N replicas is N times faster than
-one local model. Needs vlmi-core[ray] and the echo test plugin; run it from the
-repository root (``python benchmarks/bench_ray.py``). Starts a Ray cluster on
-this machine (loopback only, CPUs only; tests/ray_cluster.py) and prints, per setting:
+one local model. Needs vlmi-core[ray], the echo test plugin and vlmi-testkit;
+run it from the repository root (``python benchmarks/bench_ray.py``). Starts a
+Ray cluster on this machine (loopback only, CPUs only; vlmi_testkit.ray_cluster)
+and prints, per setting:
 
 - samples/s over the whole run (start-up included) and in steady state
   (from the first record written to the last);
@@ -19,7 +20,6 @@ import argparse
 import json
 import os
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -87,8 +87,7 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--cpus", type=int, default=6, help="logical CPUs of the local cluster")
     args = parser.parse_args()
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.ray_cluster import RAY_ENV, LocalCluster
+    from vlmi_testkit.ray_cluster import RAY_ENV, LocalCluster
 
     os.environ.update(RAY_ENV)  # a loopback-only cluster: no token file, no usage report
     folder = Path(tempfile.mkdtemp(prefix="vlmi-bench-ray-"))

@@ -1,6 +1,6 @@
 """`vlmi run --ray`: the echo model over replicas of a real Ray cluster on this machine's CPUs.
 
-One head node on loopback serves the whole module (tests/ray_cluster.py). The
+One head node on loopback serves the whole module (vlmi_testkit.ray_cluster). The
 drivers run as `vlmi run` subprocesses, as users run them, so that a driver
 can be killed; waits are bounded and never timed assertions.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ray_cluster import RAY_ENV, LocalCluster
+from vlmi_testkit.ray_cluster import RAY_ENV, LocalCluster
 
 os.environ.update(RAY_ENV)  # before Ray is imported: a driver in this process stays on loopback
 pytest.importorskip("ray.data", reason="needs vlmi-core[ray]")

@@ -8,6 +8,8 @@
 - :func:`minicpmv_tokenizer`: MiniCPM-V-2.6's tokenizer, trained locally;
   :func:`make_tiny_minicpmv`: a tiny MiniCPM-V-2.6 checkpoint that vLLM's own
   ``MiniCPMV`` architecture loads (config and image-processor code in the folder).
+- :mod:`vlmi_testkit.ray_cluster`: a throwaway local Ray cluster on loopback for tests
+  of ``vlmi run --ray`` (imported from its module; it needs Ray, not torch).
 
 The recipes need torch, transformers and tokenizers, which each engine's
 environment brings; they are imported only when a recipe runs, and their

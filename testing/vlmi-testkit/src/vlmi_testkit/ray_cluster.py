@@ -3,6 +3,10 @@
 Started with ``ray start --head --block`` in a process group of its own, on
 free ports and in a temporary folder, so that it never meets another
 cluster on the machine; stopping it ends that process group only.
+
+Ray itself is not imported here: the head runs from the ``ray`` command next to
+this interpreter (``vlmi-core[ray]`` installs it). A driver that connects to the
+cluster sets :data:`RAY_ENV` in its environment before importing Ray.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ RAY_ENV = {
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -47,6 +52,8 @@ class LocalCluster:
 
     def __enter__(self) -> LocalCluster:
         ray = Path(sys.executable).with_name("ray")
+        if not ray.exists():
+            raise RuntimeError(f"no {ray}: install Ray here (pip install 'vlmi-core[ray]')")
         command = [
             str(ray), "start", "--head", "--block",
             f"--port={self.port}",
@@ -106,3 +113,6 @@ class LocalCluster:
                     pass
             self.process = None
         shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+
+__all__ = ["RAY_ENV", "LocalCluster", "free_port"]
