@@ -222,3 +222,25 @@ def test_100k_samples_stream_with_bounded_memory(tmp_path):
     # ten times the samples (~50 MiB of input and output) add only the set of done ids
     assert big_peak - small_peak < 25, (small_peak, big_peak)
     assert big_data > 40
+
+
+def test_output_piped_into_a_reader_that_stops_early_is_not_a_traceback():
+    """`vlmi models | head -1`: the reader is gone before vlmi writes (a closed pipe)."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody reads: writing raises BrokenPipeError
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "vlmi", "models", "--json"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 0
