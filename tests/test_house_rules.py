@@ -92,3 +92,14 @@ def test_modules_stay_small():
         str(p.relative_to(ROOT)): n for p in sources if (n := len(p.read_text().splitlines())) > 400
     }
     assert long == {}
+
+
+@pytest.mark.parametrize("dist", [*FAMILIES, *ROOT.glob("templates/*")], ids=lambda p: p.name)
+def test_engine_options_come_typed_from_the_base_class(dist: Path):
+    """``Model[Options]`` types ``self.engine_options``; no plugin re-derives it."""
+    own = [
+        str(path.relative_to(ROOT))
+        for path in python_files(dist / "src")
+        if "def engine_options" in path.read_text(encoding="utf-8")
+    ]
+    assert own == []

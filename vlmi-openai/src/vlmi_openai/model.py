@@ -80,13 +80,6 @@ class OpenAIModel(BatchedModel[OpenAIOptions]):
     pool: ThreadPoolExecutor
 
     @property
-    def engine_options(self) -> OpenAIOptions:
-        """This model's endpoint options."""
-        options = self.options.engine
-        assert isinstance(options, OpenAIOptions)
-        return options
-
-    @property
     def max_images(self) -> int | None:
         """Most images one sample may hold: the ``max_images`` option, else the spec's."""
         configured = self.engine_options.max_images
