@@ -23,7 +23,8 @@ os.environ.update(RAY_ENV)  # before Ray is imported: a driver in this process s
 pytest.importorskip("ray.data", reason="needs vlmi-core[ray]")
 
 import vlmi
-from vlmi.testing.inputs import make_picture
+
+from .conftest import write_mixed
 
 pytestmark = pytest.mark.ray
 
@@ -95,28 +96,19 @@ def plain_input(path: Path, count: int) -> Path:
 
 @pytest.fixture
 def mixed(tmp_path):
-    make_picture(seed=0).save(tmp_path / "a.png")
-    make_picture(seed=1).save(tmp_path / "b.png")
-    lines = [
-        json.dumps({"id": "text", "query": "hello there"}),
-        json.dumps({"id": "one", "query": "q", "imgs": ["a.png"]}),
-        json.dumps({"id": "two", "query": "q", "imgs": ["a.png", "b.png"]}),
-        json.dumps({"id": "broken", "query": "q", "imgs": ["missing.png"]}),
-        '{"id": "half',
-        json.dumps({"id": "short", "query": "one two three", "generation": {"max_new_tokens": 2}}),
+    """The local runner tests' mixed input, plus failures, a repeated id and more samples."""
+    extra = [
         json.dumps({"id": "boom", "query": "please explode now"}),
         json.dumps({"id": "text", "query": "the same id again"}),
         json.dumps(
             {"id": "shuffled", "query": "a b c d", "generation": {"temperature": 1, "seed": 3}}
         ),
     ]
-    lines += [
+    extra += [
         json.dumps({"id": f"s{i}", "query": f"sample {i}", "imgs": ["b.png"] * (i % 2)})
         for i in range(23)
     ]
-    path = tmp_path / "in.jsonl"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return write_mixed(tmp_path, extra)
 
 
 def test_echo_over_two_replicas_equals_a_local_run_and_resumes(cluster, mixed, tmp_path):

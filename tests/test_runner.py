@@ -15,6 +15,8 @@ import vlmi
 from vlmi._runner import RunConfigMismatchError
 from vlmi.testing.inputs import make_picture
 
+from .conftest import write_mixed
+
 
 def read(path):
     return [json.loads(line) for line in path.read_text().splitlines()]
@@ -22,19 +24,7 @@ def read(path):
 
 @pytest.fixture
 def mixed(tmp_path):
-    make_picture(seed=0).save(tmp_path / "a.png")
-    make_picture(seed=1).save(tmp_path / "b.png")
-    lines = [
-        json.dumps({"id": "text", "query": "hello there"}),
-        json.dumps({"id": "one", "query": "q", "imgs": ["a.png"]}),
-        json.dumps({"id": "two", "query": "q", "imgs": ["a.png", "b.png"]}),
-        json.dumps({"id": "broken", "query": "q", "imgs": ["missing.png"]}),
-        '{"id": "half',
-        json.dumps({"id": "short", "query": "one two three", "generation": {"max_new_tokens": 2}}),
-    ]
-    path = tmp_path / "in.jsonl"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return write_mixed(tmp_path)
 
 
 def test_mixed_file_gives_the_expected_records(mixed, tmp_path, vlmi_cli):

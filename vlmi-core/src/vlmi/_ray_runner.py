@@ -36,8 +36,9 @@ from ._model import Model
 from ._progress import Progress
 from ._run_output import (
     RunSummary,
+    SkipCounter,
     fresh_records,
-    options_of,
+    identity_of,
     prepare_output,
     record_line,
     write_lines,
@@ -96,19 +97,13 @@ def run_on_ray(
         raise InvalidOptionError(f"gpus_per_replica must be >= 0, got {gpus_per_replica}")
     name, options = _name_and_options(model, load_options)
     described = describe_model(name, options)  # checks the options before the cluster is used
-    base = described.options.generation.merged(generation)
-    identity = {"model": described.name, "options": options_of(described, base.to_dict())}
+    base, identity = identity_of(described, generation)
     done_ids, previously_failed = prepare_output(output, identity, overwrite, force)
     bar = Progress(total, enabled=progress)
-    skipped = 0
-
-    def count_skip() -> None:
-        nonlocal skipped
-        skipped += 1
-        bar.update(1)
+    skipped = SkipCounter(bar)
 
     with bar:
-        fresh = list(fresh_records(records, done_ids, count_skip, output, force))
+        fresh = list(fresh_records(records, done_ids, skipped, output, force))
         styles = {record.id: record.prompt_style for record in fresh}
         rows = [input_row(record) for record in fresh]
         started = time.perf_counter()
@@ -130,7 +125,7 @@ def run_on_ray(
                     bar.update(batch_done, batch_failed)
                     bar.set_note(_replica_note(per_replica, time.perf_counter() - started))
         wall = time.perf_counter() - started
-    return RunSummary(output, done, failed, skipped, previously_failed, wall, per_replica)
+    return RunSummary(output, done, failed, skipped.count, previously_failed, wall, per_replica)
 
 
 def _replica_note(per_replica: dict[str, int], elapsed: float) -> str:

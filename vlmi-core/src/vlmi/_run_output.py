@@ -8,7 +8,7 @@ changes of model or options.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any
@@ -16,7 +16,9 @@ from typing import IO, Any
 from vlmi.errors import InvalidSampleError, VlmiError
 
 from ._datasets import Record
+from ._generation import GenerationOptions
 from ._model import Model
+from ._progress import Progress
 
 
 class RunConfigMismatchError(VlmiError):
@@ -64,6 +66,26 @@ class RunSummary:
             )
             text += f"; per replica: {per}"
         return text
+
+
+def identity_of(
+    model: Model[Any], generation: Mapping[str, Any]
+) -> tuple[GenerationOptions, dict[str, Any]]:
+    """The run's generation options and what every record says of the model and options."""
+    base = model.options.generation.merged(generation)
+    return base, {"model": model.name, "options": options_of(model, base.to_dict())}
+
+
+@dataclass
+class SkipCounter:
+    """Counts the ids a resumed run skips, and shows them on the run's progress display."""
+
+    bar: Progress
+    count: int = 0
+
+    def __call__(self) -> None:
+        self.count += 1
+        self.bar.update(1)
 
 
 def options_of(model: Model[Any], generation: dict[str, Any]) -> dict[str, Any]:
@@ -216,7 +238,9 @@ def write_lines(sink: IO[str], lines: list[str]) -> None:
 __all__ = [
     "RunConfigMismatchError",
     "RunSummary",
+    "SkipCounter",
     "fresh_records",
+    "identity_of",
     "options_of",
     "prepare_output",
     "record_line",

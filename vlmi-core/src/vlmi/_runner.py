@@ -29,8 +29,9 @@ from ._progress import Progress
 from ._run_output import (
     RunConfigMismatchError,
     RunSummary,
+    SkipCounter,
     fresh_records,
-    options_of,
+    identity_of,
     prepare_output,
     record_line,
     write_lines,
@@ -123,18 +124,12 @@ def run(
         from ._api import load
 
         model = load(model, **(load_options or {}))
-    base = model.options.generation.merged(generation)
-    identity = {"model": model.name, "options": options_of(model, base.to_dict())}
+    base, identity = identity_of(model, generation)
     out_path = Path(output)
     done_ids, previously_failed = prepare_output(out_path, identity, overwrite, force)
     records, total = _open_records(samples, model, dataset, dataset_type)
     bar = Progress(total, enabled=progress)
-    skipped = 0
-
-    def count_skip() -> None:
-        nonlocal skipped
-        skipped += 1
-        bar.update(1)
+    skipped = SkipCounter(bar)
 
     done = failed = 0
     started = time.perf_counter()
@@ -143,7 +138,7 @@ def run(
         _Prefetcher(
             model,
             base,
-            _chunks(fresh_records(records, done_ids, count_skip, out_path, force), batch_size),
+            _chunks(fresh_records(records, done_ids, skipped, out_path, force), batch_size),
             workers,
         ) as chunks,
         bar,
@@ -154,7 +149,7 @@ def run(
             failed += chunk_failed
             bar.update(len(chunk), chunk_failed)
     return RunSummary(
-        out_path, done, failed, skipped, previously_failed, time.perf_counter() - started
+        out_path, done, failed, skipped.count, previously_failed, time.perf_counter() - started
     )
 
 
