@@ -2,8 +2,10 @@
 
 - ``core``: vlmi-core with its ``test`` dependency group (the test-only plugins in
   tests/plugins among them); runs vlmi-core/tests and the cross-distribution tests in tests/.
-- ``plugin-<dist>``: one family plugin with its ``test`` dependency group, in an environment
-  of its own (found by globbing vlmi-*/pyproject.toml, so a new family needs no edit here).
+- ``plugin-<dist>``: one distribution beside the core (a model family, an engine plugin, or an
+  extension such as vlmi-serve and vlmi-ray) with its ``test`` dependency group, in an
+  environment of its own (found by globbing vlmi-*/pyproject.toml, so a new one needs no
+  edit here).
   A plugin whose engine CI installs another way (e.g. a CPU build of an engine in place of
   the CUDA build the plugin depends on) writes the pip commands of its README in
   ``[tool.vlmi] engine-install`` of its pyproject.toml; the session runs exactly those with
@@ -101,7 +103,7 @@ def engine_install(dist: str) -> list[list[str]] | None:
 @nox.session(name="plugin", python=PYTHON)
 @nox.parametrize("dist", PLUGIN_DISTS, ids=PLUGIN_DISTS)
 def plugin(session: nox.Session, dist: str) -> None:
-    """One family plugin in an environment of its own, next to vlmi-core only."""
+    """One plugin or extension in an environment of its own, next to vlmi-core only."""
     commands = engine_install(dist)
     if commands is None:
         session.install("-e", f"./{dist}", *test_requirements(dist))
@@ -145,9 +147,16 @@ def transformers_oldest(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff (lint and format check) over the tree; mypy over each distribution's src/."""
-    # the serve extra and the openai client, so that vlmi serve and vlmi-openai are type-checked
+    # FastAPI and the openai client, so that vlmi-serve and vlmi-openai are type-checked
+    # against them (Ray is left out: it is large, and mypy skips what is not installed)
     session.install(
-        "ruff==0.17.6", "mypy==2.4.1", "-e", "./vlmi-core[testing,serve]", "openai>=1.50"
+        "ruff==0.17.6",
+        "mypy==2.4.1",
+        "-e",
+        "./vlmi-core[testing]",
+        "-e",
+        "./vlmi-serve",
+        "openai>=1.50",
     )
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
@@ -178,7 +187,9 @@ def bench_ray(session: nox.Session) -> None:
     """`vlmi run --ray` with 1/2/4 replicas against the local runner (benchmarks/bench_ray.py)."""
     session.install(
         "-e",
-        "./vlmi-core[testing,ray]",
+        "./vlmi-core[testing]",
+        "-e",
+        "./vlmi-ray",
         "-e",
         "./tests/plugins/vlmi-echo",
         "-e",

@@ -2,7 +2,7 @@
 
 The echo model sleeps a fixed time per batch (``latency``), standing for a GPU
 that is the bottleneck, so a perfect pool of N replicas is N times faster than
-one local model. Needs vlmi-core[ray], the echo test plugin and vlmi-testkit;
+one local model. Needs vlmi-ray, the echo test plugin and vlmi-testkit;
 run it from the repository root (``python benchmarks/bench_ray.py``). Starts a
 Ray cluster on this machine (loopback only, CPUs only; vlmi_testkit.ray_cluster)
 and prints, per setting:
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import vlmi
+from vlmi_ray import RayPool
 
 
 @dataclass
@@ -104,7 +105,7 @@ def main() -> None:
         results = [measure("local", 1, source, folder, **common)]
         with LocalCluster(num_cpus=args.cpus) as cluster:
             for replicas in args.replicas:
-                ray_args = {"ray": cluster.address, "replicas": replicas, "gpus_per_replica": 0}
+                ray_args = {"executor": RayPool(cluster.address, replicas, gpus_per_replica=0)}
                 name = f"ray x{replicas}"
                 results.append(measure(name, replicas, source, folder, **ray_args, **common))
     finally:

@@ -51,7 +51,8 @@ from typing import Any
 import openai
 
 import vlmi
-from vlmi.testing import ServerProcess, make_picture, start_server
+from vlmi.testing import make_picture
+from vlmi_testkit.serving import ServerProcess, start_server
 
 
 def samples(count: int) -> list[list[dict]]:

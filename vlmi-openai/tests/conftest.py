@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from vlmi.testing import make_picture, start_server
+from vlmi.testing import make_picture
+from vlmi_testkit.serving import start_server
 
 #: the `gpu` marker and CUDA skips (vlmi-core's opt-in pytest plugin)
 pytest_plugins = ["vlmi.testing.pytest_plugin"]

@@ -11,7 +11,7 @@ import pytest
 
 import vlmi
 from vlmi import errors
-from vlmi.testing import start_server
+from vlmi_testkit.serving import start_server
 
 
 @pytest.fixture(scope="module")

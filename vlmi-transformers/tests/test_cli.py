@@ -12,7 +12,7 @@ from vlmi_testkit import tiny_checkpoint
 
 def vlmi_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "vlmi._cli", *args], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "vlmi", *args], capture_output=True, text=True, timeout=300
     )
 
 

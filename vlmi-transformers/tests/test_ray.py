@@ -21,9 +21,10 @@ from vlmi_testkit import tiny_checkpoint
 from vlmi_testkit.ray_cluster import RAY_ENV, LocalCluster
 
 os.environ.update(RAY_ENV)  # before Ray is imported: the driver in this process stays on loopback
-pytest.importorskip("ray.data", reason="needs vlmi-core[ray]")
+pytest.importorskip("ray.data", reason="needs Ray Data (pip install vlmi-ray)")
 
 import vlmi
+from vlmi_ray import RayPool
 
 pytestmark = pytest.mark.ray
 
@@ -81,9 +82,8 @@ def test_two_replicas_answer_as_a_local_run(
     }
 
     local = vlmi.run(folder, source, local_out, **common)
-    remote = vlmi.run(
-        folder, source, ray_out, ray=cluster.address, replicas=2, gpus_per_replica=0, **common
-    )
+    pool = RayPool(cluster.address, replicas=2, gpus_per_replica=0)
+    remote = vlmi.run(folder, source, ray_out, executor=pool, **common)
 
     assert (remote.done, remote.failed) == (local.done, local.failed) == (8, 1)
     assert sum(remote.replicas.values()) == 8 and 1 <= len(remote.replicas) <= 2

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from ._api import ModelInfo, list_models, load
     from ._images import load_img
     from ._model import Model
-    from ._runner import RunSummary, run
+    from ._run.api import run
+    from ._run.output import RunSummary
 
 # Imported on first use, so that `import vlmi` (done by every plugin) stays cheap.
 _LAZY = {
@@ -32,8 +33,8 @@ _LAZY = {
     "load": "vlmi._api",
     "load_img": "vlmi._images",
     "Model": "vlmi._model",
-    "run": "vlmi._runner",
-    "RunSummary": "vlmi._runner",
+    "run": "vlmi._run.api",
+    "RunSummary": "vlmi._run.output",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,14 +64,42 @@ def load(name: str, **options: Any) -> Model[Any]:
         options; default generation options. An unknown one raises
         :class:`vlmi.errors.InvalidOptionError` listing the accepted names.
     """
-    spec = get_registry().resolve(name)
-    cls = spec.load_factory()
-    if not (isinstance(cls, type) and issubclass(cls, Model)):
-        raise PluginError(f"{spec.factory} is not a vlmi.Model subclass (plugin bug)")
-    parsed = parse_load_options(spec.name, cls.Options, options, spec.defaults)
-    model = cls(spec, parsed)
+    model = describe_model(name, **options)
     model.setup()
     return model
 
 
-__all__ = ["ModelInfo", "list_models", "load"]
+def describe_model(name: str, **options: Any) -> Model[Any]:
+    """The model ``load(name, **options)`` gives, its options checked, but not set up.
+
+    No weights are read and no engine starts: enough to parse samples, load
+    their images and record the model's options (a run's driver uses it when
+    the model answers elsewhere).
+    """
+    spec = get_registry().resolve(name)
+    cls = model_class(spec)
+    return cls(spec, parse_load_options(spec.name, cls.Options, options, spec.defaults))
+
+
+def model_class(spec: ModelSpec) -> type[Model[Any]]:
+    """Import the :class:`Model` subclass named by ``spec.factory``."""
+    module_name, _, attr = spec.factory.partition(":")
+    owner = spec.plugin.distribution if spec.plugin else "its plugin"
+    try:
+        module = importlib.import_module(module_name)
+        cls = getattr(module, attr)
+    except ImportError as exc:
+        raise PluginError(
+            f"model {spec.name!r} from {owner} cannot be loaded: importing {module_name!r} "
+            f"failed ({exc}); reinstall {owner} and its engine in this environment"
+        ) from exc
+    except AttributeError:
+        raise PluginError(
+            f"model {spec.name!r}: {module_name!r} has no {attr!r} ({owner} is broken)"
+        ) from None
+    if not (isinstance(cls, type) and issubclass(cls, Model)):
+        raise PluginError(f"{spec.factory} is not a vlmi.Model subclass (plugin bug)")
+    return cls
+
+
+__all__ = ["ModelInfo", "describe_model", "list_models", "load", "model_class"]

@@ -50,6 +50,11 @@ class GenerationOptions:
         check_names(overrides)
         return replace(self, **{k: _coerce(k, v) for k, v in overrides.items()})
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GenerationOptions:
+        """Options from :meth:`to_dict`'s output (or any mapping of names), checked."""
+        return cls().merged(data)
+
     def cut_at_stop(self, text: str) -> str:
         """``text`` cut before the first of this call's stop strings (unchanged without one)."""
         cut = len(text)

@@ -5,8 +5,12 @@ A plugin is a module named by an entry point in the ``vlmi`` group::
     [project.entry-points.vlmi]
     myfamily = "vlmi_myfamily"
 
-whose functions are marked with ``@vlmi.hookimpl``. Implementations may take
-fewer arguments than the spec, so specs can grow without breaking plugins.
+whose functions are marked with ``@vlmi.plugin.hookimpl``. Model plugins
+implement ``register_models`` (and optionally ``resolve_model`` and
+``build_dataset_prompt``); extensions add commands (``register_commands``)
+or ways to execute ``vlmi run`` (``register_executors``). Implementations
+may take fewer arguments than the spec, so specs can grow without breaking
+plugins.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from ._command import Command
+    from ._run.executor import ExecutorType
     from ._sample import Sample
     from ._spec import ModelSpec
-    from ._vlmevalkit_prompts import DatasetPrompt
+    from ._vlmevalkit.prompts import DatasetPrompt
 
 hookspec = pluggy.HookspecMarker("vlmi")
 hookimpl = pluggy.HookimplMarker("vlmi")
@@ -61,4 +67,32 @@ def build_dataset_prompt(model: str, prompt: DatasetPrompt) -> Sample | None:
     :param model: the canonical name of the model that will answer.
     :param prompt: the row, its images, dataset type and name, and the default parts.
     :returns: a :class:`vlmi.plugin.Sample` (e.g. ``Sample((ImagePart(b64), TextPart(q)))``).
+    """
+
+
+@hookspec
+def register_commands(register: Callable[[Command], None]) -> None:
+    """Add commands to the ``vlmi`` command (``vlmi serve``, ``vlmi compare``, ...).
+
+    Call ``register(Command(name, help, add_arguments, run))`` once per command:
+    ``add_arguments(parser)`` declares its arguments on an ``argparse`` parser, and
+    ``run(args)`` does the work and returns the exit status (a
+    :class:`vlmi.errors.VlmiError` it raises is printed as ``error: ...``, status 1).
+    Import nothing heavy here or in ``add_arguments``: ``vlmi --help`` builds every
+    command's parser.
+
+    :param register: the callback; a name taken twice is an error naming both.
+    """
+
+
+@hookspec
+def register_executors(register: Callable[[ExecutorType], None]) -> None:
+    """Add a way to execute ``vlmi run`` (e.g. a pool of replicas on a cluster).
+
+    Call ``register(ExecutorType(name, create, add_arguments, from_arguments))``:
+    ``add_arguments(group)`` adds its flags to ``vlmi run``; ``from_arguments(args)``
+    returns the :class:`vlmi.plugin.Executor` those flags ask for, or ``None``;
+    ``create(**kwargs)`` builds one from Python.
+
+    :param register: the callback.
     """

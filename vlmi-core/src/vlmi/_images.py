@@ -60,6 +60,11 @@ def describe(src: Any, limit: int = 80) -> str:
     return repr(text)
 
 
+def url_max_bytes() -> int:
+    """The most bytes one image may have when downloaded (``VLMI_URL_MAX_BYTES``)."""
+    return int(os.environ.get("VLMI_URL_MAX_BYTES", DEFAULT_URL_MAX_BYTES))
+
+
 def max_pixels() -> int:
     """The largest number of pixels an image may have (``VLMI_MAX_IMAGE_PIXELS``)."""
     return int(os.environ.get("VLMI_MAX_IMAGE_PIXELS", DEFAULT_MAX_PIXELS))
@@ -160,7 +165,7 @@ def _download(url: str) -> bytes:
     from ._download_checks import checked_opener
 
     timeout = float(os.environ.get("VLMI_URL_TIMEOUT", DEFAULT_URL_TIMEOUT))
-    limit = int(os.environ.get("VLMI_URL_MAX_BYTES", DEFAULT_URL_MAX_BYTES))
+    limit = url_max_bytes()
     deadline = time.monotonic() + timeout
     request = urllib.request.Request(url, headers={"User-Agent": "vlmi"})
     received = bytearray()

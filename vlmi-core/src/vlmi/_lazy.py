@@ -8,19 +8,21 @@ from typing import Any
 
 
 def lazy_getattr(
-    module: str, where: Mapping[str, str], namespace: MutableMapping[str, Any]
+    module: str, where: Mapping[str, str | tuple[str, str]], namespace: MutableMapping[str, Any]
 ) -> Callable[[str], Any]:
     """A module ``__getattr__`` that imports ``name`` from ``where[name]`` on first use.
 
-    The value is stored in ``namespace`` (the module's globals), so each
-    attribute is imported once.
+    ``where[name]`` is a module, or ``(module, attribute)`` for a name kept under
+    another one there. The value is stored in ``namespace`` (the module's
+    globals), so each attribute is imported once.
     """
 
     def __getattr__(name: str) -> Any:
         source = where.get(name)
         if source is None:
             raise AttributeError(f"module {module!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(source), name)
+        module_name, attribute = source if isinstance(source, tuple) else (source, name)
+        value = getattr(importlib.import_module(module_name), attribute)
         namespace[name] = value
         return value
 

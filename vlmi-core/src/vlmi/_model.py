@@ -14,13 +14,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
-from vlmi.errors import GenerationError, InvalidSampleError, PluginError, VlmiError
+from vlmi.errors import GenerationError, PluginError, VlmiError
 
 from ._generation import GenerationOptions
 from ._images import load_img
 from ._options import EngineOptions, LoadOptions
-from ._preparing import prepare_samples
-from ._sample import Sample, as_sample
+from ._preparing import prepare_batch, prepare_samples
+from ._sample import Sample
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -95,6 +95,11 @@ class Model(ABC, Generic[OptionsT]):
         """Most images one sample may hold (None: no limit)."""
         return self.spec.max_images
 
+    @property
+    def images_first(self) -> bool:
+        """Whether ``eval(query, imgs)`` puts the images before the query."""
+        return self.spec.images_first
+
     def eval(self, query: str | None = None, imgs: Any = None, **generation: Any) -> str:
         """Answer one sample: text only, one image or a list of images.
 
@@ -126,20 +131,8 @@ class Model(ABC, Generic[OptionsT]):
         in its slot (with ``sample_index`` set); the others complete.
         """
         base = self.options.generation.merged(generation)
-        items = list(samples)
-        parsed = [self._parse(item, base) for item in items]
-        candidates = [p[0] for p in parsed if not isinstance(p, VlmiError)]
-        prepared = iter(prepare_samples(self, candidates))
-        ready: list[Sample | VlmiError] = []
-        generations: list[GenerationOptions | None] = []
-        for entry in parsed:
-            if isinstance(entry, VlmiError):
-                ready.append(entry)
-                generations.append(None)
-            else:
-                ready.append(next(prepared))
-                generations.append(entry[1])
-        return self.answer_prepared(ready, generations)
+        prepared = prepare_batch(self, list(samples), base)
+        return self.answer_prepared(prepared.samples, prepared.generations)
 
     def answer_prepared(
         self,
@@ -178,17 +171,6 @@ class Model(ABC, Generic[OptionsT]):
         ]
 
     # --- internals ----------------------------------------------------------------
-
-    def _parse(
-        self, item: Any, base: GenerationOptions
-    ) -> tuple[Sample, GenerationOptions] | VlmiError:
-        try:
-            sample = as_sample(item, images_first=self.spec.images_first)
-            return sample, base.merged(sample.generation)
-        except VlmiError as exc:
-            return exc
-        except Exception as exc:  # a malformed item must not lose the batch
-            return InvalidSampleError(f"cannot read this sample: {exc!r}")
 
     def _generate_guarded(
         self, samples: list[Sample], generations: list[GenerationOptions]
@@ -256,7 +238,4 @@ def _in_slot(error: BaseException, index: int) -> VlmiError:
     return error
 
 
-#: The seed's name for the base class, kept importable.
-EvalInterface = Model
-
-__all__ = ["BatchedModel", "EvalInterface", "Model"]
+__all__ = ["BatchedModel", "Model"]

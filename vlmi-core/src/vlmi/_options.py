@@ -18,6 +18,7 @@ every accepted name.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import types
 import typing
@@ -98,17 +99,47 @@ def parse_load_options(
 
 
 def coerce_fields(cls: type, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Check values against a dataclass's annotations; turn CLI strings into numbers."""
+    """Check values against a dataclass's annotations, reading text as :func:`from_text` says."""
     hints = typing.get_type_hints(cls)
     return {name: _coerce(name, hints.get(name, Any), value) for name, value in values.items()}
 
 
+def from_text(text: str, allowed: tuple[type, ...] | None) -> Any:
+    """An option value given as text (``-O KEY=VALUE``, or a str in Python), read for its type.
+
+    One rule for the command line and Python: for a ``bool`` option,
+    ``true/yes/on/1`` and ``false/no/off/0``; for one that may be ``None``,
+    ``none/null``; then an ``int``, then a ``float``, as the option's type
+    allows; for a list or dict option, JSON; else the text itself.
+    """
+    lowered = text.strip().lower()
+    if allowed is None:  # a container (dict, list, ...): JSON
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text
+    if type(None) in allowed and lowered in ("none", "null"):
+        return None
+    if bool in allowed:
+        if lowered in ("true", "yes", "on", "1"):
+            return True
+        if lowered in ("false", "no", "off", "0"):
+            return False
+    for kind in (int, float):
+        if kind in allowed:
+            try:
+                return kind(text)
+            except ValueError:
+                continue
+    return text
+
+
 def _coerce(name: str, hint: Any, value: Any) -> Any:
     allowed = _simple_types(hint)
+    if isinstance(value, str) and hint is not Any and (allowed is None or str not in allowed):
+        value = from_text(value, allowed)
     if allowed is None or (value is None and type(None) in allowed):
         return value
-    if isinstance(value, str) and str not in allowed:
-        value = _from_text(value)
     is_int = isinstance(value, int) and not isinstance(value, bool)
     if is_int and float in allowed and int not in allowed:
         return float(value)
@@ -133,22 +164,6 @@ def _simple_types(hint: Any) -> tuple[type, ...] | None:
     return None  # containers and others: left to the model class
 
 
-def _from_text(text: str) -> Any:
-    lowered = text.strip().lower()
-    if lowered in ("true", "yes", "on"):
-        return True
-    if lowered in ("false", "no", "off"):
-        return False
-    if lowered in ("none", "null"):
-        return None
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            continue
-    return text
-
-
 def _type_error(name: str, allowed: tuple[type, ...], value: Any) -> InvalidOptionError:
     names = " or ".join("None" if t is type(None) else t.__name__ for t in allowed)
     return InvalidOptionError(f"option {name} must be {names}, got {value!r}")
@@ -160,5 +175,6 @@ __all__ = [
     "WeightsOptions",
     "accepted_names",
     "coerce_fields",
+    "from_text",
     "parse_load_options",
 ]

@@ -49,6 +49,15 @@ class PluginSet:
     skipped: dict[str, PluginInfo] = field(default_factory=dict)
     failures: list[PluginFailure] = field(default_factory=list)
 
+    def hook_of(self, ep_name: str, hook: str) -> pluggy.HookCaller:
+        """``hook`` of one plugin alone (its failure is its own, not the others')."""
+        others = [
+            plugin
+            for name, plugin in self.manager.list_name_plugin()
+            if name != ep_name and plugin is not None
+        ]
+        return self.manager.subset_hook_caller(hook, remove_plugins=others)
+
     def remove(self, ep_name: str) -> None:
         """Take a loaded plugin out again (its hooks are no longer called)."""
         self.loaded.pop(ep_name, None)
@@ -129,10 +138,16 @@ def _check_one(manager: pluggy.PluginManager, module: ModuleType | object) -> No
             continue
         hook = getattr(manager.hook, name, None)
         if hook is None or not hook.has_spec():
+            known = ", ".join(sorted(hook_names()))
             raise pluggy.PluginValidationError(
-                module,
-                f"unknown hook {name!r}; vlmi's hooks are register_models and resolve_model",
+                module, f"unknown hook {name!r}; vlmi's hooks are {known}"
             )
+
+
+def hook_names() -> list[str]:
+    """The names of vlmi's hooks (every ``@hookspec`` in :mod:`vlmi._hookspecs`)."""
+    marker = hookspecs.hookspec.project_name + "_spec"
+    return [name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), marker)]
 
 
 def _unregister(manager: pluggy.PluginManager, name: str) -> None:
@@ -158,6 +173,7 @@ __all__ = [
     "PluginFailure",
     "PluginSet",
     "get_plugin_manager",
+    "hook_names",
     "load_plugins",
     "plugin_info",
 ]

@@ -1,8 +1,13 @@
-"""Check samples against a model's limits and load their images, in parallel.
+"""From what users give to what a model answers: parse, check limits, load images.
 
-Image decoding (Pillow releases the GIL while it decodes) runs in a thread
-pool, so a batch of JPEGs is ready sooner than one file after another. A
-sample whose check or image fails becomes its error; the others go on.
+:func:`prepare_batch` is the one path every caller takes (``eval_batch``,
+the local runner, the Ray decoding stage, ``vlmi serve``): each item is
+parsed into a :class:`~vlmi.Sample` with its merged generation options,
+checked against the model's limits, and its images are loaded. Image
+decoding (Pillow releases the GIL while it decodes) runs in a thread pool,
+so a batch of JPEGs is ready sooner than one file after another. An item
+that fails becomes its error, in its slot; the others go on.
+:meth:`vlmi.Model.answer_prepared` then answers the ready slots.
 """
 
 from __future__ import annotations
@@ -10,15 +15,100 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from vlmi.errors import InvalidSampleError, TooManyImagesError, VlmiError
 
+from ._generation import GenerationOptions
 from ._images import describe
-from ._sample import ImagePart, Sample
+from ._sample import ImagePart, Sample, as_sample
 
 if TYPE_CHECKING:
-    from ._model import Model
+    from PIL import Image
+
+
+class ImageTaker(Protocol):
+    """What preparing needs of a model: its name, image limit, image order and loader."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def max_images(self) -> int | None: ...
+
+    @property
+    def images_first(self) -> bool: ...
+
+    def load_img(self, src: Any) -> Image.Image: ...
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A batch made ready for :meth:`vlmi.Model.answer_prepared`, slot for slot.
+
+    ``samples[i]`` is a checked sample with loaded images, or the error that
+    item met; ``generations[i]`` its merged options (``None`` for an error).
+    """
+
+    samples: list[Sample | VlmiError]
+    generations: list[GenerationOptions | None]
+
+
+def parse_item(
+    item: Any, base: GenerationOptions, *, images_first: bool = True, where: str = ""
+) -> tuple[Sample, GenerationOptions] | VlmiError:
+    """One item as a sample and its options (``base`` merged with the item's own), or its error.
+
+    :param where: a prefix for the message of an unreadable item (e.g. ``"line 3: "``).
+    """
+    if isinstance(item, VlmiError):
+        return item
+    try:
+        sample = as_sample(item, images_first=images_first)
+        return sample, base.merged(sample.generation)  # a bad option fails this item only
+    except VlmiError as exc:
+        return exc
+    except Exception as exc:  # a malformed item must not lose the batch
+        return InvalidSampleError(f"{where}cannot read this sample: {exc!r}")
+
+
+def prepare_batch(
+    model: ImageTaker,
+    items: Sequence[Any],
+    base: GenerationOptions,
+    *,
+    ids: Sequence[str] | None = None,
+    where: Sequence[str] | None = None,
+    executor: Executor | None = None,
+) -> Prepared:
+    """Parse, check and load every item; an item that is a ``VlmiError`` stays one.
+
+    :param ids: the sample id of each slot (a run's record ids), if any.
+    :param where: a message prefix per slot for unreadable items.
+    :param executor: the thread pool that decodes images (default: one for this call).
+    """
+    parsed = [
+        parse_item(item, base, images_first=model.images_first, where=where[i] if where else "")
+        for i, item in enumerate(items)
+    ]
+    candidates = [
+        entry[0] if ids is None else entry[0].with_id(ids[i])
+        for i, entry in enumerate(parsed)
+        if not isinstance(entry, VlmiError)
+    ]
+    loaded = iter(prepare_samples(model, candidates, executor=executor))
+    samples: list[Sample | VlmiError] = []
+    generations: list[GenerationOptions | None] = []
+    for entry in parsed:
+        if isinstance(entry, VlmiError):
+            samples.append(entry)
+            generations.append(None)
+            continue
+        sample = next(loaded)
+        samples.append(sample)
+        generations.append(entry[1] if isinstance(sample, Sample) else None)
+    return Prepared(samples, generations)
 
 
 def default_workers() -> int:
@@ -29,7 +119,7 @@ def default_workers() -> int:
     return max(1, min(8, os.cpu_count() or 1))
 
 
-def check_limits(model: Model[Any], sample: Sample) -> None:
+def check_limits(model: ImageTaker, sample: Sample) -> None:
     """Raise TooManyImagesError when the sample exceeds the model's declared limits."""
     limit = model.max_images
     count = sample.num_images
@@ -45,7 +135,7 @@ def check_limits(model: Model[Any], sample: Sample) -> None:
 
 
 def prepare_samples(
-    model: Model[Any],
+    model: ImageTaker,
     samples: Sequence[Sample],
     *,
     workers: int | None = None,
@@ -92,7 +182,7 @@ def prepare_samples(
 
 
 def _load_all(
-    model: Model[Any], sources: list[Any], workers: int | None, executor: Executor | None
+    model: ImageTaker, sources: list[Any], workers: int | None, executor: Executor | None
 ) -> list[Any]:
     def load_one(src: Any) -> Any:
         try:
@@ -111,4 +201,12 @@ def _load_all(
         return list(pool.map(load_one, sources))
 
 
-__all__ = ["check_limits", "default_workers", "prepare_samples"]
+__all__ = [
+    "ImageTaker",
+    "Prepared",
+    "check_limits",
+    "default_workers",
+    "parse_item",
+    "prepare_batch",
+    "prepare_samples",
+]

@@ -7,8 +7,6 @@ import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pluggy import HookCaller
-
 from vlmi.errors import DuplicateModelError, PluginError, UnknownModelError
 
 from ._hints import OPEN_NAMES_PLUGIN, missing_plugin_hint
@@ -54,7 +52,7 @@ class Registry:
 
     def _resolve_by_hook(self, name: str) -> ModelSpec | None:
         for ep_name, info in self.plugins.loaded.items():
-            caller = _caller_for(self.plugins, ep_name, "resolve_model")
+            caller = self.plugins.hook_of(ep_name, "resolve_model")
             try:
                 spec = caller(name=name)
             except Exception as exc:
@@ -110,7 +108,7 @@ def build_registry(plugins: PluginSet) -> Registry:
             _out.append(replace(spec, plugin=_info))
 
         try:
-            _caller_for(plugins, ep_name, "register_models")(register=register)
+            plugins.hook_of(ep_name, "register_models")(register=register)
         except Exception as exc:
             # out of `loaded` and unregistered, so its resolve_model is not consulted either
             plugins.remove(ep_name)
@@ -119,15 +117,6 @@ def build_registry(plugins: PluginSet) -> Registry:
         for spec in collected:
             registry.add(spec)
     return registry
-
-
-def _caller_for(plugins: PluginSet, ep_name: str, hook: str) -> HookCaller:
-    others = [
-        plugin
-        for name, plugin in plugins.manager.list_name_plugin()
-        if name != ep_name and plugin is not None
-    ]
-    return plugins.manager.subset_hook_caller(hook, remove_plugins=others)
 
 
 def _owner(spec: ModelSpec) -> str:

@@ -76,6 +76,10 @@ class Sample:
         """A copy holding other parts."""
         return replace(self, parts=tuple(parts))
 
+    def with_id(self, sample_id: str) -> Sample:
+        """A copy with another id."""
+        return replace(self, id=sample_id)
+
     @classmethod
     def from_query(
         cls,

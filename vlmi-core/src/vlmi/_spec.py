@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from vlmi.errors import PluginError
-
-if TYPE_CHECKING:
-    from ._model import Model
 
 HUBS = ("huggingface", "modelscope")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._\-]*$")
@@ -77,24 +73,6 @@ class ModelSpec:
     def names(self) -> tuple[str, ...]:
         """The name followed by the aliases (each once)."""
         return tuple(dict.fromkeys((self.name, *self.aliases)))
-
-    def load_factory(self) -> type[Model[Any]]:
-        """Import the Model subclass named by ``factory``."""
-        module_name, _, attr = self.factory.partition(":")
-        owner = self.plugin.distribution if self.plugin else "its plugin"
-        try:
-            module = importlib.import_module(module_name)
-            cls = getattr(module, attr)
-        except ImportError as exc:
-            raise PluginError(
-                f"model {self.name!r} from {owner} cannot be loaded: importing {module_name!r} "
-                f"failed ({exc}); reinstall {owner} and its engine in this environment"
-            ) from exc
-        except AttributeError:
-            raise PluginError(
-                f"model {self.name!r}: {module_name!r} has no {attr!r} ({owner} is broken)"
-            ) from None
-        return cls  # type: ignore[no-any-return]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly description (for ``vlmi models --json``)."""

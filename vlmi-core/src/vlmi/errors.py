@@ -114,8 +114,21 @@ class GenerationError(VlmiError):
     """The engine failed on a sample; the original exception is the ``__cause__``."""
 
 
-class MissingDependencyError(VlmiError, ImportError):
-    """An optional dependency is not installed; the message names the extra to install."""
+class MissingDependencyError(EngineUnavailableError, WeightsNotFoundError, ImportError):
+    """Something to install is missing: an extra, an engine, a plugin or an extension.
+
+    The one error for "install X", everywhere: the message names the command,
+    and :attr:`install` holds it (e.g. ``"pip install vlmi-serve"``).
+
+    Until vlmi-core 0.3 it is also an :class:`EngineUnavailableError` and a
+    :class:`WeightsNotFoundError`, the classes vlmi-core 0.2 raised for a
+    missing engine, Ray or hub client, so ``except`` clauses written for them
+    keep working; catch ``MissingDependencyError`` instead.
+    """
+
+    def __init__(self, message: str, install: str | None = None) -> None:
+        super().__init__(message)
+        self.install = install
 
 
 __all__ = [

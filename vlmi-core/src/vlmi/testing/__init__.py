@@ -4,11 +4,12 @@
   (and ``load_options``, ``plugin_module``), and pytest runs the whole
   conformance suite against your model.
 - :mod:`vlmi.testing.inputs`: every kind of image input, made locally.
-- :mod:`vlmi.testing.serving`: ``vlmi serve`` in a child process on a free
-  loopback port (``served_model``, ``start_server``).
-- :mod:`vlmi.testing.pytest_plugin` (loaded by pytest through vlmi-core's
-  ``pytest11`` entry point) adds the ``gpu`` marker, which skips with a clear
-  reason where CUDA is missing.
+- :mod:`vlmi.testing.pytest_plugin`, opt-in (``pytest_plugins =
+  ["vlmi.testing.pytest_plugin"]`` in a ``conftest.py``), adds the ``gpu``
+  marker, which skips with a clear reason where CUDA is missing.
+
+``vlmi serve`` in a child process (for tests of clients) is in vlmi-testkit:
+``vlmi_testkit.serving``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from vlmi.testing.inputs import IMAGE_KINDS, image_inputs, make_picture, serve_folder
-from vlmi.testing.serving import ServerProcess, served_model, start_server
 
 from .._lazy import lazy_getattr
 
@@ -45,13 +45,10 @@ __all__ = [
     "HEAVY_MODULES",
     "IMAGE_KINDS",
     "ModelConformance",
-    "ServerProcess",
     "cuda_available",
     "heavy_modules_after_import",
     "image_inputs",
     "make_picture",
     "serve_folder",
-    "served_model",
-    "start_server",
     "weights_from_env",
 ]

@@ -1,0 +1,158 @@
+"""``vlmi.run``: a whole benchmark from an input file to JSON Lines, resumable.
+
+One skeleton for every executor: read the input, resume from the output
+(skip the ids already answered, refuse other settings), hand the rest to
+the executor, write each answered batch (flushed), sum up. A crash loses
+at most the batches in flight; the same call again resumes.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from vlmi.errors import InvalidOptionError, InvalidSampleError
+
+from .._model import Model
+from .._progress import Progress
+from .executor import Executor, RunJob
+from .inputs import open_input
+from .local import LocalExecutor
+from .output import (
+    RunConfigMismatchError,
+    RunSummary,
+    RunWriter,
+    SkipCounter,
+    fresh_records,
+    identity_of,
+    prepare_output,
+)
+
+#: ``vlmi.run`` keywords of vlmi-core 0.2 that choose a Ray pool (now ``executor=``).
+_RAY_KEYWORDS = ("ray", "replicas", "gpus_per_replica", "runtime_env", "max_retries")
+
+
+def run(
+    model: Model[Any] | str,
+    samples: str | Path | Iterable[Any],
+    output: str | Path,
+    *,
+    executor: Executor | None = None,
+    batch_size: int = 8,
+    overwrite: bool = False,
+    force: bool = False,
+    workers: int | None = None,
+    progress: bool = True,
+    load_options: dict[str, Any] | None = None,
+    dataset_name: str | None = None,
+    dataset_type: str | None = None,
+    **generation: Any,
+) -> RunSummary:
+    """Answer every sample of ``samples`` and append one JSON record per sample to ``output``.
+
+    :param model: a loaded model, or a name to ``vlmi.load`` with ``load_options``.
+    :param samples: a ``.jsonl`` / ``.tsv`` file or an iterable of samples (dicts with an
+        ``id``, tuples, strings, ``Sample``).
+    :param output: the JSON Lines file; existing ids are skipped (resume).
+    :param executor: where the samples are answered: in this process (the default), or
+        e.g. ``vlmi_ray.RayPool(address, replicas=8)`` on a Ray cluster.
+    :param overwrite: start the output over instead of resuming.
+    :param force: resume even if the output was made with another model/options.
+    :param workers: image decoding threads of the local executor.
+    :param dataset_name: the VLMEvalKit dataset name of a ``.tsv`` input (default: its stem).
+    :param dataset_type: ``mcq``, ``yorn`` or ``vqa`` for a ``.tsv`` (default: detected).
+    :param generation: generation options for every sample (a sample's own win).
+    """
+    executor, dataset_name = _deprecated_keywords(executor, dataset_name, generation)
+    if batch_size < 1:
+        raise InvalidSampleError(f"batch_size must be >= 1, got {batch_size}")
+    if executor is None:
+        executor = LocalExecutor(workers)
+    elif workers is not None:
+        raise InvalidOptionError(
+            "workers sets the local executor's image decoding threads; leave it out when "
+            "passing executor="
+        )
+    model = _model_for(model, executor, load_options)
+    base, identity = identity_of(model, generation)
+    out_path = Path(output)
+    done_ids, previously_failed = prepare_output(out_path, identity, overwrite, force)
+    records, total = open_input(samples, model, dataset_name, dataset_type)
+    bar = Progress(total, enabled=progress)
+    skipped = SkipCounter(bar)
+
+    done = failed = 0
+    started = time.perf_counter()
+    with out_path.open("a", encoding="utf-8") as sink, bar:
+        writer = RunWriter(sink, identity)
+        fresh = fresh_records(records, done_ids, skipped, out_path, force)
+        job = RunJob(model, fresh, base, batch_size, out_path)
+        for answers in executor.answer(job):
+            batch_done, batch_failed = writer.write(answers)
+            done += batch_done
+            failed += batch_failed
+            bar.update(batch_done, batch_failed)
+            note = writer.worker_note(time.perf_counter() - started)
+            if note:
+                bar.set_note(note)
+    wall = time.perf_counter() - started
+    return RunSummary(
+        out_path, done, failed, skipped.count, previously_failed, wall, writer.per_worker
+    )
+
+
+def _model_for(
+    model: Model[Any] | str, executor: Executor, load_options: dict[str, Any] | None
+) -> Model[Any]:
+    if not isinstance(model, str):
+        return model
+    from .._api import describe_model, load
+
+    make = load if executor.loads_model else describe_model
+    return make(model, **(load_options or {}))
+
+
+def _deprecated_keywords(
+    executor: Executor | None, dataset_name: str | None, generation: dict[str, Any]
+) -> tuple[Executor | None, str | None]:
+    """vlmi-core 0.2's ``dataset=`` and ``ray=...`` keywords, with a DeprecationWarning."""
+    if "dataset" in generation:
+        warnings.warn(
+            "vlmi.run(dataset=...) is deprecated: use dataset_name=...",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        dataset_name = dataset_name or generation.pop("dataset")
+        generation.pop("dataset", None)
+    given = {key: generation.pop(key) for key in _RAY_KEYWORDS if key in generation}
+    if not given:
+        return executor, dataset_name
+    if given.get("ray") in (None, False):
+        cluster_only = sorted(set(given) - {"ray"})
+        if cluster_only:
+            raise InvalidOptionError(
+                f"{', '.join(cluster_only)} take effect on a Ray cluster only; pass "
+                "executor=vlmi_ray.RayPool(...) instead"
+            )
+        return executor, dataset_name
+    warnings.warn(
+        "vlmi.run(ray=..., replicas=...) is deprecated: use "
+        "executor=vlmi_ray.RayPool(address, replicas=..., gpus_per_replica=...) "
+        "(pip install vlmi-ray)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    if executor is not None:
+        raise InvalidOptionError("pass either executor= or ray=..., not both")
+    from .._extensions import executor_type
+
+    ray = given.pop("ray")
+    return executor_type("ray").create(address=None if ray is True else str(ray), **given), (
+        dataset_name
+    )
+
+
+__all__ = ["RunConfigMismatchError", "RunSummary", "run"]

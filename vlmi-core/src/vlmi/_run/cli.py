@@ -1,0 +1,108 @@
+"""``vlmi run``: a whole benchmark file answered into JSON Lines, resumable.
+
+The executor flags of installed extensions (``vlmi-ray``'s ``--ray`` ...)
+are added here from the ``register_executors`` hook; without a flag that
+asks for one, the run answers in this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from vlmi.errors import InvalidOptionError
+
+from .._command import Command
+from .._extensions import get_extensions
+from .._hookspecs import hookimpl
+from .._vlmevalkit.cli import add_dataset_arguments
+from .._cli.options import add_generation_arguments, add_model_arguments, generation_from
+from .executor import Executor
+
+#: Exit status when the run finished but some samples failed.
+EXIT_SAMPLES_FAILED = 3
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """``vlmi run MODEL INPUT -o OUTPUT`` and its flags, executors' included."""
+    parser.add_argument("model", help="model name or alias (see `vlmi models`)")
+    parser.add_argument("input", help=".jsonl (id, query, imgs) or VLMEvalKit .tsv file")
+    parser.add_argument("-o", "--output", required=True, help="JSON Lines file to write")
+    parser.add_argument("-b", "--batch-size", type=int, default=8, help="samples per eval_batch")
+    parser.add_argument("--overwrite", action="store_true", help="start OUTPUT over")
+    parser.add_argument(
+        "--force", action="store_true", help="resume even if OUTPUT used other settings"
+    )
+    parser.add_argument("--workers", type=int, help="image decoding threads (local runs)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    add_dataset_arguments(parser)
+    parser.add_argument("--dataset", dest="dataset_old", metavar="NAME", help=argparse.SUPPRESS)
+    add_model_arguments(parser)
+    add_generation_arguments(parser)
+    for executor in get_extensions().executors.values():
+        title = executor.name if not executor.distribution else (
+            f"{executor.name} ({executor.distribution})"
+        )
+        executor.add_arguments(parser.add_argument_group(title, executor.description or None))
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run, print the summary line; exit 3 when some samples failed."""
+    from .api import run
+
+    dataset_name = args.dataset_name
+    if args.dataset_old is not None:
+        print("warning: --dataset is deprecated for `vlmi run`; use --dataset-name", file=sys.stderr)
+        dataset_name = dataset_name or args.dataset_old
+    summary = run(
+        args.model,
+        args.input,
+        args.output,
+        executor=_executor(args),
+        batch_size=args.batch_size,
+        overwrite=args.overwrite,
+        force=args.force,
+        workers=args.workers,
+        progress=not args.quiet,
+        load_options=dict(args.option),
+        dataset_name=dataset_name,
+        dataset_type=args.dataset_type,
+        **generation_from(args),
+    )
+    print(summary.line(), file=sys.stderr)
+    return 0 if summary.ok else EXIT_SAMPLES_FAILED
+
+
+def _executor(args: argparse.Namespace) -> Executor | None:
+    chosen = [
+        (name, found)
+        for name, executor in get_extensions().executors.items()
+        if (found := executor.from_arguments(args)) is not None
+    ]
+    if len(chosen) > 1:
+        names = " and ".join(name for name, _ in chosen)
+        raise InvalidOptionError(f"the flags ask for two executors ({names}); pick one")
+    return chosen[0][1] if chosen else None
+
+
+@hookimpl
+def register_commands(register: Callable[[Command], None]) -> None:
+    """``vlmi run``."""
+    register(
+        Command(
+            "run",
+            "answer every sample of a .jsonl/.tsv file into a JSONL file (resumable)",
+            add_run_arguments,
+            run_command,
+            description=(
+                "Answer every sample of INPUT with MODEL, appending one JSON record per sample "
+                "to OUTPUT. Re-running the same command resumes: ids already in OUTPUT are "
+                f"skipped. Exit status: 0 all answered, 1 error, {EXIT_SAMPLES_FAILED} some "
+                "samples failed."
+            ),
+        )
+    )
+
+
+__all__ = ["EXIT_SAMPLES_FAILED", "register_commands"]

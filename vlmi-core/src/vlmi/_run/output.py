@@ -1,0 +1,298 @@
+"""What every ``vlmi run`` writes, wherever the model runs: records, resume, the summary.
+
+Every executor's answers go through this module, so that all of them write
+the same JSON Lines records, resume from the same ids and refuse the same
+changes of model or options.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import IO, Any
+
+from vlmi.errors import InvalidSampleError, VlmiError
+
+from .._generation import GenerationOptions
+from .._model import Model
+from .._progress import Progress
+from .._record import Record
+
+
+class RunConfigMismatchError(VlmiError):
+    """The output file was written by another model or with other options."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answered record, as an executor hands it back to the run.
+
+    :param prediction: the answer, or ``None`` when ``error`` is set.
+    :param error: ``{"type", "message"}`` of the sample's error, or ``None``.
+    :param time: ``{"batch_s": ..., "batch_size": ...}`` of the batch it was answered in.
+    :param worker: who answered, written as the record's ``replica`` field and counted per
+        worker in the summary (``None`` in a local run).
+    """
+
+    id: str
+    prediction: str | None
+    error: dict[str, Any] | None
+    prompt_style: str
+    time: dict[str, Any]
+    worker: dict[str, Any] | None = None
+
+    @property
+    def worker_label(self) -> str | None:
+        """``actor@host`` (or the worker's fields joined), for per-worker counts."""
+        if self.worker is None:
+            return None
+        if "actor" in self.worker and "host" in self.worker:
+            return f"{self.worker['actor']}@{self.worker['host']}"
+        return ",".join(f"{k}={v}" for k, v in sorted(self.worker.items()))
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run did (``replicas``: samples answered per worker, on a cluster)."""
+
+    output: Path
+    done: int
+    failed: int
+    skipped: int
+    previously_failed: int
+    wall_s: float
+    replicas: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def samples_per_s(self) -> float:
+        """Samples answered per second in this run."""
+        return self.done / self.wall_s if self.wall_s > 0 else 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when no sample of the output failed."""
+        return self.failed == 0 and self.previously_failed == 0
+
+    def replica_rates(self) -> dict[str, float]:
+        """Samples per second of each replica over the run's wall time."""
+        wall = self.wall_s if self.wall_s > 0 else float("inf")
+        return {name: count / wall for name, count in sorted(self.replicas.items())}
+
+    def line(self) -> str:
+        """A one-line summary for people."""
+        text = (
+            f"done {self.done} ({self.failed} failed), skipped {self.skipped} already in "
+            f"{self.output.name} ({self.previously_failed} of them failed), "
+            f"{self.wall_s:.1f} s, {self.samples_per_s:.1f} samples/s"
+        )
+        if self.replicas:
+            rates = self.replica_rates()
+            per = ", ".join(
+                f"{name} {self.replicas[name]} ({rate:.1f}/s)" for name, rate in rates.items()
+            )
+            text += f"; per replica: {per}"
+        return text
+
+
+def identity_of(
+    model: Model[Any], generation: Mapping[str, Any]
+) -> tuple[GenerationOptions, dict[str, Any]]:
+    """The run's generation options and what every record says of the model and options."""
+    base = model.options.generation.merged(generation)
+    return base, {"model": model.name, "options": options_of(model, base.to_dict())}
+
+
+@dataclass
+class SkipCounter:
+    """Counts the ids a resumed run skips, and shows them on the run's progress display."""
+
+    bar: Progress
+    count: int = 0
+
+    def __call__(self) -> None:
+        self.count += 1
+        self.bar.update(1)
+
+
+def options_of(model: Model[Any], generation: dict[str, Any]) -> dict[str, Any]:
+    """The ``options`` field of every record: weights, engine and generation options."""
+    options = model.options
+    engine = asdict(options.engine)
+    for option in fields(options.engine):
+        if option.metadata.get("secret") and engine.get(option.name) is not None:
+            engine[option.name] = "<hidden>"  # an API key is never written to the output
+    data = {
+        "weights": asdict(options.weights),
+        "engine": engine,
+        "generation": generation,
+    }
+    plain: dict[str, Any] = json.loads(json.dumps(data, default=str))
+    return plain
+
+
+def prepare_output(
+    path: Path, identity: dict[str, Any], overwrite: bool, force: bool
+) -> tuple[dict[str, str | None], int]:
+    """Ids already answered in ``path`` (with their prompt style), how many failed; start it.
+
+    A last line cut off by a crash is removed (its sample runs again). A file
+    written with another model or options is refused unless ``force``.
+    """
+    if overwrite or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("", encoding="utf-8")
+        return {}, 0
+    done: dict[str, str | None] = {}
+    failed = 0
+    checked = False
+    good_end = 0
+    with path.open("rb") as handle:
+        for raw in handle:
+            if not raw.endswith(b"\n"):
+                break  # a line cut off by a crash: dropped below, its sample runs again
+            try:
+                record = json.loads(raw)
+            except json.JSONDecodeError:
+                break
+            good_end += len(raw)
+            if not checked:
+                _check_identity(path, record, identity, force)
+                checked = True
+            done[str(record.get("id"))] = record.get("prompt_style")
+            failed += record.get("error") is not None
+    if good_end < path.stat().st_size:
+        with path.open("r+b") as handle:
+            handle.truncate(good_end)
+    return done, failed
+
+
+def _check_identity(
+    path: Path, record: dict[str, Any], identity: dict[str, Any], force: bool
+) -> None:
+    before = {"model": record.get("model"), "options": record.get("options")}
+    if before == identity or force:
+        return
+    changes = []
+    if before["model"] != identity["model"]:
+        changes.append(f"model {before['model']!r} -> {identity['model']!r}")
+    old, new = before["options"] or {}, identity["options"]
+    for group in sorted(set(old) | set(new)):
+        for key in sorted(set(old.get(group, {})) | set(new.get(group, {}))):
+            a, b = old.get(group, {}).get(key), new.get(group, {}).get(key)
+            if a != b:
+                changes.append(f"{key} {a!r} -> {b!r}")
+    raise RunConfigMismatchError(
+        f"{path} holds answers made with other settings ({'; '.join(changes)}); pass --overwrite "
+        "(overwrite=True) to start over, -o to write elsewhere, or --force (force=True) to "
+        "append anyway"
+    )
+
+
+def fresh_records(
+    records: Iterable[Record],
+    done_ids: dict[str, str | None],
+    on_skip: Callable[[], None],
+    path: Path,
+    force: bool,
+) -> Iterator[Record]:
+    """The records still to answer: ids in ``done_ids`` are skipped (``on_skip`` is told).
+
+    A repeated id becomes an error record of its own (``id@lineN``), as ids
+    must be unique for resume to work. An id answered with another prompt
+    style is refused unless ``force``.
+    """
+    seen: set[str] = set()
+    for record in records:
+        if record.id in seen:  # the same id again in the input, whether answered or not
+            record = Record(
+                f"{record.id}@line{record.line}",
+                record.line,
+                prompt_style=record.prompt_style,
+                error=InvalidSampleError(
+                    f"id {record.id!r} appears again at line {record.line}; ids must be unique"
+                ),
+            )
+        seen.add(record.id)
+        if record.id in done_ids:
+            _check_prompt_style(path, record, done_ids[record.id], force)
+            on_skip()
+            continue
+        yield record
+
+
+def _check_prompt_style(path: Path, record: Record, before: str | None, force: bool) -> None:
+    if force or before is None or before == record.prompt_style:
+        return
+    raise RunConfigMismatchError(
+        f"{path} holds an answer to {record.id!r} made with prompt style {before!r}, and this run "
+        f"would use {record.prompt_style!r} (another --dataset or --dataset-type?); pass "
+        "--overwrite to start over, -o to write elsewhere, or --force to append anyway"
+    )
+
+
+class RunWriter:
+    """Appends one JSON record per answer to the output, flushed per batch.
+
+    The one writer of every executor: an id already written in this run is
+    not written again (a retried batch), and answers are counted per worker.
+    """
+
+    def __init__(self, sink: IO[str], identity: dict[str, Any]) -> None:
+        self.sink = sink
+        self.identity = identity
+        self.written: set[str] = set()
+        self.per_worker: dict[str, int] = {}
+
+    def write(self, answers: Iterable[Answer]) -> tuple[int, int]:
+        """Append a batch's records; returns how many were written and how many failed."""
+        lines = []
+        failed = 0
+        for answer in answers:
+            if answer.id in self.written:
+                continue
+            self.written.add(answer.id)
+            failed += answer.error is not None
+            lines.append(self._line(answer))
+            label = answer.worker_label
+            if label is not None:
+                self.per_worker[label] = self.per_worker.get(label, 0) + 1
+        if lines:
+            self.sink.write("\n".join(lines) + "\n")
+            self.sink.flush()
+        return len(lines), failed
+
+    def _line(self, answer: Answer) -> str:
+        record = {
+            "id": answer.id,
+            "prediction": None if answer.error is not None else answer.prediction,
+            "error": answer.error,
+            "prompt_style": answer.prompt_style,
+            **self.identity,
+            "time": answer.time,
+        }
+        if answer.worker is not None:
+            record["replica"] = answer.worker
+        return json.dumps(record, ensure_ascii=False)
+
+    def worker_note(self, elapsed: float) -> str:
+        """``"2 replica(s): 10.1, 9.8 samples/s"`` for the progress display."""
+        if not self.per_worker or elapsed <= 0:
+            return ""
+        counts = sorted(self.per_worker.items())
+        rates = ", ".join(f"{count / elapsed:.1f}" for _, count in counts)
+        return f"{len(counts)} replica(s): {rates} samples/s"
+
+
+__all__ = [
+    "Answer",
+    "RunConfigMismatchError",
+    "RunWriter",
+    "RunSummary",
+    "SkipCounter",
+    "fresh_records",
+    "identity_of",
+    "options_of",
+    "prepare_output",
+]

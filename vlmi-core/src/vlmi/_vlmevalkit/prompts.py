@@ -1,0 +1,184 @@
+"""VLMEvalKit's default prompts by dataset type, and how the type is chosen.
+
+The type comes from ``--dataset-type``, else from a known VLMEvalKit dataset
+name, else from the columns: option columns ``A`` and ``B`` make a
+multiple-choice (``mcq``) file, answers that are all yes or no (any case) a
+yes-or-no (``yorn``) file, anything else free-form (``vqa``). Questions with
+``<image k>`` markers (MMMU) get their images placed at the markers.
+
+Default prompts (VLMEvalKit's ``build_prompt``), images first:
+
+- ``mcq``: ``Hint: {hint}\\n`` (when present), ``Question: {question}\\n``,
+  ``Options:\\n``, ``A. {A}\\n`` ... (options present), then
+  ``Please select the correct answer from the options above. \\n``;
+- ``yorn``: the question unchanged;
+- ``vqa``: the question and ``\\nAnswer the question using a single word or phrase.``.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from vlmi.errors import InvalidOptionError
+
+from .._sample import ImagePart, Part, TextPart
+
+if TYPE_CHECKING:
+    from .read import TsvScan
+
+DATASET_TYPES = ("mcq", "yorn", "vqa")
+MCQ_INSTRUCTION = "Please select the correct answer from the options above. \n"
+VQA_SUFFIX = "\nAnswer the question using a single word or phrase."
+
+#: Name fragments of VLMEvalKit datasets, by type (the first match wins).
+_NAMED_TYPES: tuple[tuple[str, str], ...] = (
+    ("MME-RealWorld", "mcq"),
+    ("MMERealWorld", "mcq"),
+    ("MMBench", "mcq"),
+    ("CCBench", "mcq"),
+    ("SEEDBench", "mcq"),
+    ("MMStar", "mcq"),
+    ("AI2D", "mcq"),
+    ("MMMU", "mcq"),
+    ("BLINK", "mcq"),
+    ("ScienceQA", "mcq"),
+    ("RealWorldQA", "mcq"),
+    ("HallusionBench", "yorn"),
+    ("POPE", "yorn"),
+    ("AMBER", "yorn"),
+    ("MME", "yorn"),
+    ("TextVQA", "vqa"),
+    ("DocVQA", "vqa"),
+    ("InfoVQA", "vqa"),
+    ("ChartQA", "vqa"),
+    ("OCRVQA", "vqa"),
+    ("GQA", "vqa"),
+)
+
+
+@dataclass(frozen=True)
+class PromptPlan:
+    """How a file's rows become prompts: its type, interleaving, and where that came from."""
+
+    dataset_type: str
+    interleaved: bool
+    reason: str
+
+    @property
+    def style(self) -> str:
+        """The prompt style of a row without image markers, e.g. ``vlmevalkit-mcq``."""
+        return f"vlmevalkit-{self.dataset_type}"
+
+    def style_of(self, cells: Mapping[str, str | None]) -> str:
+        """The style recorded for a row: ``-interleaved`` added where its images go at markers."""
+        marked = self.interleaved and "<image " in prompt_text(cells, self.dataset_type)
+        return self.style + ("-interleaved" if marked else "")
+
+
+@dataclass(frozen=True)
+class DatasetPrompt:
+    """What a plugin's ``build_dataset_prompt`` hook gets for one row of a dataset file.
+
+    :param dataset_type: ``"mcq"``, ``"yorn"`` or ``"vqa"``.
+    :param dataset_name: the VLMEvalKit dataset name (``--dataset``), or the file's stem.
+    :param cells: every cell of the row but ``image``; ``None`` where pandas reads NaN.
+    :param images: the row's images (base64 strings or file paths), in order.
+    :param default: VLMEvalKit's default prompt for the row, as sample parts.
+    """
+
+    dataset_type: str
+    dataset_name: str
+    cells: Mapping[str, str | None]
+    images: tuple[str, ...]
+    default: tuple[Part, ...]
+
+
+def type_from_name(name: str | None) -> str | None:
+    """The type a VLMEvalKit dataset name implies (``None`` for a custom name)."""
+    for fragment, dataset_type in _NAMED_TYPES:
+        if name and fragment in name:
+            return dataset_type
+    return None
+
+
+def plan_prompts(
+    table: TsvScan, dataset_name: str | None = None, dataset_type: str | None = None
+) -> PromptPlan:
+    """Choose the dataset type (see the module docstring)."""
+    interleaved = table.has_markers or bool(dataset_name and "MMMU" in dataset_name)
+    if dataset_type is not None:
+        if dataset_type not in DATASET_TYPES:
+            raise InvalidOptionError(
+                f"unknown dataset type {dataset_type!r}; use one of {', '.join(DATASET_TYPES)}"
+            )
+        return PromptPlan(dataset_type, interleaved, "--dataset-type")
+    named = type_from_name(dataset_name)
+    if named is not None:
+        return PromptPlan(named, interleaved, f"dataset name {dataset_name!r}")
+    if table.has_options:
+        return PromptPlan("mcq", interleaved, "option columns A and B")
+    if table.answers and table.yes_no:
+        return PromptPlan("yorn", interleaved, "answers are Yes/No")
+    return PromptPlan("vqa", interleaved, "no options, answers not Yes/No")
+
+
+def cell_text(cell: str | None) -> str:
+    """A cell as text, an empty (NA) cell as ``"nan"``: what pandas gives VLMEvalKit for it."""
+    return "nan" if cell is None else cell
+
+
+def prompt_text(cells: Mapping[str, str | None], dataset_type: str) -> str:
+    """The text VLMEvalKit's default ``build_prompt`` makes from a row."""
+    question = cell_text(cells.get("question"))
+    if dataset_type == "yorn":
+        return question
+    if dataset_type == "vqa":
+        return question + VQA_SUFFIX
+    options = [(c, cells[c]) for c in string.ascii_uppercase if cells.get(c) is not None]
+    hint = cells.get("hint")
+    text = f"Hint: {hint}\n" if hint is not None else ""
+    text += f"Question: {question}\n"
+    if options:
+        text += "Options:\n" + "".join(f"{c}. {o}\n" for c, o in options) + MCQ_INSTRUCTION
+    return text
+
+
+def default_parts(
+    cells: Mapping[str, str | None], images: Sequence[str], plan: PromptPlan
+) -> tuple[Part, ...]:
+    """Images then text, or (interleaved) each image at its ``<image k>`` marker.
+
+    :raises ValueError: a marker that names no image, or is not ``<image k>`` with k in 1..9.
+    """
+    text = prompt_text(cells, plan.dataset_type)
+    pieces = text.split("<image ")
+    if not plan.interleaved or len(pieces) == 1:
+        return (*(ImagePart(i) for i in images), TextPart(text))
+    parts: list[Part] = [TextPart(pieces[0])] if pieces[0] else []
+    for piece in pieces[1:]:
+        if len(piece) < 2 or not piece[0].isdigit() or piece[1] != ">":
+            raise ValueError(f"malformed image marker '<image {piece[:3]}'")
+        number = int(piece[0])
+        if not 1 <= number <= len(images):
+            raise ValueError(f"marker <image {number}> but the row has {len(images)} image(s)")
+        parts.append(ImagePart(images[number - 1]))
+        if piece[2:]:
+            parts.append(TextPart(piece[2:]))
+    return tuple(parts)
+
+
+__all__ = [
+    "cell_text",
+    "DATASET_TYPES",
+    "MCQ_INSTRUCTION",
+    "VQA_SUFFIX",
+    "DatasetPrompt",
+    "PromptPlan",
+    "default_parts",
+    "plan_prompts",
+    "prompt_text",
+    "type_from_name",
+]

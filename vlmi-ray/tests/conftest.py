@@ -1,0 +1,1 @@
+pytest_plugins = ["vlmi.testing.pytest_plugin"]
