@@ -5,7 +5,7 @@ PNG images, every other row a rotated copy whose ``image`` cell refers to its
 original row's index), then in a fresh process each:
 
 - vlmi: every row read, references resolved and prompted
-  (``vlmi._datasets.open_records``, what ``vlmi run`` consumes);
+  (``vlmi._run.inputs.open_records``, what ``vlmi run`` consumes);
 - pandas: ``pd.read_csv(path, sep="\\t")``, how VLMEvalKit loads a dataset
   (the baseline; it holds the whole table).
 
@@ -34,7 +34,7 @@ import json, resource, sys, time
 path, how = sys.argv[1], sys.argv[2]
 began = time.perf_counter()
 if how == "vlmi":
-    from vlmi._datasets import open_records
+    from vlmi._run.inputs import open_records
     total, records = open_records(path)
     count = sum(1 for record in records if record.error is None)
 else:

@@ -57,7 +57,7 @@ def test_core_alone_lists_nothing_and_says_what_to_install(core_only):
 def test_serve_without_its_extra_says_what_to_install(core_only):
     served = run_vlmi("serve", "echo", python=core_only)
     assert served.returncode == 1
-    assert "pip install 'vlmi-core[serve]'" in served.stderr
+    assert "pip install vlmi-serve" in served.stderr
     assert "Traceback" not in served.stderr
 
 

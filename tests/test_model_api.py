@@ -145,10 +145,24 @@ def test_bad_option_values_are_invalid_option_errors_everywhere(echo, bad):
 
 
 def test_a_bad_option_on_the_command_line_is_an_error_line_not_a_traceback(vlmi_cli):
-    out = vlmi_cli("eval", "echo", "hi", "-O", "stop=5")
+    out = vlmi_cli("eval", "echo", "hi", "-O", "max_new_tokens=lots")
     assert out.returncode == 1
-    assert out.stderr.startswith("error: ") and "stop must be" in out.stderr
+    assert out.stderr.startswith("error: ") and "max_new_tokens must be" in out.stderr
     assert "Traceback" not in out.stderr
+    flag = vlmi_cli("eval", "echo", "hi", "-O", "reverse_images=maybe")
+    assert flag.returncode == 1 and "reverse_images must be bool, got 'maybe'" in flag.stderr
+
+
+@pytest.mark.parametrize("text", ["1", "yes", "true", "on", "TRUE"])
+def test_option_text_is_read_the_same_from_the_command_line_and_from_python(text, vlmi_cli):
+    """One rule: a value given as text is read for the option's type, wherever it comes from."""
+    loaded = vlmi.load("echo", reverse_images=text, latency=text if text == "1" else "0")
+    assert loaded.engine_options.reverse_images is True
+    shown = vlmi_cli("eval", "echo", "-O", f"reverse_images={text}", "-i", "x.png", "q")
+    assert "reverse_images" not in shown.stderr  # accepted; the missing image is the error
+    assert "ImageNotFoundError" in shown.stderr or "x.png" in shown.stderr
+    for off in ("0", "no", "false", "off"):
+        assert vlmi.load("echo", reverse_images=off).engine_options.reverse_images is False
 
 
 def test_a_slot_the_plugin_leaves_without_an_answer_is_an_error_in_place(echo, monkeypatch):

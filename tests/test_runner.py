@@ -12,7 +12,7 @@ import time
 import pytest
 
 import vlmi
-from vlmi._runner import RunConfigMismatchError
+from vlmi._run.output import RunConfigMismatchError
 from vlmi.testing.inputs import make_picture
 
 from .conftest import write_mixed

@@ -84,23 +84,28 @@ def test_plugin_prompt_hook_and_dataset_flags(tmp_path, vlmi_cli):
     result = vlmi_cli("run", "echo-own-prompt", str(path), "-o", str(tmp_path / "y.jsonl"), "-q")
     assert result.returncode == 3, result.stderr  # the malformed row
     flagged = tmp_path / "f.jsonl"
-    args = ("run", "echo", str(path), "-o", str(flagged), "-q", "--dataset", "MME")
+    args = ("run", "echo", str(path), "-o", str(flagged), "-q", "--dataset-name", "MME")
     assert vlmi_cli(*args).returncode == 3
     assert read(flagged)["12"]["prompt_style"] == "vlmevalkit-yorn"
     assert read(flagged)["12"]["prediction"].endswith("One image")
+    # vlmi-core 0.2's `--dataset NAME` still works, with a warning naming --dataset-name
+    old = tmp_path / "old.jsonl"
+    done = vlmi_cli("run", "echo", str(path), "-o", str(old), "-q", "--dataset", "MME")
+    assert done.returncode == 3 and "use --dataset-name" in done.stderr
+    assert read(old)["12"]["prompt_style"] == "vlmevalkit-yorn"
 
 
 def test_readme_worked_example(tmp_path, vlmi_cli):
     shutil.copy(ROOT / "examples" / "mmbench_like.tsv", tmp_path)
     run = vlmi_cli("run", "echo", "mmbench_like.tsv", "-o", "p.jsonl", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    scored = vlmi_cli("score", "p.jsonl", "--dataset", "mmbench_like.tsv", cwd=tmp_path)
+    scored = vlmi_cli("score", "p.jsonl", "--dataset-file", "mmbench_like.tsv", cwd=tmp_path)
     assert scored.returncode == 0, scored.stderr
     assert "8 rows scored" in scored.stdout and "circular" in scored.stdout
     assert json.loads((tmp_path / "p_score.json").read_text())["dataset_type"] == "mcq"
     target = "echo_mmbench_like.xlsx"
     exported = vlmi_cli(
-        "export", "p.jsonl", "--dataset", "mmbench_like.tsv", "-o", target, cwd=tmp_path
+        "export", "p.jsonl", "--dataset-file", "mmbench_like.tsv", "-o", target, cwd=tmp_path
     )
     assert exported.returncode == 0, exported.stderr
     frame = pd.read_excel(tmp_path / target)

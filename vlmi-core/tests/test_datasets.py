@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from vlmi._datasets import count_records, read_records
+from vlmi._run.inputs import count_records, open_records
 from vlmi.errors import InvalidSampleError
 from vlmi.testing.inputs import make_picture
 
@@ -20,7 +20,7 @@ def test_jsonl_ids_relative_paths_and_bad_lines(tmp_path):
     ]
     path = tmp_path / "in.jsonl"
     path.write_text("\n".join(lines) + "\n")
-    records = list(read_records(path))
+    records = list(open_records(path)[1])
     assert [r.id for r in records] == ["x", "3", "4", "5"]
     assert records[0].fields["imgs"] == [str(tmp_path / "a.png"), "https://e.org/b.png"]
     assert "in.jsonl:3" in str(records[1].error)
@@ -32,9 +32,9 @@ def test_jsonl_ids_relative_paths_and_bad_lines(tmp_path):
 def test_unknown_format_and_missing_file(tmp_path):
     (tmp_path / "x.csv").write_text("a")
     with pytest.raises(InvalidSampleError, match=".jsonl"):
-        list(read_records(tmp_path / "x.csv"))
+        list(open_records(tmp_path / "x.csv")[1])
     with pytest.raises(InvalidSampleError, match="does not exist"):
-        list(read_records(tmp_path / "none.jsonl"))
+        list(open_records(tmp_path / "none.jsonl")[1])
     (tmp_path / "noq.tsv").write_text("index\tprompt\n1\tx\n")
     with pytest.raises(InvalidSampleError, match="question"):
-        list(read_records(tmp_path / "noq.tsv"))
+        list(open_records(tmp_path / "noq.tsv")[1])

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from vlmi._cli import main
-from vlmi._export import export_vlmevalkit
+from vlmi._vlmevalkit.export import export_vlmevalkit
 from vlmi.errors import InvalidOptionError, MissingDependencyError
 
 IMG = "iVBORw0KGgo" + "A" * 80
@@ -64,7 +64,7 @@ def test_cli_export_counts_missing_rows_and_checks_the_name(tmp_path, bench, cap
     predictions, tsv = bench
     predictions.write_text(json.dumps({"id": "1", "prediction": "B", "error": None}) + "\n")
     target = tmp_path / "m_bench.tsv"
-    assert main(["export", str(predictions), "--dataset", str(tsv), "-o", str(target)]) == 0
+    assert main(["export", str(predictions), "--dataset-file", str(tsv), "-o", str(target)]) == 0
     assert "2 dataset rows have no prediction" in capsys.readouterr().err
     assert pd.read_csv(target, sep="\t")["index"].tolist() == [1]
     with pytest.raises(InvalidOptionError, match="xlsx or .tsv"):

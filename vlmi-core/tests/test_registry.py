@@ -62,12 +62,23 @@ def test_newer_internvl_generations_are_not_sent_to_vlmi_internvl2(name):
     with pytest.raises(UnknownModelError) as info:
         registry().resolve(name)
     assert "vlmi-internvl2" not in str(info.value)
-    assert "No vlmi plugin is known" in str(info.value)
+    assert "pip install vlmi-vllm" in str(info.value)
 
 
-def test_internvl3_goes_to_vlmi_transformers():
-    with pytest.raises(UnknownModelError, match="pip install vlmi-transformers"):
+def test_internvl3_remote_code_goes_to_vlmi_vllm_and_the_converted_one_to_transformers():
+    with pytest.raises(UnknownModelError, match="pip install vlmi-vllm") as info:
         registry().resolve("internvl3-8b")
+    assert "vlmi-transformers" not in str(info.value)
+    with pytest.raises(UnknownModelError, match="pip install vlmi-transformers"):
+        registry().resolve("internvl3-8b-hf")
+
+
+def test_a_model_several_plugins_serve_names_each_of_them():
+    with pytest.raises(UnknownModelError) as info:
+        registry().resolve("qwen3-vl-8b")
+    message = str(info.value)
+    assert "pip install vlmi-transformers (transformers)" in message
+    assert "pip install vlmi-vllm (vllm)" in message
 
 
 def test_the_core_code_names_no_plugin_outside_its_hint_table():
@@ -110,11 +121,16 @@ def test_invalid_specs(kwargs):
 
 
 def test_factory_import_errors_are_plugin_errors():
+    from vlmi._api import model_class
+
     with pytest.raises(PluginError, match="reinstall vlmi-a"):
-        spec("m").load_factory()
+        model_class(spec("m"))
     broken = ModelSpec(name="m", factory="vlmi.errors:Nope", family="f", engine="e")
     with pytest.raises(PluginError, match="has no 'Nope'"):
-        broken.load_factory()
+        model_class(broken)
+    not_a_model = ModelSpec(name="m", factory="vlmi.errors:VlmiError", family="f", engine="e")
+    with pytest.raises(PluginError, match="not a vlmi.Model subclass"):
+        model_class(not_a_model)
 
 
 def test_a_plugin_whose_registration_fails_is_unloaded_and_not_asked_to_resolve():

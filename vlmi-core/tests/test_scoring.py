@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from vlmi._cli import main
-from vlmi._score_rules import extract_option, extract_yes_no
-from vlmi._scoring import score
+from vlmi._vlmevalkit.score.rules import extract_option, extract_yes_no
+from vlmi._vlmevalkit.score import score
 from vlmi.errors import InvalidSampleError
 
 IMG = "iVBORw0KGgo" + "A" * 80  # long enough not to be a row reference; never decoded here
@@ -164,9 +164,15 @@ def test_cli_prints_and_writes_json(tmp_path, capsys):
     columns = {"index": [1, 2], "image": [IMG] * 2, "question": ["q"] * 2}
     columns |= {"A": ["x", "x"], "B": ["y", "y"], "answer": ["A", "B"]}
     out, tsv = write(tmp_path, "small", columns, {1: "A"})
+    assert main(["score", str(out), "--dataset-file", str(tsv)]) == 0
+    captured = capsys.readouterr()
+    assert "1 rows scored" in captured.out and "1 without a prediction" in captured.out
+    assert "deprecated" not in captured.err
+    # vlmi-core 0.2's spelling still works, with a warning naming the new one
     assert main(["score", str(out), "--dataset", str(tsv)]) == 0
-    printed = capsys.readouterr().out
-    assert "1 rows scored" in printed and "1 without a prediction" in printed
+    captured = capsys.readouterr()
+    assert "1 rows scored" in captured.out
+    assert "--dataset is deprecated" in captured.err and "--dataset-file" in captured.err
     saved = json.loads((tmp_path / "small_score.json").read_text())
     assert saved["scores"]["Overall"] == 100.0
     other = tmp_path / "other.jsonl"

@@ -7,10 +7,10 @@ import base64
 import pandas as pd
 import pytest
 
-from vlmi._datasets import open_records
+from vlmi._run.inputs import open_records
 from vlmi._sample import ImagePart, TextPart
-from vlmi._vlmevalkit_prompts import plan_prompts, prompt_text
-from vlmi._vlmevalkit_read import scan
+from vlmi._vlmevalkit.prompts import plan_prompts, prompt_text
+from vlmi._vlmevalkit.read import scan
 from vlmi.errors import InvalidOptionError
 from vlmi.testing.inputs import make_picture, png_bytes
 

@@ -8,8 +8,8 @@ import csv
 import pandas as pd
 import pytest
 
-from vlmi._datasets import open_records
-from vlmi._vlmevalkit_read import iter_rows, parse_list_cell, scan
+from vlmi._run.inputs import open_records
+from vlmi._vlmevalkit.read import iter_rows, parse_list_cell, scan
 from vlmi.errors import InvalidSampleError
 from vlmi.testing.inputs import make_picture, png_bytes
 

@@ -138,16 +138,18 @@ def _deprecated_keywords(
                 "executor=vlmi_ray.RayPool(...) instead"
             )
         return executor, dataset_name
+    from .._extensions import executor_type
+    from .._hints import distribution_for_executor
+
     warnings.warn(
         "vlmi.run(ray=..., replicas=...) is deprecated: use "
         "executor=vlmi_ray.RayPool(address, replicas=..., gpus_per_replica=...) "
-        "(pip install vlmi-ray)",
+        f"(pip install {distribution_for_executor('ray')})",
         DeprecationWarning,
         stacklevel=3,
     )
     if executor is not None:
         raise InvalidOptionError("pass either executor= or ray=..., not both")
-    from .._extensions import executor_type
 
     ray = given.pop("ray")
     return executor_type("ray").create(address=None if ray is True else str(ray), **given), (

@@ -21,8 +21,7 @@ from typing import Any
 
 from vlmi.errors import InvalidOptionError, MissingDependencyError
 
-from .score import load_predictions, prediction_text
-from .read import iter_rows, scan
+from .predictions import matched_rows
 
 _INSTALL = "pip install 'vlmi-core[datasets]'"
 
