@@ -13,10 +13,10 @@
 from __future__ import annotations
 
 import ast
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from .conftest import ROOT
 
@@ -26,9 +26,7 @@ def kind_of(dist: Path) -> str:
     return str(pyproject.get("tool", {}).get("vlmi", {}).get("kind", "family"))
 
 
-DISTS = sorted(
-    p.parent for p in ROOT.glob("vlmi-*/pyproject.toml") if p.parent.name != "vlmi-core"
-)
+DISTS = sorted(p.parent for p in ROOT.glob("vlmi-*/pyproject.toml") if p.parent.name != "vlmi-core")
 FAMILIES = [dist for dist in DISTS if kind_of(dist) == "family"]
 OUTSIDE_CORE = [
     *DISTS,

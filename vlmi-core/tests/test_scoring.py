@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from vlmi._cli import main
-from vlmi._vlmevalkit.score.rules import extract_option, extract_yes_no
 from vlmi._vlmevalkit.score import score
+from vlmi._vlmevalkit.score.rules import extract_option, extract_yes_no
 from vlmi.errors import InvalidSampleError
 
 IMG = "iVBORw0KGgo" + "A" * 80  # long enough not to be a row reference; never decoded here

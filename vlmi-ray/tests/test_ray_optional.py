@@ -42,9 +42,11 @@ def test_the_pool_without_ray_names_what_to_install(without_ray, source, tmp_pat
 
 
 def test_the_old_ray_keyword_still_works_with_a_deprecation_warning(without_ray, source, tmp_path):
-    with pytest.warns(DeprecationWarning, match=r"executor=vlmi_ray.RayPool"):
-        with pytest.raises(MissingDependencyError, match=r"pip install vlmi-ray"):
-            vlmi.run("echo", source, tmp_path / "out.jsonl", ray=True, progress=False)
+    with (
+        pytest.warns(DeprecationWarning, match=r"executor=vlmi_ray.RayPool"),
+        pytest.raises(MissingDependencyError, match=r"pip install vlmi-ray"),
+    ):
+        vlmi.run("echo", source, tmp_path / "out.jsonl", ray=True, progress=False)
 
 
 def test_the_cli_flag_without_ray_names_what_to_install(source, tmp_path):
@@ -87,7 +89,9 @@ def test_cluster_settings_without_a_pool_are_refused(source, tmp_path):
         warnings.simplefilter("ignore", DeprecationWarning)
         with pytest.raises(vlmi.errors.InvalidOptionError, match="replicas take effect on a Ray"):
             vlmi.run("echo", source, tmp_path / "out.jsonl", replicas=2, progress=False)
-    refused = run_vlmi("run", "echo", str(source), "-o", str(tmp_path / "o.jsonl"), "--replicas", "2")
+    refused = run_vlmi(
+        "run", "echo", str(source), "-o", str(tmp_path / "o.jsonl"), "--replicas", "2"
+    )
     assert refused.returncode == 1
     assert "--replicas take effect on a Ray cluster only; add --ray" in refused.stderr
 

@@ -24,7 +24,6 @@ pytest.importorskip("ray.data", reason="needs Ray Data (pip install vlmi-ray)")
 
 import vlmi
 from vlmi_ray import RayPool
-
 from vlmi_testkit.runs import write_mixed
 
 pytestmark = pytest.mark.ray

@@ -6,7 +6,7 @@ bring torch call; vlmi-core itself never depends on it.
 
 from __future__ import annotations
 
-from vlmi.errors import EngineUnavailableError
+from vlmi.errors import EngineUnavailableError, MissingDependencyError
 
 from ._hints import OPEN_NAMES_PLUGIN
 
@@ -21,8 +21,9 @@ def require_cuda(runs: str) -> None:
     try:
         import torch
     except ImportError:
-        raise EngineUnavailableError(
-            f"{runs} on a CUDA GPU and torch is not installed; reinstall the plugin with its engine"
+        raise MissingDependencyError(
+            f"{runs} on a CUDA GPU and torch is not installed; reinstall the plugin with its "
+            "engine (pip install <the plugin>)"
         ) from None
     if not torch.cuda.is_available():
         raise EngineUnavailableError(

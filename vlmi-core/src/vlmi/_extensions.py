@@ -79,13 +79,10 @@ def _adder(found: Extensions, owner: str) -> Callable[[Any], None]:
                     f"executor {item.name!r} is registered by "
                     f"{found.executors[item.name].distribution} and by {owner}"
                 )
-            found.executors[item.name] = (
-                item if item.distribution else _with_owner(item, owner)
-            )
+            found.executors[item.name] = item if item.distribution else _with_owner(item, owner)
         else:
             raise PluginError(
-                f"register() takes a vlmi.plugin.Command or ExecutorType, got "
-                f"{type(item).__name__}"
+                f"register() takes a vlmi.plugin.Command or ExecutorType, got {type(item).__name__}"
             )
 
     return register

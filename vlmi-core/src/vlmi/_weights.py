@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from vlmi.errors import WeightsNotFoundError
+from vlmi.errors import MissingDependencyError, WeightsNotFoundError
 
 from ._options import WeightsOptions
 from ._spec import ModelSpec
@@ -57,9 +57,12 @@ def _download(hub: str, repo: str, revision: str | None, model: str) -> str:
         else:
             from modelscope import snapshot_download
     except ImportError:
-        raise WeightsNotFoundError(
-            f"downloading {repo!r} from {hub} needs the {client} package: pip install {client}"
-            + (" (or set VLMI_HUB=modelscope / hub='modelscope')" if hub == "huggingface" else "")
+        extra = "hub" if hub == "huggingface" else "modelscope"
+        raise MissingDependencyError(
+            f"downloading {repo!r} from {hub} needs the {client} package: "
+            f"pip install 'vlmi-core[{extra}]'"
+            + (" (or set VLMI_HUB=modelscope / hub='modelscope')" if hub == "huggingface" else ""),
+            install=f"pip install 'vlmi-core[{extra}]'",
         ) from None
     try:
         return str(snapshot_download(repo, revision=revision))

@@ -69,7 +69,7 @@ if TYPE_CHECKING:
     from ._vlmevalkit.prompts import DatasetPrompt
     from ._weights import resolve_weights, weights_id
 
-_LAZY = {
+_LAZY: dict[str, str | tuple[str, str]] = {
     # models
     "Model": "vlmi._model",
     "BatchedModel": "vlmi._model",

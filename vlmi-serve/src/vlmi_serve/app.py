@@ -29,7 +29,6 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
 from vlmi import errors
-
 from vlmi.plugin import (
     ImagePart,
     Sample,

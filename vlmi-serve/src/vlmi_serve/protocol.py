@@ -19,7 +19,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from vlmi.errors import InvalidOptionError, InvalidSampleError
-
 from vlmi.plugin import ImagePart, Part, Sample, TextPart
 
 #: parameters clients send that vlmi takes as harmless when present

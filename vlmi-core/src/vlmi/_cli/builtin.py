@@ -41,7 +41,9 @@ def run_eval(args: argparse.Namespace) -> int:
 def register_commands(register: Callable[[Command], None]) -> None:
     """``vlmi models``, ``vlmi plugins``, ``vlmi eval``."""
     register(
-        Command("models", "list the models of the installed plugins", add_models_arguments, run_models)
+        Command(
+            "models", "list the models of the installed plugins", add_models_arguments, run_models
+        )
     )
     register(
         Command(

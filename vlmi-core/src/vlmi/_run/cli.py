@@ -13,11 +13,11 @@ from collections.abc import Callable
 
 from vlmi.errors import InvalidOptionError
 
+from .._cli.options import add_generation_arguments, add_model_arguments, generation_from
 from .._command import Command
 from .._extensions import get_extensions
 from .._hookspecs import hookimpl
 from .._vlmevalkit.cli import add_dataset_arguments
-from .._cli.options import add_generation_arguments, add_model_arguments, generation_from
 from .executor import Executor
 
 #: Exit status when the run finished but some samples failed.
@@ -41,8 +41,10 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser)
     add_generation_arguments(parser)
     for executor in get_extensions().executors.values():
-        title = executor.name if not executor.distribution else (
-            f"{executor.name} ({executor.distribution})"
+        title = (
+            executor.name
+            if not executor.distribution
+            else (f"{executor.name} ({executor.distribution})")
         )
         executor.add_arguments(parser.add_argument_group(title, executor.description or None))
 
@@ -53,7 +55,9 @@ def run_command(args: argparse.Namespace) -> int:
 
     dataset_name = args.dataset_name
     if args.dataset_old is not None:
-        print("warning: --dataset is deprecated for `vlmi run`; use --dataset-name", file=sys.stderr)
+        print(
+            "warning: --dataset is deprecated for `vlmi run`; use --dataset-name", file=sys.stderr
+        )
         dataset_name = dataset_name or args.dataset_old
     summary = run(
         args.model,

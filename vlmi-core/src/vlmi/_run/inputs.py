@@ -34,7 +34,6 @@ from .._record import Record
 from .._sample import Sample
 
 
-
 def detect_format(path: Path) -> str:
     """``"jsonl"`` or ``"tsv"`` from the file name."""
     suffix = path.suffix.lower()

@@ -288,8 +288,8 @@ class RunWriter:
 __all__ = [
     "Answer",
     "RunConfigMismatchError",
-    "RunWriter",
     "RunSummary",
+    "RunWriter",
     "SkipCounter",
     "fresh_records",
     "identity_of",

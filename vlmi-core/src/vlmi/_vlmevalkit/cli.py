@@ -47,13 +47,14 @@ def dataset_file(args: argparse.Namespace) -> str:
     """``--dataset-file``, or the deprecated ``--dataset`` (with a warning)."""
     if args.dataset_old is not None:
         print(
-            "warning: --dataset is deprecated for `vlmi score` / `vlmi export`; "
-            "use --dataset-file",
+            "warning: --dataset is deprecated for `vlmi score` / `vlmi export`; use --dataset-file",
             file=sys.stderr,
         )
         return str(args.dataset_file or args.dataset_old)
     if args.dataset_file is None:
-        raise InvalidOptionError("--dataset-file TSV is required: the .tsv the predictions answered")
+        raise InvalidOptionError(
+            "--dataset-file TSV is required: the .tsv the predictions answered"
+        )
     return str(args.dataset_file)
 
 

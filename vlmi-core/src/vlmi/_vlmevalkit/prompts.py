@@ -171,12 +171,12 @@ def default_parts(
 
 
 __all__ = [
-    "cell_text",
     "DATASET_TYPES",
     "MCQ_INSTRUCTION",
     "VQA_SUFFIX",
     "DatasetPrompt",
     "PromptPlan",
+    "cell_text",
     "default_parts",
     "plan_prompts",
     "prompt_text",

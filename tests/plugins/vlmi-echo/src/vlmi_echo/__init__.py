@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 
-from vlmi.plugin import DatasetPrompt, ImagePart, ModelSpec, Sample, TextPart, hookimpl
+from vlmi.plugin import Command, DatasetPrompt, ImagePart, ModelSpec, Sample, TextPart, hookimpl
 
 #: The instruction echo-own-prompt puts after multiple-choice options (its own prompt style).
 OWN_MCQ_INSTRUCTION = "Answer with the option's letter from the given choices directly."
@@ -55,3 +56,18 @@ def build_dataset_prompt(model: str, prompt: DatasetPrompt) -> Sample | None:
     options = [f"{c}. {cells[c]}" for c in "ABCDEFGH" if cells.get(c) is not None]
     text = "\n".join([str(cells.get("question")), *options, OWN_MCQ_INSTRUCTION])
     return Sample((*(ImagePart(image) for image in prompt.images), TextPart(text)))
+
+
+def _add_shout_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("words", nargs="+", help="what to shout")
+
+
+def _shout(args: argparse.Namespace) -> int:
+    print(" ".join(args.words).upper())
+    return 0
+
+
+@hookimpl
+def register_commands(register: Callable[[Command], None]) -> None:
+    """``vlmi echo-shout WORDS``: a command a plugin adds (for the command hook's tests)."""
+    register(Command("echo-shout", "print the words in capitals", _add_shout_arguments, _shout))

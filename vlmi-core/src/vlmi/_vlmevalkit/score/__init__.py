@@ -46,7 +46,7 @@ def score(
     name = dataset_name or Path(dataset).stem
     table, matched, missing = matched_rows(predictions, dataset, name)
     plan = plan_prompts(table, name, dataset_type)
-    rows = [(row.cells, text) for row, text in matched]
+    rows: list[tuple[Cells, str]] = [(row.cells, text) for row, text in matched]
     failed = sum(text.startswith(FAILED_PREFIX + ":") for _, text in rows)
     result: dict[str, Any] = {"dataset": name, "dataset_type": plan.dataset_type}
     if plan.dataset_type == "mcq":
@@ -65,7 +65,8 @@ def _score_vqa(rows: list[tuple[Cells, str]], name: str, method: str | None) -> 
         raise InvalidOptionError(f"unknown VQA method {method!r}; use one of {VQA_METHODS}")
     chosen = method or method_for(name, official)
     hits = [
-        (cells, row_score(cell_text(cells.get("answer")), text, chosen, name)) for cells, text in rows
+        (cells, row_score(cell_text(cells.get("answer")), text, chosen, name))
+        for cells, text in rows
     ]
     note = "" if official or method else " (VLMEvalKit cannot score a custom VQA file)"
     return {"method": chosen + note, "scores": by_split(hits, ("category",))}

@@ -25,9 +25,9 @@ from typing import Any
 
 from vlmi.errors import InvalidSampleError
 
+from ..prompts import type_from_name
 from .rules import extract_yes_no
 from .tables import Cells, by, percent, report
-from ..prompts import type_from_name
 
 _MME_GROUPS = {
     "perception": "OCR artwork celebrity color count existence landmark position posters scene",
