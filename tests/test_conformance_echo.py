@@ -46,6 +46,8 @@ class TestWrong(ModelConformance):
     [
         ({"ignore_max_new_tokens": True}, ["test_max_new_tokens_is_honoured"]),
         ({"reverse_images": True}, ["test_several_images"]),
+        ({"ignore_stop": True}, ["test_generation_options_are_honoured_or_refused"]),
+        ({"ignore_seed": True}, ["test_generation_options_are_honoured_or_refused"]),
     ],
 )
 def test_the_kit_fails_a_wrong_model(pytester: pytest.Pytester, options: dict, caught: list[str]):

@@ -200,3 +200,15 @@ def test_run_prepares_each_sample_once(tmp_path, pics, monkeypatch):
     per_sample = [m for m in merges if m and "seed" in m]
     assert len(per_sample) == 6  # each sample's own options, merged once
     assert len(loads) == 6  # each image decoded once
+
+
+def test_an_option_the_model_does_not_honour_is_refused_never_dropped(echo, monkeypatch):
+    monkeypatch.setattr(type(echo), "honours", frozenset({"max_new_tokens", "stop"}))
+    assert echo.eval("a b c", max_new_tokens=2, stop="c") == "a b"
+    assert echo.eval("a b c", temperature=0, top_p=1.0) == "a b c"  # defaults are fine
+    with pytest.raises(errors.InvalidOptionError, match=r"cannot honour temperature=0.5"):
+        echo.eval("a b c", temperature=0.5)
+    refused, fine = echo.eval_batch([{"query": "x", "generation": {"seed": 3}}, "y"])
+    assert isinstance(refused, errors.InvalidOptionError) and refused.sample_index == 0
+    assert "honours max_new_tokens, stop" in str(refused)
+    assert fine == "y"

@@ -50,6 +50,21 @@ class GenerationOptions:
         check_names(overrides)
         return replace(self, **{k: _coerce(k, v) for k, v in overrides.items()})
 
+    def unhonoured(self, honours: frozenset[str] | None) -> list[str]:
+        """The options set away from their defaults that a model not honouring them would drop.
+
+        :param honours: the option names the model honours (``None``: all of them).
+        """
+        if honours is None:
+            return []
+        default = GenerationOptions()
+        return [
+            f"{option.name}={getattr(self, option.name)!r}"
+            for option in fields(self)
+            if option.name not in honours
+            and getattr(self, option.name) != getattr(default, option.name)
+        ]
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GenerationOptions:
         """Options from :meth:`to_dict`'s output (or any mapping of names), checked."""

@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
-from vlmi.errors import GenerationError, PluginError, VlmiError
+from vlmi.errors import GenerationError, InvalidOptionError, PluginError, VlmiError
 
 from ._generation import GenerationOptions
 from ._images import load_img
@@ -41,6 +41,11 @@ class Model(ABC, Generic[OptionsT]):
     """
 
     Options: ClassVar[type[EngineOptions]] = EngineOptions
+
+    #: the generation options the engine honours (``None``: all of them). A call that sets
+    #: another one away from its default fails with InvalidOptionError before the engine
+    #: runs, so that no option is ever dropped silently.
+    honours: ClassVar[frozenset[str] | None] = None
 
     def __init__(self, spec: ModelSpec, options: LoadOptions) -> None:
         self.spec = spec
@@ -115,6 +120,9 @@ class Model(ABC, Generic[OptionsT]):
         (prepared,) = prepare_samples(self, [sample])
         if isinstance(prepared, VlmiError):
             raise prepared
+        refused = self._refused(options)
+        if refused is not None:
+            raise refused
         try:
             return self.generate(prepared, options)
         except VlmiError:
@@ -152,6 +160,8 @@ class Model(ABC, Generic[OptionsT]):
                 results[index] = _in_slot(sample, index)
             elif generation is None:
                 results[index] = _in_slot(PluginError("no generation options given"), index)
+            elif (refused := self._refused(generation)) is not None:
+                results[index] = _in_slot(refused, index)
             else:
                 ready.append((index, sample, generation))
         if ready:
@@ -171,6 +181,16 @@ class Model(ABC, Generic[OptionsT]):
         ]
 
     # --- internals ----------------------------------------------------------------
+
+    def _refused(self, generation: GenerationOptions) -> InvalidOptionError | None:
+        dropped = generation.unhonoured(self.honours)
+        if not dropped:
+            return None
+        honoured = ", ".join(sorted(self.honours or ()))
+        return InvalidOptionError(
+            f"{self.name} ({self.spec.engine}) cannot honour {', '.join(dropped)}: it honours "
+            f"{honoured}; leave the others at their defaults"
+        )
 
     def _generate_guarded(
         self, samples: list[Sample], generations: list[GenerationOptions]

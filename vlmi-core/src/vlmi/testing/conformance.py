@@ -295,6 +295,33 @@ class ModelConformance:
         # answers everywhere mean max_new_tokens was not passed to the engine
         assert cut > 0, "max_new_tokens=1 and =24 gave the same answers to every prompt"
 
+    def test_generation_options_are_honoured_or_refused(self, model: vlmi.Model[Any]) -> None:
+        """Every option is honoured or refused, never dropped: ``stop`` cuts the answer where
+        the stop string first appears; a seed makes a sampled answer reproducible; an option
+        the model does not list in ``honours`` is an InvalidOptionError."""
+        prompt = "Tell me a long story about a cat."
+        honours = type(model).honours
+
+        def honoured(name: str) -> bool:
+            return honours is None or name in honours
+
+        sampled = {"temperature": 0.8, "top_p": 0.9, "top_k": 20, "seed": 1234}
+        for name, value in [*sampled.items(), ("stop", ["zzz-never"])]:
+            if not honoured(name):
+                with pytest.raises(errors.InvalidOptionError, match=name):
+                    model.eval(prompt, max_new_tokens=8, **{name: value})
+        if honoured("stop"):
+            text = model.eval(prompt, max_new_tokens=24).strip()
+            middle = text[len(text) // 2 :].lstrip()
+            if len(middle) >= 2:
+                stop = middle[:2]
+                cut = model.eval(prompt, max_new_tokens=24, stop=[stop])
+                assert cut.strip() == text[: text.find(stop)].strip(), (text, stop, cut)
+        if all(honoured(name) for name in sampled):
+            first = model.eval(prompt, max_new_tokens=16, **sampled)
+            again = model.eval(prompt, max_new_tokens=16, **sampled)
+            assert first == again, "the same seed gave two different sampled answers"
+
     def test_unknown_generation_option_is_rejected(self, model: vlmi.Model[Any]) -> None:
         with pytest.raises(errors.InvalidOptionError, match="max_new_tokens"):
             model.eval("hi", definitely_not_an_option=1)

@@ -15,14 +15,16 @@ from vlmi.plugin import EngineOptions, GenerationOptions, ImagePart, Model, Samp
 class EchoOptions(EngineOptions):
     """latency: seconds slept per engine call; fail_on: text that makes generation fail.
 
-    ``ignore_max_new_tokens`` and ``reverse_images`` make a deliberately wrong
-    model, for the tests that show the conformance kit catches one.
+    ``ignore_max_new_tokens``, ``reverse_images``, ``ignore_stop`` and ``ignore_seed``
+    make a deliberately wrong model, for the tests that show the conformance kit catches one.
     """
 
     latency: float = 0.0
     fail_on: str | None = None
     ignore_max_new_tokens: bool = False
     reverse_images: bool = False
+    ignore_stop: bool = False
+    ignore_seed: bool = False
 
 
 class EchoModel(Model[EchoOptions]):
@@ -49,9 +51,10 @@ class EchoModel(Model[EchoOptions]):
             shown = iter(reversed([w for w in words if w.startswith("<image:")]))
             words = [next(shown) if w.startswith("<image:") else w for w in words]
         if not generation.greedy:
-            random.Random(generation.seed).shuffle(words)
+            random.Random(None if options.ignore_seed else generation.seed).shuffle(words)
         limit = None if options.ignore_max_new_tokens else generation.max_new_tokens
-        return generation.cut_at_stop(" ".join(words[:limit]))
+        answer = " ".join(words[:limit])
+        return answer if options.ignore_stop else generation.cut_at_stop(answer)
 
     def generate_batch(
         self, samples: Sequence[Sample], generations: Sequence[GenerationOptions]
