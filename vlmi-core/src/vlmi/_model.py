@@ -44,8 +44,9 @@ class Model(ABC, Generic[OptionsT]):
 
     #: the generation options the engine honours (``None``: all of them). A call that sets
     #: another one away from its default fails with InvalidOptionError before the engine
-    #: runs, so that no option is ever dropped silently.
-    honours: ClassVar[frozenset[str] | None] = None
+    #: runs, so that no option is ever dropped silently. A class attribute, or set in
+    #: :meth:`setup` where it depends on the engine options.
+    honours: frozenset[str] | None = None
 
     def __init__(self, spec: ModelSpec, options: LoadOptions) -> None:
         self.spec = spec

@@ -42,7 +42,7 @@ from vlmi.errors import (
 )
 
 from ._command import Command
-from ._generation import GenerationOptions
+from ._generation import GENERATION_OPTION_NAMES, GenerationOptions
 from ._hookspecs import hookimpl
 from ._lazy import lazy_getattr
 from ._options import EngineOptions, WeightsOptions
@@ -112,6 +112,7 @@ __getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 __all__ = [
+    "GENERATION_OPTION_NAMES",
     "OUT_OF_MEMORY_PHRASES",
     "Answer",
     "BatchedModel",

@@ -19,7 +19,13 @@ import openai
 
 from vlmi import errors
 from vlmi.errors import EngineUnavailableError, InvalidOptionError, VlmiError
-from vlmi.plugin import BatchedModel, EngineOptions, GenerationOptions, Sample
+from vlmi.plugin import (
+    GENERATION_OPTION_NAMES,
+    BatchedModel,
+    EngineOptions,
+    GenerationOptions,
+    Sample,
+)
 from vlmi_openai.engine_config import TOKEN_LIMIT_PARAMS, api_params
 from vlmi_openai.prompts import build_messages
 
@@ -93,6 +99,8 @@ class OpenAIModel(BatchedModel[OpenAIOptions]):
     def setup(self) -> None:
         """Make the client and the request threads (no request is sent here)."""
         options = self.engine_options
+        if not options.send_top_k:  # the OpenAI API has no top_k: refused unless the server has
+            self.honours = frozenset(GENERATION_OPTION_NAMES) - {"top_k"}
         if not options.api_model.strip():
             raise InvalidOptionError(
                 "no API model named: load one as vlmi.load('openai:<model id>') or pass api_model="

@@ -300,7 +300,7 @@ class ModelConformance:
         the stop string first appears; a seed makes a sampled answer reproducible; an option
         the model does not list in ``honours`` is an InvalidOptionError."""
         prompt = "Tell me a long story about a cat."
-        honours = type(model).honours
+        honours = model.honours
 
         def honoured(name: str) -> bool:
             return honours is None or name in honours
