@@ -206,7 +206,7 @@ def _pipeline(
     with warnings.catch_warnings():
         # Ray Data restarts dead replicas and retries their batches without end by default;
         # Ray 2.60 takes the bound only through ray_remote_args(_fn), both deprecated without
-        # a named replacement yet (hence vlmi-core[ray] stops below Ray 2.64).
+        # a named replacement yet (hence vlmi-ray stops below Ray 2.64).
         warnings.filterwarnings("ignore", message=".*ray_remote_args.*deprecated")
         answered = decoded.map_batches(
             Replica,

@@ -5,7 +5,7 @@ free ports and in a temporary folder, so that it never meets another
 cluster on the machine; stopping it ends that process group only.
 
 Ray itself is not imported here: the head runs from the ``ray`` command next to
-this interpreter (``vlmi-core[ray]`` installs it). A driver that connects to the
+this interpreter (``vlmi-ray`` installs it). A driver that connects to the
 cluster sets :data:`RAY_ENV` in its environment before importing Ray.
 """
 
@@ -53,7 +53,7 @@ class LocalCluster:
     def __enter__(self) -> LocalCluster:
         ray = Path(sys.executable).with_name("ray")
         if not ray.exists():
-            raise RuntimeError(f"no {ray}: install Ray here (pip install 'vlmi-core[ray]')")
+            raise RuntimeError(f"no {ray}: install Ray here (pip install vlmi-ray)")
         command = [
             str(ray), "start", "--head", "--block",
             f"--port={self.port}",

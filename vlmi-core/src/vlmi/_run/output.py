@@ -227,7 +227,7 @@ def _check_prompt_style(path: Path, record: Record, before: str | None, force: b
         return
     raise RunConfigMismatchError(
         f"{path} holds an answer to {record.id!r} made with prompt style {before!r}, and this run "
-        f"would use {record.prompt_style!r} (another --dataset or --dataset-type?); pass "
+        f"would use {record.prompt_style!r} (another --dataset-name or --dataset-type?); pass "
         "--overwrite to start over, -o to write elsewhere, or --force to append anyway"
     )
 
