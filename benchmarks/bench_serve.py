@@ -32,7 +32,7 @@ answers must equal the in-process answers (the script stops otherwise).
 `--load-test` instead sends 200 requests at once (one client, no limit) and
 prints how many were answered, lost or wrong, and the p50/p99 latency.
 
-    python benchmarks/bench_serve.py                 # needs vlmi-serve, openai, vlmi-echo, vlmi-testkit
+    python benchmarks/bench_serve.py    # needs vlmi-serve, openai, vlmi-echo, vlmi-testkit
     python benchmarks/bench_serve.py --model tiny-transformers    # + vlmi-transformers, -testkit
     python benchmarks/bench_serve.py --load-test
 """

@@ -151,7 +151,7 @@ LAYERS: list[tuple[str, ...]] = [
         "vlmi._download_checks",
         "vlmi._record",
         "vlmi._command",
-        "vlmi._hints",
+        "vlmi._install_hints",
         "vlmi._lazy",
         "vlmi.errors",
     ),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from vlmi.errors import EngineUnavailableError, MissingDependencyError
 
-from ._hints import OPEN_NAMES_PLUGIN
+from ._install_hints import OPEN_NAMES_PLUGIN
 
 OUT_OF_MEMORY_PHRASES = ("out of memory",)
 

@@ -18,7 +18,7 @@ from typing import Any
 from vlmi.errors import MissingDependencyError, PluginError
 
 from ._command import Command
-from ._hints import distribution_for_executor
+from ._install_hints import distribution_for_executor
 from ._registry import get_registry
 from ._run.executor import ExecutorType
 

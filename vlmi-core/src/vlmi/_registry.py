@@ -9,7 +9,7 @@ from pathlib import Path
 
 from vlmi.errors import DuplicateModelError, PluginError, UnknownModelError
 
-from ._hints import OPEN_NAMES_PLUGIN, missing_plugin_hint
+from ._install_hints import OPEN_NAMES_PLUGIN, missing_plugin_hint
 from ._plugins import PluginSet, load_plugins
 from ._spec import ModelSpec, PluginInfo
 

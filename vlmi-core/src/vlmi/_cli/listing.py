@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from .._hints import OPEN_NAMES_PLUGIN
+from .._install_hints import OPEN_NAMES_PLUGIN
 
 
 def add_models_arguments(parser: argparse.ArgumentParser) -> None:

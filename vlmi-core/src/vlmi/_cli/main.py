@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from vlmi.errors import VlmiError
 
 from .._extensions import get_extensions
-from .._hints import distribution_for_command, distribution_for_flag
+from .._install_hints import distribution_for_command, distribution_for_flag
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -139,7 +139,7 @@ def _deprecated_keywords(
             )
         return executor, dataset_name
     from .._extensions import executor_type
-    from .._hints import distribution_for_executor
+    from .._install_hints import distribution_for_executor
 
     warnings.warn(
         "vlmi.run(ray=..., replicas=...) is deprecated: use "
