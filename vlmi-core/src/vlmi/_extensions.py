@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from vlmi.errors import MissingDependencyError, PluginError
@@ -86,12 +86,6 @@ def _adder(found: Extensions, owner: str) -> Callable[[Any], None]:
             )
 
     return register
-
-
-def _with_owner(item: ExecutorType, owner: str) -> ExecutorType:
-    from dataclasses import replace
-
-    return replace(item, distribution=owner)
 
 
 def executor_type(name: str) -> ExecutorType:

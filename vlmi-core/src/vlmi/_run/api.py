@@ -125,8 +125,8 @@ def _deprecated_keywords(
             DeprecationWarning,
             stacklevel=3,
         )
-        dataset_name = dataset_name or generation.pop("dataset")
-        generation.pop("dataset", None)
+        old = generation.pop("dataset")
+        dataset_name = dataset_name or old
     given = {key: generation.pop(key) for key in _RAY_KEYWORDS if key in generation}
     if not given:
         return executor, dataset_name

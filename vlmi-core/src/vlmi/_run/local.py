@@ -17,6 +17,7 @@ from typing import Any
 
 from vlmi.errors import InvalidOptionError, VlmiError
 
+from .._generation import GenerationOptions
 from .._model import Model
 from .._preparing import Prepared, default_workers, prepare_batch
 from .._record import Record
@@ -72,13 +73,20 @@ def chunks_of(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
 
 
 def prepare_records(
-    model: Model[Any], records: list[Record], job_base: Any, pool: Any = None
+    model: Model[Any],
+    records: list[Record],
+    base: GenerationOptions,
+    pool: ThreadPoolExecutor | None = None,
 ) -> Prepared:
-    """A chunk of records parsed and loaded: a record's read error stays its slot's error."""
+    """A chunk of records parsed and loaded: a record's read error stays its slot's error.
+
+    :param base: the run's generation options (a record's own are merged in).
+    :param pool: the threads that decode images (default: some for this call).
+    """
     return prepare_batch(
         model,
         [record.error if record.error is not None else record.item for record in records],
-        job_base,
+        base,
         ids=[record.id for record in records],
         where=[f"line {record.line}: " for record in records],
         executor=pool,
