@@ -79,7 +79,7 @@ def _adder(found: Extensions, owner: str) -> Callable[[Any], None]:
                     f"executor {item.name!r} is registered by "
                     f"{found.executors[item.name].distribution} and by {owner}"
                 )
-            found.executors[item.name] = item if item.distribution else _with_owner(item, owner)
+            found.executors[item.name] = replace(item, distribution=owner)
         else:
             raise PluginError(
                 f"register() takes a vlmi.plugin.Command or ExecutorType, got {type(item).__name__}"
