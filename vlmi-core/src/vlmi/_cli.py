@@ -273,6 +273,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_command(commands)
     add_benchmark_commands(commands)
     add_serve_command(commands)
+    from ._compare import cli as compare
+
+    command = commands.add_parser(compare.NAME, help=compare.HELP, description=compare.DESCRIPTION)
+    compare.add_arguments(command)
+    command.set_defaults(func=compare.run)
     return parser
 
 

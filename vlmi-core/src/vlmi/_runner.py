@@ -24,6 +24,7 @@ from vlmi.errors import InvalidOptionError, InvalidSampleError, VlmiError
 from ._datasets import Record, open_records
 from ._generation import GenerationOptions
 from ._model import Model
+from ._output_lock import locks_output
 from ._preparing import default_workers, prepare_samples
 from ._progress import Progress
 from ._run_output import (
@@ -41,6 +42,7 @@ from ._sample import Sample, as_sample
 PREFETCH = 2
 
 
+@locks_output
 def run(
     model: Model[Any] | str,
     samples: str | Path | Iterable[Any],
