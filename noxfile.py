@@ -145,9 +145,10 @@ def transformers_oldest(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff (lint and format check) over the tree; mypy over each distribution's src/."""
-    # the serve extra and the openai client, so that vlmi serve and vlmi-openai are type-checked
+    # the serve and plot extras and the openai client, so that vlmi serve, the picture of
+    # vlmi compare and vlmi-openai are type-checked
     session.install(
-        "ruff==0.17.6", "mypy==2.4.1", "-e", "./vlmi-core[testing,serve]", "openai>=1.50"
+        "ruff==0.17.6", "mypy==2.4.1", "-e", "./vlmi-core[testing,serve,plot]", "openai>=1.50"
     )
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")

@@ -47,7 +47,8 @@ class Checked:
 def check(plan: Plan) -> Checked:
     """Ask every environment for its models; read every dataset."""
     environments = probe([m.python for m in plan.models])
-    models = {m.key: check_model(m, environments[m.python]) for m in plan.models}
+    everywhere = list(environments.values())
+    models = {m.key: check_model(m, environments[m.python], everywhere) for m in plan.models}
     rows: dict[str, int | None] = {}
     problems: dict[str, str] = {}
     for dataset in plan.datasets:
@@ -71,7 +72,9 @@ def report_check(plan: Plan, checked: Checked, stream: TextIO) -> int:
             print(f"PROBLEM model {model.label!r}: {result.problem}", file=stream)
     for dataset in plan.datasets:
         if dataset.name in checked.problems:
-            print(f"PROBLEM dataset {dataset.name!r}: {checked.problems[dataset.name]}", file=stream)
+            print(
+                f"PROBLEM dataset {dataset.name!r}: {checked.problems[dataset.name]}", file=stream
+            )
         else:
             rows = checked.rows[dataset.name]
             print(f"ok      dataset {dataset.name!r}: {rows} samples", file=stream)
@@ -103,7 +106,7 @@ def _finish(run: Running, code: int) -> None:
         "exit_status": code,
         "dataset": dataset_stamp(pair.dataset.path),
         "time_s": round(before.get("time_s_before", 0.0) + wall, 3),
-        "samples_per_s": run.rate(),
+        "samples_per_s": run.rate() or run.overall_rate(),
     }
     if status["state"] == "failed":
         status["reason"] = f"`vlmi run` exited with {code}: {last_error(pair.log)}"
@@ -119,8 +122,10 @@ def _finish(run: Running, code: int) -> None:
 
 def _started(pair: Pair, run: Running) -> None:
     before = pair.status() or {}
-    spent = before.get("time_s", 0.0) if before.get("state") != "running" else before.get(
-        "time_s_before", 0.0
+    spent = (
+        before.get("time_s", 0.0)
+        if before.get("state") != "running"
+        else before.get("time_s_before", 0.0)
     )
     write_json(
         pair.status_file,
@@ -226,9 +231,7 @@ def plan_from_manifest(folder: Path) -> Plan:
     datasets = tuple(
         DatasetEntry(Path(d["path"]), d["name"], d.get("type")) for d in data["datasets"]
     )
-    models = tuple(
-        ModelEntry(**{**m, "gpus": tuple(m.get("gpus", ()))}) for m in data["models"]
-    )
+    models = tuple(ModelEntry(**{**m, "gpus": tuple(m.get("gpus", ()))}) for m in data["models"])
     return Plan(
         Path(data["plan"]),
         folder.resolve(),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,8 +91,13 @@ def _read(python: str, process: subprocess.Popen[str] | OSError) -> Environment:
     return Environment(python, models=models if isinstance(models, list) else [])
 
 
-def check_model(model: ModelEntry, environment: Environment) -> ModelCheck:
-    """Whether ``model``'s environment provides it; the fix when it does not."""
+def check_model(
+    model: ModelEntry, environment: Environment, others: Iterable[Environment] = ()
+) -> ModelCheck:
+    """Whether ``model``'s environment provides it; the fix when it does not.
+
+    ``others`` (the plan's other environments) may tell which plugin provides it.
+    """
     where = f"the environment of {model.python}"
     if environment.problem is not None:
         return ModelCheck(model, None, f"{where}: {environment.problem}")
@@ -101,14 +107,26 @@ def check_model(model: ModelEntry, environment: Environment) -> ModelCheck:
     if "/" in model.name or model.name.startswith((".", "~")):
         # a hub id or a folder: a plugin claims it when it loads, not in the listing
         return ModelCheck(model, {"name": model.name, "plugin": None, "engine": None})
-    hint = missing_plugin_hint(model.name)
-    install = (
-        f"fix: {model.python} -m pip install {hint.rsplit('pip install ', 1)[1]}"
-        if hint and "pip install" in hint
-        else f"fix: install the plugin that provides it with {model.python} -m pip install ..."
-    )
     return ModelCheck(
-        model, None, f"no plugin in {where} provides model {model.name!r}; {install}"
+        model, None, f"no plugin in {where} provides model {model.name!r}; {_fix(model, others)}"
+    )
+
+
+def _fix(model: ModelEntry, others: Iterable[Environment]) -> str:
+    for other in others:
+        spec = other.find(model.name)
+        if spec and spec.get("plugin"):
+            distribution = spec["plugin"]["distribution"]
+            return (
+                f"fix: {model.python} -m pip install {distribution} ({distribution} provides it "
+                f'in {other.python}; or set python = "{other.python}")'
+            )
+    hint = missing_plugin_hint(model.name)
+    if hint and "pip install " in hint:
+        return f"fix: {model.python} -m pip install {hint.rsplit('pip install ', 1)[1]}"
+    return (
+        f"fix: install the plugin that provides it with {model.python} -m pip install <plugin>, "
+        "or set python to an environment that has it (`vlmi models` there lists it)"
     )
 
 

@@ -53,7 +53,8 @@ class Pair:
 
     def status(self) -> dict[str, Any] | None:
         """How the pair's last run ended (``None``: never ended)."""
-        return read_json(self.status_file)
+        status = read_json(self.status_file)
+        return status if isinstance(status, dict) else None
 
     def finished(self) -> bool:
         """The pair ran to its end on this very dataset file; nothing is left to do."""

@@ -72,9 +72,7 @@ def build(plan: Plan) -> dict[str, Any]:
                 "options": model.options,
                 "generation": model.generation,
                 "python": model.python,
-                "datasets": {
-                    d.name: cell_of(Pair(model, d, plan.output)) for d in plan.datasets
-                },
+                "datasets": {d.name: cell_of(Pair(model, d, plan.output)) for d in plan.datasets},
             }
         )
     datasets = [{"name": d.name, "path": str(d.path), "scored": d.scored} for d in plan.datasets]
@@ -88,7 +86,7 @@ def _number(value: float | None) -> str:
 def _shown(cell: Mapping[str, Any]) -> str:
     if cell["state"] == "done":
         return _number(cell.get("overall")) if "overall" in cell else "done"
-    return cell["state"]
+    return str(cell["state"])
 
 
 def _table(head: list[str], body: list[list[str]]) -> list[str]:
@@ -117,7 +115,10 @@ def markdown(board: Mapping[str, Any]) -> str:
             continue
         lines += ["", f"## {name}", ""]
         body = [
-            [row["model"], *(_number(row["datasets"][name].get("flat", {}).get(c)) for c in columns)]
+            [
+                row["model"],
+                *(_number(row["datasets"][name].get("flat", {}).get(c)) for c in columns),
+            ]
             for row in board["models"]
         ]
         lines += _table(["model", *columns], body)
@@ -131,9 +132,15 @@ def markdown(board: Mapping[str, Any]) -> str:
                 [
                     row["model"],
                     name,
-                    cell["state"] if cell["state"] == "done" else f"{cell['state']}: {cell.get('reason')}",
+                    cell["state"]
+                    if cell["state"] == "done"
+                    else f"{cell['state']}: {cell.get('reason')}",
                     str(cell.get("samples") if cell.get("samples") is not None else "-"),
-                    str(cell.get("failed_samples") if cell.get("failed_samples") is not None else "-"),
+                    str(
+                        cell.get("failed_samples")
+                        if cell.get("failed_samples") is not None
+                        else "-"
+                    ),
                     "-" if cell.get("time_s") is None else f"{cell['time_s']:.1f}",
                     "-" if rate is None else f"{rate:.2f}",
                     f"{row['plugin'] or '-'} {row['version'] or ''}".strip(),

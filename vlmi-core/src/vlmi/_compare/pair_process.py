@@ -75,6 +75,7 @@ class Running:
     total: int | None
     started: float = field(default_factory=time.monotonic)
     records: int = 0
+    initial: int = 0
     first_records: int | None = None
     first_seen: float = 0.0
     _offset: int = 0
@@ -95,7 +96,7 @@ class Running:
             complete = added.rfind(b"\n") + 1
             self.records += added[:complete].count(b"\n")
             self._offset += complete
-        if self.first_records is None and self.records:
+        if self.first_records is None and self.records > self.initial:
             # the first records seen: the model is up; rates count from here
             self.first_records, self.first_seen = self.records, time.monotonic()
         return self.records
@@ -107,6 +108,12 @@ class Running:
         took = time.monotonic() - self.first_seen
         done = self.records - self.first_records
         return done / took if took > 0.5 and done > 0 else None
+
+    def overall_rate(self) -> float | None:
+        """Samples answered in this run per second of its whole time (start-up included)."""
+        took = time.monotonic() - self.started
+        done = self.records - self.initial
+        return done / took if done > 0 and took > 0 else None
 
     def stop(self, grace_s: float = 5.0) -> None:
         """End the run and everything it started (its process group)."""
@@ -136,6 +143,9 @@ def start(pair: Pair, total: int | None) -> Running:
     """Start ``vlmi run`` for ``pair``, its log appended to beside its predictions."""
     pair.log.parent.mkdir(parents=True, exist_ok=True)
     command = run_command(pair)
+    began = time.monotonic()
+    before = Running(pair, None, total)  # type: ignore[arg-type]
+    before.poll_records()
     env = child_env(pair, os.environ)
     with pair.log.open("ab") as log:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
@@ -148,9 +158,12 @@ def start(pair: Pair, total: int | None) -> Running:
             stderr=subprocess.STDOUT,
             env=env,
             start_new_session=True,
-            preexec_fn=_die_with(os.getpid()),  # noqa: PLW1509 - the driver starts no threads
+            preexec_fn=_die_with(os.getpid()),  # the driver starts no threads
         )
-    return Running(pair, process, total)
+    run = Running(pair, process, total, started=began)
+    run.records = run.initial = before.records  # a resumed run keeps these
+    run._offset = before._offset
+    return run
 
 
 def last_error(log: Path) -> str:

@@ -49,7 +49,9 @@ def draw(board: Mapping[str, Any], folder: Path, categories: str | None = None) 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise MissingDependencyError(f"the leaderboard picture needs matplotlib: {PLOT_EXTRA}") from None
+        raise MissingDependencyError(
+            f"the leaderboard picture needs matplotlib: {PLOT_EXTRA}"
+        ) from None
     models = [row["model"] for row in board["models"]]
     panels = _panels(board, categories)
     with plt.rc_context({"svg.fonttype": "none", "font.size": 9}):

@@ -12,7 +12,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from vlmi.errors import InvalidOptionError
 
@@ -94,9 +94,7 @@ class _Lines:
     def of(self, key: str | None, table: str | None = None, index: int = 0) -> int:
         start, end = 0, len(self.lines)
         if table is not None:
-            headers = [
-                i for i, line in enumerate(self.lines) if line.strip() == f"[[{table}]]"
-            ]
+            headers = [i for i, line in enumerate(self.lines) if line.strip() == f"[[{table}]]"]
             if index < len(headers):
                 start = headers[index]
                 end = next(
@@ -137,11 +135,13 @@ class _Parser:
         self.base = source.parent
         self.lines = lines
 
-    def fail(self, message: str, key: str | None, table: str | None = None, i: int = 0) -> None:
+    def fail(self, message: str, key: str | None, table: str | None = None, i: int = 0) -> NoReturn:
         where = f"[[{table}]] #{i + 1}, " if table else ""
         raise PlanError(f"{self.source.name}:{self.lines.of(key, table, i)}: {where}{message}")
 
-    def known(self, data: dict[str, Any], allowed: tuple[str, ...], table: str | None, i: int = 0):
+    def known(
+        self, data: dict[str, Any], allowed: tuple[str, ...], table: str | None, i: int = 0
+    ) -> None:
         for key in data:
             if key not in allowed:
                 self.fail(f"unknown key {key!r} (known: {', '.join(allowed)})", key, table, i)
@@ -188,7 +188,7 @@ class _Parser:
 
     def datasets(self, value: Any) -> tuple[DatasetEntry, ...]:
         if not isinstance(value, list) or not value:
-            self.fail("no [[datasets]]: add at least one, e.g. path = \"MME.tsv\"", None)
+            self.fail('no [[datasets]]: add at least one, e.g. path = "MME.tsv"', None)
         found: list[DatasetEntry] = []
         for i, item in enumerate(value):
             self.known(item, DATASET_KEYS, "datasets", i)
@@ -206,13 +206,15 @@ class _Parser:
             if not isinstance(name, str) or not name:
                 self.fail("'name' must be a dataset name", "name", "datasets", i)
             if name in {d.name for d in found}:
-                self.fail(f"a second dataset named {name!r}; give one a 'name'", "path", "datasets", i)
+                self.fail(
+                    f"a second dataset named {name!r}; give one a 'name'", "path", "datasets", i
+                )
             found.append(DatasetEntry(path, name, kind))
         return tuple(found)
 
     def models(self, value: Any, generation: dict[str, Any]) -> tuple[ModelEntry, ...]:
         if not isinstance(value, list) or not value:
-            self.fail("no [[models]]: add at least one, e.g. name = \"gpt-4o\"", None)
+            self.fail('no [[models]]: add at least one, e.g. name = "gpt-4o"', None)
         found: list[ModelEntry] = []
         for i, item in enumerate(value):
             entry = self.model(item, i, generation)
@@ -267,14 +269,12 @@ class _Parser:
         batch_size = item.get("batch_size", 8)
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             self.fail("'batch_size' must be a whole number >= 1", "batch_size", "models", i)
-        return ModelEntry(
-            name, label, python, dict(options), generation | own, gpus, batch_size
-        )
+        return ModelEntry(name, label, python, dict(options), generation | own, gpus, batch_size)
 
     def gpus(self, value: Any, i: int) -> tuple[str, ...]:
         if value is None:
             return ()
-        items = value.split(",") if isinstance(value, str) else value
+        items: Any = value.split(",") if isinstance(value, str) else value
         if isinstance(items, int) and not isinstance(items, bool):
             items = [items]
         if not isinstance(items, list) or not all(
