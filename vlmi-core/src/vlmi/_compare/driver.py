@@ -8,6 +8,7 @@ whole life.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -138,6 +139,11 @@ def _started(pair: Pair, run: Running) -> None:
     )
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM ends the driver as Ctrl-C does: its runs (and what they started) end first."""
+    raise SystemExit(128 + signum)
+
+
 def compare(plan: Plan, *, stream: TextIO | None = None, live: bool | None = None) -> int:
     """Run every pair that is not finished, score it, write the leaderboard; the exit status."""
     stream = stream or sys.stderr
@@ -161,6 +167,7 @@ def compare(plan: Plan, *, stream: TextIO | None = None, live: bool | None = Non
         else:
             queued.append(pair)
     running: list[Running] = []
+    previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         while queued or running:
             for pair in startable(queued, [r.pair for r in running], plan.jobs):
@@ -190,6 +197,7 @@ def compare(plan: Plan, *, stream: TextIO | None = None, live: bool | None = Non
     finally:
         for run in running:
             run.stop()
+        signal.signal(signal.SIGTERM, previous)
     view.draw()
     board = write_results(plan, stream)
     return exit_status(board)

@@ -27,11 +27,17 @@ class Environment:
     problem: str | None = None
 
     def find(self, name: str) -> dict[str, Any] | None:
-        """The ``vlmi models --json`` entry of ``name`` (by name or alias)."""
-        for spec in self.models:
-            if spec.get("name") == name or name in spec.get("aliases", []):
-                return spec
-        return None
+        """The ``vlmi models --json`` entry of ``name`` (by name or alias).
+
+        Where several plugins provide the name, the one the listing marks ``default``.
+        """
+        found = [
+            spec
+            for spec in self.models
+            if spec.get("name") == name or name in (spec.get("aliases") or [])
+        ]
+        chosen = [spec for spec in found if spec.get("default")] or found
+        return chosen[0] if chosen else None
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,15 @@ def _panels(board: Mapping[str, Any], categories: str | None) -> list[tuple[str,
     return panels
 
 
+def _label(row: Mapping[str, Any], column: str, height: float | None, title: str) -> str:
+    """The number on a bar; a pair without one says why (``failed``, ``missing``)."""
+    if height is not None:
+        return f"{height:.1f}"
+    dataset = column if title == "overall" else title.removesuffix(" by category")
+    state = row["datasets"].get(dataset, {}).get("state", "missing")
+    return "n/a" if state == "done" else str(state)
+
+
 def draw(board: Mapping[str, Any], folder: Path, categories: str | None = None) -> list[Path]:
     """Write ``leaderboard.svg`` and ``.png`` into ``folder``; returns their paths."""
     try:
@@ -56,10 +65,11 @@ def draw(board: Mapping[str, Any], folder: Path, categories: str | None = None) 
     panels = _panels(board, categories)
     with plt.rc_context({"svg.fonttype": "none", "font.size": 9}):
         widths = [max(len(cols), 1) + 1 for _, cols, _ in panels]
+        bars_in_all = sum(len(cols) for _, cols, _ in panels) * max(len(models), 1)
         figure, axes = plt.subplots(
             1,
             len(panels),
-            figsize=(max(6.0, 1.2 * sum(widths) * max(len(models), 1) / 2 + 2), 4.2),
+            figsize=(min(16.0, max(6.0, 3.0 + 0.4 * bars_in_all)), 4.2),
             gridspec_kw={"width_ratios": widths},
             squeeze=False,
         )
@@ -71,7 +81,7 @@ def draw(board: Mapping[str, Any], folder: Path, categories: str | None = None) 
                 bars = axis.bar(
                     xs, [h or 0.0 for h in heights], bar, label=row["model"], color=f"C{m % 10}"
                 )
-                labels = ["n/a" if h is None else f"{h:.1f}" for h in heights]
+                labels = [_label(row, c, h, title) for c, h in zip(columns, heights)]
                 axis.bar_label(bars, labels=labels, padding=2, fontsize=7)
             axis.set_xticks(range(len(columns)))
             axis.set_xticklabels([c.removeprefix("category/") for c in columns])
