@@ -6,6 +6,7 @@ running pair's count every ``interval`` seconds.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -72,8 +73,10 @@ class View:
         if not self.live:
             return
         out = [f"\x1b[{self.drawn}F"] if self.drawn else []
+        columns = shutil.get_terminal_size().columns - 1  # a wrapped line would break the redraw
         for name in self.names:
-            out.append(f"\x1b[2K{name.ljust(self.width)}  {self.states[name]}\n")
+            line = f"{name.ljust(self.width)}  {self.states[name]}"
+            out.append(f"\x1b[2K{line[:columns]}\n")
         self.stream.write("".join(out))
         self.stream.flush()
         self.drawn = len(self.names)
