@@ -35,8 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``vlmi compare``; returns the exit status."""
-    from .driver import check, compare, plan_from_manifest, rebuild, report_check
+    from .check import check, report_check
+    from .driver import compare
     from .plan import load_plan
+    from .rebuild import plan_from_manifest, rebuild
 
     given = Path(args.plan).expanduser()
     if given.is_dir():

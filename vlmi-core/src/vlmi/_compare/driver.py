@@ -1,4 +1,4 @@
-"""``vlmi compare``'s main loop: check, run what is missing, score, write the leaderboard.
+"""``vlmi compare``'s main loop: run what is missing, score each pair, write the results.
 
 The loop runs in the main thread and starts no threads, so each child's
 "die with the driver" setting (:mod:`.pair_process`) holds for the driver's
@@ -11,86 +11,21 @@ import os
 import signal
 import sys
 import time
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, TextIO
 
-from vlmi.errors import MissingDependencyError, VlmiError
+from vlmi.errors import VlmiError
 
-from . import leaderboard, picture
-from .environments import ModelCheck, check_model, probe
+from .check import check
 from .layout import MANIFEST, Pair, dataset_stamp, model_file, write_json
 from .pair_process import Running, last_error, start
 from .plan import Plan
+from .rebuild import manifest
+from .results import EXIT_SAMPLES_FAILED, exit_status, write_results
 from .schedule import startable
-from .scores import count_records, count_rows, score_pair
+from .scores import count_records, score_pair
 from .view import View, running_text
 
-#: exit statuses: some samples failed (as `vlmi run`), some pair could not run
-EXIT_SAMPLES_FAILED = 3
-EXIT_PAIRS_FAILED = 4
 TICK_S = 0.2
-
-
-@dataclass
-class Checked:
-    """What ``--check`` found: each model's environment, each dataset's rows."""
-
-    models: dict[str, ModelCheck]
-    rows: dict[str, int | None]
-    problems: dict[str, str] = field(default_factory=dict)  # dataset name -> why unreadable
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and all(c.ok for c in self.models.values())
-
-
-def check(plan: Plan) -> Checked:
-    """Ask every environment for its models; read every dataset."""
-    environments = probe([m.python for m in plan.models])
-    everywhere = list(environments.values())
-    models = {m.key: check_model(m, environments[m.python], everywhere) for m in plan.models}
-    rows: dict[str, int | None] = {}
-    problems: dict[str, str] = {}
-    for dataset in plan.datasets:
-        try:
-            rows[dataset.name] = count_rows(Pair(plan.models[0], dataset, plan.output))
-        except (VlmiError, OSError, ValueError) as exc:
-            rows[dataset.name] = None
-            problems[dataset.name] = f"cannot read {dataset.path}: {exc}"
-    return Checked(models, rows, problems)
-
-
-def report_check(plan: Plan, checked: Checked, stream: TextIO) -> int:
-    """Print what ``--check`` found; 0 when everything can run."""
-    for model in plan.models:
-        result = checked.models[model.key]
-        if result.ok:
-            plugin = (result.spec or {}).get("plugin") or {}
-            source = plugin.get("distribution", "a plugin at load time")
-            print(f"ok      model {model.label!r}: {source} in {model.python}", file=stream)
-        else:
-            print(f"PROBLEM model {model.label!r}: {result.problem}", file=stream)
-    for dataset in plan.datasets:
-        if dataset.name in checked.problems:
-            print(
-                f"PROBLEM dataset {dataset.name!r}: {checked.problems[dataset.name]}", file=stream
-            )
-        else:
-            rows = checked.rows[dataset.name]
-            print(f"ok      dataset {dataset.name!r}: {rows} samples", file=stream)
-    return 0 if checked.ok else 1
-
-
-def manifest(plan: Plan) -> dict[str, Any]:
-    """The plan as run, for rebuilding the leaderboard from the output folder."""
-    return {
-        "plan": str(plan.source),
-        "jobs": plan.jobs,
-        "picture_categories": plan.picture_categories,
-        "datasets": [{**asdict(d), "path": str(d.path)} for d in plan.datasets],
-        "models": [asdict(m) for m in plan.models],
-    }
 
 
 def _fail(pair: Pair, reason: str) -> None:
@@ -203,74 +138,4 @@ def compare(plan: Plan, *, stream: TextIO | None = None, live: bool | None = Non
     return exit_status(board)
 
 
-def write_results(plan: Plan, stream: TextIO) -> dict[str, Any]:
-    """Build and write the leaderboard (and its picture); print the Markdown."""
-    board = leaderboard.build(plan)
-    paths = leaderboard.write(board, plan.output)
-    try:
-        paths += picture.draw(board, plan.output, plan.picture_categories)
-    except MissingDependencyError as exc:
-        print(f"no picture: {exc}", file=stream)
-    print(leaderboard.markdown(board))
-    print("wrote " + ", ".join(str(p) for p in paths), file=stream)
-    return board
-
-
-def exit_status(board: dict[str, Any]) -> int:
-    """0: every pair done and every sample answered; else what went wrong."""
-    cells = [c for row in board["models"] for c in row["datasets"].values()]
-    if any(c["state"] != "done" or c.get("reason") for c in cells):
-        return EXIT_PAIRS_FAILED
-    if any(c.get("failed_samples") for c in cells):
-        return EXIT_SAMPLES_FAILED
-    return 0
-
-
-def plan_from_manifest(folder: Path) -> Plan:
-    """The plan a results folder was made with (``vlmi compare RESULTS/``)."""
-    from .layout import read_json
-    from .plan import DatasetEntry, ModelEntry, PlanError
-
-    data = read_json(folder / MANIFEST)
-    if not isinstance(data, dict):
-        raise PlanError(
-            f"{folder} holds no {MANIFEST}: is it the output folder of a `vlmi compare` run?"
-        )
-    datasets = tuple(
-        DatasetEntry(Path(d["path"]), d["name"], d.get("type")) for d in data["datasets"]
-    )
-    models = tuple(ModelEntry(**{**m, "gpus": tuple(m.get("gpus", ()))}) for m in data["models"])
-    return Plan(
-        Path(data["plan"]),
-        folder.resolve(),
-        datasets,
-        models,
-        data.get("jobs", 4),
-        data.get("picture_categories"),
-    )
-
-
-def rebuild(plan: Plan, stream: TextIO | None = None) -> int:
-    """Rescore what is there (where the dataset is still at hand) and rewrite the leaderboard."""
-    stream = stream or sys.stderr
-    for model in plan.models:
-        for dataset in plan.datasets:
-            pair = Pair(model, dataset, plan.output)
-            status = pair.status() or {}
-            if status.get("state") == "done" and dataset.scored and dataset.path.is_file():
-                try:
-                    score_pair(pair)
-                except VlmiError as exc:
-                    write_json(pair.status_file, {**status, "score_error": str(exc)})
-    return exit_status(write_results(plan, stream))
-
-
-__all__ = [
-    "EXIT_PAIRS_FAILED",
-    "EXIT_SAMPLES_FAILED",
-    "check",
-    "compare",
-    "plan_from_manifest",
-    "rebuild",
-    "report_check",
-]
+__all__ = ["compare"]
