@@ -21,6 +21,8 @@ from __future__ import annotations
 import argparse
 import base64
 import csv
+import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -114,6 +116,12 @@ def timed(command: list[str]) -> float:
     return time.perf_counter() - began
 
 
+def cpu_of_children() -> float:
+    """CPU seconds (user + system) of every finished child process so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=64, help="rows of each dataset")
@@ -125,22 +133,34 @@ def main() -> None:
         envs = make_envs(args.envs or folder / "envs")
         datasets = make_datasets(folder, args.rows)
         hand, compare, rebuild = [], [], []
+        cpu: dict[str, list[float]] = {"hand": [], "compare": [], "rebuild": []}
         for i in range(args.repeat):
             out = folder / f"hand{i}"
             out.mkdir()
+            before = cpu_of_children()
             hand.append(by_hand(envs, datasets, out))
+            cpu["hand"].append(cpu_of_children() - before)
             results = folder / f"results{i}"
             driver = [envs["driver"], "-m", "vlmi", "compare"]
+            before = cpu_of_children()
             compare.append(timed([*driver, str(plan(envs, folder, results))]))
+            cpu["compare"].append(cpu_of_children() - before)
+            before = cpu_of_children()
             rebuild.append(timed([*driver, str(results)]))
+            cpu["rebuild"].append(cpu_of_children() - before)
     pairs = 4
     a, b, c = (statistics.median(x) for x in (hand, compare, rebuild))
+    x, y, z = (statistics.median(cpu[k]) for k in ("hand", "compare", "rebuild"))
     print(f"{pairs} pairs (2 models x 2 datasets, {args.rows} rows each), median of {args.repeat}")
-    print(f"{'by hand: vlmi run + vlmi score per pair':<48} {a:7.2f} s")
-    print(f"{'vlmi compare (jobs = 1)':<48} {b:7.2f} s")
-    print(f"{'  of which leaderboard + picture (rebuild alone)':<48} {c:7.2f} s")
-    print(f"{'added by vlmi compare, per pair':<48} {(b - a) / pairs:7.2f} s")
-    print(f"{'added per pair, leaving out the picture':<48} {(b - a - c) / pairs:7.2f} s")
+    print(f"{'':<48} {'wall':>8} {'CPU':>8}")
+    print(f"{'by hand: vlmi run + vlmi score per pair':<48} {a:7.2f}s {x:7.2f}s")
+    print(f"{'vlmi compare (jobs = 1)':<48} {b:7.2f}s {y:7.2f}s")
+    print(f"{'  of which leaderboard + picture (rebuild alone)':<48} {c:7.2f}s {z:7.2f}s")
+    per = ((b - a) / pairs, (y - x) / pairs)
+    print(f"{'added by vlmi compare, per pair':<48} {per[0]:7.2f}s {per[1]:7.2f}s")
+    added = ((b - a - c) / pairs, (y - x - z) / pairs)
+    print(f"{'added per pair, leaving out the picture':<48} {added[0]:7.2f}s {added[1]:7.2f}s")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":
