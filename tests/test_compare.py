@@ -25,6 +25,7 @@ from vlmi._compare.layout import Pair
 from vlmi._compare.pair_process import child_env
 from vlmi._compare.plan import PlanError, load_plan
 from vlmi._compare.schedule import startable
+from vlmi._compare.view import View
 from vlmi.testing.inputs import make_picture, png_bytes
 
 from .conftest import ROOT
@@ -409,3 +410,30 @@ def test_pairs_on_disjoint_gpu_sets_run_together(tmp_path):
     assert [p.model.label for p in startable(pairs[2:], pairs[:1], jobs=4)] == ["3"]
     assert [p.model.label for p in startable(pairs[1:], [], jobs=1)] == ["2"]
     assert child_env(pairs[0], {"PATH": "/bin"})["CUDA_VISIBLE_DEVICES"] == "0,1"
+
+
+def test_progress_redraws_one_line_per_pair_on_a_terminal_and_logs_changes_elsewhere(tmp_path):
+    (tmp_path / "a.tsv").write_text("index\tquestion\n1\tq\n")
+    (tmp_path / "plan.toml").write_text(
+        '[[datasets]]\npath = "a.tsv"\n[[models]]\nname = "m"\n[[models]]\nname = "n"\n'
+    )
+    plan = load_plan(tmp_path / "plan.toml")
+    first, second = (Pair(m, plan.datasets[0], plan.output) for m in plan.models)
+    screen = io.StringIO()
+    live = View([first, second], screen, live=True)
+    live.set(first, "running 3/8 2.0 samples/s ETA 2s")
+    live.draw()
+    live.set(second, "failed: " + "x" * 500)
+    live.draw()
+    frames = screen.getvalue().split("\x1b[2F")
+    assert len(frames) == 2  # the second frame went back up over the first
+    lines = frames[1].split("\n")[:2]
+    assert lines[0] == "\x1b[2Km / a  running 3/8 2.0 samples/s ETA 2s"
+    assert len(lines[1]) < 200  # cut to the terminal: a wrapped line would break the redraw
+    log = io.StringIO()
+    plain = View([first, second], log, live=False)
+    plain.set(first, "running 1/8")
+    plain.set(first, "running 2/8")  # the same state: no new line
+    plain.set(first, "done 8 samples")
+    plain.draw()
+    assert log.getvalue().splitlines() == ["m / a: running 1/8", "m / a: done 8 samples"]
