@@ -347,6 +347,30 @@ def test_driver_killed_mid_run_then_rerun_answers_every_id_once(envs, tmp_path):
     assert "| echo | 62.5 | 75.0 |" in board
 
 
+def test_sigterm_ends_the_runs_before_the_driver(envs, tmp_path):
+    make_datasets(tmp_path)
+    (tmp_path / "plan.toml").write_text(
+        f'[[datasets]]\npath = "shapes.tsv"\n[[models]]\nname = "echo"\n'
+        f'python = "{envs["echo"]}"\noptions = {{ latency = 2.0 }}\nbatch_size = 1\n'
+    )
+    plan = load_plan(tmp_path / "plan.toml")
+    pair = Pair(plan.models[0], plan.datasets[0], plan.output)
+    driver = subprocess.Popen(
+        [envs["driver"], "-m", "vlmi", "compare", "plan.toml"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while (pair.status() or {}).get("state") != "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child = (pair.status() or {})["pid"]
+    driver.terminate()
+    assert driver.wait(timeout=30) == 128 + signal.SIGTERM
+    assert not alive(child)  # ended (and reaped) before the driver exited
+    assert not pair.predictions.exists() or len(ids_of(pair.predictions)) < 8
+
+
 # --- without environments ------------------------------------------------------------
 
 
