@@ -147,13 +147,13 @@ def transformers_oldest(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff (lint and format check) over the tree; mypy over each distribution's src/."""
-    # FastAPI and the openai client, so that vlmi-serve and vlmi-openai are type-checked
-    # against them (Ray is left out: it is large, and mypy skips what is not installed)
+    # FastAPI, matplotlib and the openai client, so that vlmi-serve, vlmi compare's picture
+    # and vlmi-openai are type-checked against them (Ray is left out: it is large, and mypy skips what is not installed)
     session.install(
         "ruff==0.17.6",
         "mypy==2.4.1",
         "-e",
-        "./vlmi-core[testing]",
+        "./vlmi-core[testing,plot]",
         "-e",
         "./vlmi-serve",
         "openai>=1.50",

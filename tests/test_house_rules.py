@@ -132,8 +132,8 @@ CORE = ROOT / "vlmi-core" / "src"
 #: vlmi-core's layers, top to bottom (vlmi-core/README.md says what each holds); the faces
 #: (vlmi, vlmi.plugin, vlmi.testing) sit above them all
 LAYERS: list[tuple[str, ...]] = [
-    ("vlmi._cli", "vlmi._run.cli", "vlmi._vlmevalkit.cli"),
-    ("vlmi._run", "vlmi._vlmevalkit", "vlmi._extensions"),
+    ("vlmi._cli", "vlmi._run.cli", "vlmi._vlmevalkit.cli", "vlmi._compare.cli"),
+    ("vlmi._run", "vlmi._vlmevalkit", "vlmi._compare", "vlmi._extensions"),
     ("vlmi._api", "vlmi._registry", "vlmi._plugins", "vlmi._hookspecs", "vlmi._weights"),
     (
         "vlmi._model",

@@ -1,7 +1,7 @@
 """The commands and ``vlmi run`` executors that plugins add, collected once per process.
 
 The core's own commands (``models``, ``plugins``, ``eval``, ``run``,
-``score``, ``export``) are registered through the same hook by built-in
+``score``, ``export``, ``compare``) are registered through the same hook by built-in
 plugin modules, which ``VLMI_DISABLE_PLUGINS`` / ``VLMI_LOAD_PLUGINS`` never
 remove. A plugin whose hook fails is recorded as a failure of that plugin
 (``vlmi plugins`` shows it); the other commands stay.
@@ -23,7 +23,12 @@ from ._registry import get_registry
 from ._run.executor import ExecutorType
 
 #: The core's own plugin modules (imported by name, like pytest's built-in plugins).
-BUILTIN_PLUGINS = ("vlmi._cli.builtin", "vlmi._run.cli", "vlmi._vlmevalkit.cli")
+BUILTIN_PLUGINS = (
+    "vlmi._cli.builtin",
+    "vlmi._run.cli",
+    "vlmi._vlmevalkit.cli",
+    "vlmi._compare.cli",
+)
 CORE = "vlmi-core"
 
 

@@ -21,6 +21,7 @@ from .._progress import Progress
 from .executor import Executor, RunJob
 from .inputs import open_input
 from .local import LocalExecutor
+from .lock import locks_output
 from .output import (
     RunConfigMismatchError,
     RunSummary,
@@ -35,6 +36,7 @@ from .output import (
 _RAY_KEYWORDS = ("ray", "replicas", "gpus_per_replica", "runtime_env", "max_retries")
 
 
+@locks_output
 def run(
     model: Model[Any] | str,
     samples: str | Path | Iterable[Any],

@@ -1,0 +1,463 @@
+"""`vlmi compare` with real environments built by uv: a driver without model plugins, and two
+model environments holding different plugins (vlmi-echo, vlmi-constant).
+
+The datasets are built so that every model's score is known in advance (right on k of 8
+rows); the leaderboard files and the picture must show those numbers.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from vlmi._compare.layout import Pair
+from vlmi._compare.pair_process import child_env
+from vlmi._compare.plan import PlanError, load_plan
+from vlmi._compare.schedule import startable
+from vlmi._compare.view import View
+from vlmi.testing.inputs import make_picture, png_bytes
+
+from .conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+IMAGE = base64.b64encode(png_bytes(make_picture(16, 12))).decode()
+#: multiple choice: the right letters, and the first word of each hint (what echo answers)
+MCQ_ANSWERS = "AAABBCCD"
+MCQ_HINTS = "AAABBAAA"  # echo right on rows 1-5: 62.5; "A" everywhere: 37.5; "B": 25.0
+#: yes or no: the right answers, and the first word of each question (what echo answers)
+YORN_ANSWERS = ["Yes"] * 3 + ["No"] * 5
+YORN_FIRST = ["Yes"] * 3 + ["No"] * 3 + ["Yes"] * 2  # echo 75.0; "yes": 37.5; "no": 62.5
+
+
+def write_tsv(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter="\t")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def make_datasets(folder: Path) -> None:
+    mcq = [
+        {
+            "index": str(i + 1),
+            "image": IMAGE,
+            "question": "Which shape is it?",
+            "hint": f"{hint} is a guess",
+            "A": "circle",
+            "B": "square",
+            "C": "triangle",
+            "D": "star",
+            "answer": answer,
+            "category": "shape" if i < 4 else "color",
+        }
+        for i, (answer, hint) in enumerate(zip(MCQ_ANSWERS, MCQ_HINTS))
+    ]
+    write_tsv(folder / "shapes.tsv", mcq)
+    yorn = [
+        {
+            "index": str(i + 1),
+            "image": IMAGE,
+            "question": f"{first} is the square red?",
+            "answer": a,
+        }
+        for i, (a, first) in enumerate(zip(YORN_ANSWERS, YORN_FIRST))
+    ]
+    write_tsv(folder / "yesno.tsv", yorn)
+
+
+def make_envs(folder: Path, specs: dict[str, list[str]]) -> dict[str, str]:
+    """Build the environments at once with uv; name -> its python."""
+    uv = shutil.which("uv") or pytest.fail("uv is needed to build the environments")
+    pythons = {}
+    for name in specs:
+        subprocess.run(
+            [uv, "venv", "-q", "--python", sys.executable, str(folder / name)], check=True
+        )
+        pythons[name] = str(folder / name / "bin" / "python")
+    installs = {
+        name: subprocess.Popen(
+            [
+                uv,
+                "pip",
+                "install",
+                "-q",
+                "--compile-bytecode",
+                "--python",
+                pythons[name],
+                *packages,
+            ],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, packages in specs.items()
+    }
+    for name, process in installs.items():
+        _, err = process.communicate(timeout=600)
+        assert process.returncode == 0, f"{name}: {err}"
+    return pythons
+
+
+@pytest.fixture(scope="module")
+def envs(tmp_path_factory):
+    return make_envs(
+        tmp_path_factory.mktemp("envs"),
+        {
+            "driver": ["./vlmi-core[plot]"],
+            "echo": ["./vlmi-core", "./tests/plugins/vlmi-echo"],
+            "constant": ["./vlmi-core", "./tests/plugins/vlmi-constant"],
+        },
+    )
+
+
+def plan_text(envs: dict[str, str], output: str = "results", extra: str = "") -> str:
+    return f"""
+output = "{output}"
+jobs = 2
+generation = {{ max_new_tokens = 16 }}
+picture = {{ categories = "shapes" }}
+
+[[datasets]]
+path = "shapes.tsv"
+[[datasets]]
+path = "yesno.tsv"
+
+[[models]]
+name = "echo"
+python = "{envs["echo"]}"
+generation = {{ max_new_tokens = 3 }}
+{extra}
+[[models]]
+name = "constant"
+python = "{envs["constant"]}"
+
+[[models]]
+name = "constant"
+label = "constant (B no)"
+python = "{envs["constant"]}"
+options = {{ answer = "B no" }}
+
+[[models]]
+name = "constant"
+label = "constant (no plugin)"
+python = "{envs["driver"]}"
+"""
+
+
+def compare(python: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [python, "-m", "vlmi", "compare", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def compared(envs, tmp_path_factory):
+    """One full run of the plan, by the driver's environment."""
+    folder = tmp_path_factory.mktemp("compare")
+    make_datasets(folder)
+    (folder / "plan.toml").write_text(plan_text(envs))
+    done = compare(envs["driver"], "plan.toml", cwd=folder)
+    return folder, done
+
+
+def test_check_names_the_environment_without_the_plugin_and_the_fix(envs, compared):
+    folder, _ = compared
+    checked = compare(envs["driver"], "plan.toml", "--check", cwd=folder)
+    assert checked.returncode == 1, checked.stderr
+    lines = checked.stdout.splitlines()
+    assert f"ok      model 'echo': vlmi-echo in {envs['echo']}" in lines
+    assert f"ok      model 'constant (B no)': vlmi-constant in {envs['constant']}" in lines
+    assert (
+        f"PROBLEM model 'constant (no plugin)': no plugin in the environment of {envs['driver']} "
+        f"provides model 'constant'; fix: {envs['driver']} -m pip install vlmi-constant "
+        f"(vlmi-constant provides it in {envs['constant']}; or set python = "
+        f'"{envs["constant"]}")'
+    ) in lines
+    assert "ok      dataset 'shapes': 8 samples" in lines
+    assert "ok      dataset 'yesno': 8 samples" in lines
+
+
+def test_the_leaderboard_shows_each_models_known_scores(compared):
+    folder, done = compared
+    assert done.returncode == 4, done.stderr  # one model could not run
+    results = folder / "results"
+    markdown = (results / "leaderboard.md").read_text()
+    assert "| model | shapes | yesno |" in markdown
+    assert "| echo | 62.5 | 75.0 |" in markdown
+    assert "| constant | 37.5 | 37.5 |" in markdown
+    assert "| constant (B no) | 25.0 | 62.5 |" in markdown
+    assert "| constant (no plugin) | failed | failed |" in markdown
+    assert "| model | category/color | category/shape |" in markdown
+    assert "| echo | 25.0 | 100.0 |" in markdown
+    assert "| constant | 0.0 | 75.0 |" in markdown
+    assert "| constant (B no) | 25.0 | 25.0 |" in markdown
+    assert markdown.split("\n## Runs")[0] in done.stdout  # printed at the end too
+    runs = markdown.split("## Runs")[1]
+    assert "| echo | shapes | done | 8 | 0 |" in runs
+    assert 'vlmi-constant 0.1.0 | python | {"answer": "B no"} |' in runs
+    assert "provides model 'constant'; fix:" in runs
+
+    table = list(csv.DictReader(io.StringIO((results / "leaderboard.csv").read_text())))
+    by_model = {row["model"]: row for row in table}
+    assert [by_model[m]["shapes"] for m in ("echo", "constant", "constant (B no)")] == [
+        "62.5",
+        "37.5",
+        "25.0",
+    ]
+    assert [by_model[m]["yesno"] for m in ("echo", "constant", "constant (B no)")] == [
+        "75.0",
+        "37.5",
+        "62.5",
+    ]
+    assert by_model["echo"]["shapes category/shape"] == "100.0"
+    assert by_model["constant (no plugin)"]["shapes state"] == "failed"
+    assert by_model["constant"]["plugin"] == "vlmi-constant"
+
+    board = json.loads((results / "leaderboard.json").read_text())
+    echo = board["models"][0]
+    assert (echo["model"], echo["plugin"], echo["engine"]) == ("echo", "vlmi-echo", "python")
+    assert echo["datasets"]["shapes"]["overall"] == 62.5
+    assert echo["datasets"]["yesno"]["scores"] == {"Overall": 75.0}
+    assert echo["datasets"]["shapes"]["samples_per_s"] > 0
+    assert echo["datasets"]["shapes"]["time_s"] > 0
+    assert board["models"][2]["options"] == {"answer": "B no"}
+
+    svg = (results / "leaderboard.svg").read_text()
+    for number in ("62.5", "75.0", "37.5", "25.0", "100.0"):
+        assert f">{number}</text>" in svg
+    for label in ("constant (B no)", "shapes by category", "color", "failed"):
+        assert f">{label}</text>" in svg
+    assert (results / "leaderboard.png").read_bytes()[:4] == b"\x89PNG"
+    keep = os.environ.get("VLMI_SAVE_LEADERBOARD")  # the README's picture comes from here
+    if keep:
+        for name in ("leaderboard.svg", "leaderboard.png"):
+            shutil.copy(results / name, Path(keep) / name)
+    # each pair's log is kept beside its predictions
+    logs = sorted(p.relative_to(results).as_posix() for p in results.glob("*/*.log"))
+    assert len(logs) == 6 and all(name.endswith(("shapes.log", "yesno.log")) for name in logs)
+
+
+def test_a_second_run_redoes_nothing_and_a_folder_rebuilds_the_board(envs, compared):
+    folder, _ = compared
+    results = folder / "results"
+    logs = {p: p.read_text() for p in results.glob("*/*.log")}
+    again = compare(envs["driver"], "plan.toml", cwd=folder)
+    assert again.returncode == 4
+    assert {p: p.read_text() for p in results.glob("*/*.log")} == logs  # no `vlmi run` started
+    assert "done (earlier)" in again.stderr
+    board = (results / "leaderboard.md").read_text()
+    (results / "leaderboard.md").unlink()
+    rebuilt = compare(envs["driver"], str(results), cwd=folder)
+    assert rebuilt.returncode == 4
+    assert (results / "leaderboard.md").read_text() == board
+    assert "| echo | 62.5 | 75.0 |" in rebuilt.stdout
+
+
+def test_a_changed_option_is_a_new_entry(envs, compared):
+    folder, _ = compared
+    plan = load_plan(folder / "plan.toml")
+    constant, b_no = plan.models[1], plan.models[2]
+    assert constant.key != b_no.key
+    changed = plan_text(envs).replace('answer = "B no"', 'answer = "C no"')
+    (folder / "changed.toml").write_text(changed)
+    assert load_plan(folder / "changed.toml").models[2].key != b_no.key
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a dead child nobody has reaped yet is a zombie: not alive)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def ids_of(path: Path) -> list[str]:
+    return [json.loads(line)["id"] for line in path.read_text().splitlines()]
+
+
+def test_driver_killed_mid_run_then_rerun_answers_every_id_once(envs, tmp_path):
+    make_datasets(tmp_path)
+    slow = "options = { latency = 0.25 }\nbatch_size = 1\n"
+    text = plan_text(envs, extra=slow).replace("jobs = 2", "jobs = 1")
+    text = text.split('[[models]]\nname = "constant"\nlabel = "constant (no plugin)"')[0]
+    (tmp_path / "plan.toml").write_text(text)
+    plan = load_plan(tmp_path / "plan.toml")
+    echo = plan.models[0]
+    first, second = (Pair(echo, d, plan.output) for d in plan.datasets)
+    driver = subprocess.Popen(
+        [envs["driver"], "-m", "vlmi", "compare", "plan.toml"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        status = second.status() or {}
+        if (
+            first.finished()
+            and status.get("state") == "running"
+            and second.predictions.exists()
+            and len(second.predictions.read_text().splitlines()) >= 2
+        ):
+            break
+        time.sleep(0.05)
+    else:
+        driver.kill()
+        pytest.fail("the second pair never got going")
+    child = (second.status() or {})["pid"]
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    for _ in range(100):  # the child dies with its driver
+        if not alive(child):
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"`vlmi run` (pid {child}) outlived its driver")
+    half = len(ids_of(second.predictions))
+    assert 2 <= half < 8
+    first_log = first.log.read_text()
+
+    again = compare(envs["driver"], "plan.toml", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert first.log.read_text() == first_log  # the finished pair was not redone
+    assert second.log.read_text().count("== ") == 2  # the half-done one resumed
+    for model in plan.models:
+        for dataset in plan.datasets:
+            ids = ids_of(Pair(model, dataset, plan.output).predictions)
+            assert sorted(ids, key=int) == [str(i) for i in range(1, 9)]
+    board = (plan.output / "leaderboard.md").read_text()
+    assert "| echo | 62.5 | 75.0 |" in board
+
+
+def test_sigterm_ends_the_runs_before_the_driver(envs, tmp_path):
+    make_datasets(tmp_path)
+    (tmp_path / "plan.toml").write_text(
+        f'[[datasets]]\npath = "shapes.tsv"\n[[models]]\nname = "echo"\n'
+        f'python = "{envs["echo"]}"\noptions = {{ latency = 2.0 }}\nbatch_size = 1\n'
+    )
+    plan = load_plan(tmp_path / "plan.toml")
+    pair = Pair(plan.models[0], plan.datasets[0], plan.output)
+    driver = subprocess.Popen(
+        [envs["driver"], "-m", "vlmi", "compare", "plan.toml"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while (pair.status() or {}).get("state") != "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child = (pair.status() or {})["pid"]
+    driver.terminate()
+    assert driver.wait(timeout=30) == 128 + signal.SIGTERM
+    assert not alive(child)  # ended (and reaped) before the driver exited
+    assert not pair.predictions.exists() or len(ids_of(pair.predictions)) < 8
+
+
+# --- without environments ------------------------------------------------------------
+
+
+BAD_PLANS = [
+    ('outptu = "r"\n', "plan.toml:1: unknown key 'outptu'"),
+    (
+        '[[datasets]]\npath = "a.tsv"\n\n[[models]]\nname = "echo"\npyhton = "x"\n',
+        "plan.toml:6: [[models]] #1, unknown key 'pyhton'",
+    ),
+    ('[[datasets]]\npath = "missing.tsv"\n', "plan.toml:2: [[datasets]] #1, dataset "),
+    (
+        '[[datasets]]\npath = "a.tsv"\n[[models]]\nname = "echo"\npython = "nowhere/bin/python"\n',
+        "plan.toml:5: [[models]] #1, python ",
+    ),
+    (
+        '[[datasets]]\npath = "a.tsv"\n[[models]]\nname = "echo"\n[[models]]\nname = "echo"\n',
+        "plan.toml:6: [[models]] #2, 'echo' is already [[models]] #1; the same model twice with "
+        "the same options: remove one, or give it a 'label'",
+    ),
+    (
+        '[[datasets]]\npath = "a.tsv"\n[[models]]\nname = "echo"\n'
+        '[[models]]\nname = "echo"\noptions = { latency = 1 }\n',
+        "plan.toml:6: [[models]] #2, 'echo' is already [[models]] #1; give one of them a 'label'",
+    ),
+    (
+        '[[datasets]]\npath = "a.tsv"\n[[models]]\nname = "echo"\ngeneration = { max_tokens = 3 }\n',
+        "plan.toml:5: [[models]] #1, unknown generation option 'max_tokens'",
+    ),
+    ('[[datasets]]\npath = "a.tsv"\n[[models]]\nname = "echo"\ngpus = "0,x"\n', "plan.toml:5"),
+    ("output = \n", "plan.toml: not valid TOML"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_PLANS)
+def test_bad_plans_are_refused_naming_the_line_and_key(tmp_path, text, message):
+    (tmp_path / "a.tsv").write_text("index\tquestion\n1\tq\n")
+    (tmp_path / "plan.toml").write_text(text)
+    with pytest.raises(PlanError) as caught:
+        load_plan(tmp_path / "plan.toml")
+    assert message in str(caught.value)
+
+
+def test_bad_plan_is_an_error_line_before_anything_runs(tmp_path, vlmi_cli):
+    (tmp_path / "plan.toml").write_text('output = "r"\ncolour = 1\n')
+    done = vlmi_cli("compare", "plan.toml", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: plan.toml:2: unknown key 'colour'")
+    assert not (tmp_path / "r").exists()
+
+
+def test_pairs_on_disjoint_gpu_sets_run_together(tmp_path):
+    (tmp_path / "a.tsv").write_text("index\tquestion\n1\tq\n")
+    models = "".join(
+        f'[[models]]\nname = "m"\nlabel = "{label}"\ngpus = "{gpus}"\n'
+        for label, gpus in [("01", "0,1"), ("2", "2"), ("1", "1"), ("3", "3")]
+    )
+    (tmp_path / "plan.toml").write_text(f'[[datasets]]\npath = "a.tsv"\n{models}')
+    plan = load_plan(tmp_path / "plan.toml")
+    pairs = [Pair(m, plan.datasets[0], plan.output) for m in plan.models]
+    assert [p.model.label for p in startable(pairs, [], jobs=4)] == ["01", "2", "3"]
+    assert [p.model.label for p in startable(pairs[2:], pairs[:1], jobs=4)] == ["3"]
+    assert [p.model.label for p in startable(pairs[1:], [], jobs=1)] == ["2"]
+    assert child_env(pairs[0], {"PATH": "/bin"})["CUDA_VISIBLE_DEVICES"] == "0,1"
+
+
+def test_progress_redraws_one_line_per_pair_on_a_terminal_and_logs_changes_elsewhere(tmp_path):
+    (tmp_path / "a.tsv").write_text("index\tquestion\n1\tq\n")
+    (tmp_path / "plan.toml").write_text(
+        '[[datasets]]\npath = "a.tsv"\n[[models]]\nname = "m"\n[[models]]\nname = "n"\n'
+    )
+    plan = load_plan(tmp_path / "plan.toml")
+    first, second = (Pair(m, plan.datasets[0], plan.output) for m in plan.models)
+    screen = io.StringIO()
+    live = View([first, second], screen, live=True)
+    live.set(first, "running 3/8 2.0 samples/s ETA 2s")
+    live.draw()
+    live.set(second, "failed: " + "x" * 500)
+    live.draw()
+    frames = screen.getvalue().split("\x1b[2F")
+    assert len(frames) == 2  # the second frame went back up over the first
+    lines = frames[1].split("\n")[:2]
+    assert lines[0] == "\x1b[2Km / a  running 3/8 2.0 samples/s ETA 2s"
+    assert len(lines[1]) < 200  # cut to the terminal: a wrapped line would break the redraw
+    log = io.StringIO()
+    plain = View([first, second], log, live=False)
+    plain.set(first, "running 1/8")
+    plain.set(first, "running 2/8")  # the same state: no new line
+    plain.set(first, "done 8 samples")
+    plain.draw()
+    assert log.getvalue().splitlines() == ["m / a: running 1/8", "m / a: done 8 samples"]

@@ -1,0 +1,141 @@
+"""``vlmi compare``'s main loop: run what is missing, score each pair, write the results.
+
+The loop runs in the main thread and starts no threads, so each child's
+"die with the driver" setting (:mod:`.pair_process`) holds for the driver's
+whole life.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from typing import Any, TextIO
+
+from vlmi.errors import VlmiError
+
+from .check import check
+from .layout import MANIFEST, Pair, dataset_stamp, model_file, write_json
+from .pair_process import Running, last_error, start
+from .plan import Plan
+from .rebuild import manifest
+from .results import EXIT_SAMPLES_FAILED, exit_status, write_results
+from .schedule import startable
+from .scores import count_records, score_pair
+from .view import View, running_text
+
+TICK_S = 0.2
+
+
+def _fail(pair: Pair, reason: str) -> None:
+    status = pair.status() or {}
+    write_json(pair.status_file, {**status, "state": "failed", "reason": reason})
+
+
+def _finish(run: Running, code: int) -> None:
+    pair = run.pair
+    before = pair.status() or {}
+    wall = time.monotonic() - run.started
+    status: dict[str, Any] = {
+        "state": "done" if code in (0, EXIT_SAMPLES_FAILED) else "failed",
+        "exit_status": code,
+        "dataset": dataset_stamp(pair.dataset.path),
+        "time_s": round(before.get("time_s_before", 0.0) + wall, 3),
+        "samples_per_s": run.rate() or run.overall_rate(),
+    }
+    if status["state"] == "failed":
+        status["reason"] = f"`vlmi run` exited with {code}: {last_error(pair.log)}"
+    samples, failed = count_records(pair)
+    status |= {"samples": samples, "failed_samples": failed}
+    if status["state"] == "done" and pair.dataset.scored:
+        try:
+            score_pair(pair)
+        except VlmiError as exc:
+            status["score_error"] = str(exc)
+    write_json(pair.status_file, status)
+
+
+def _started(pair: Pair, run: Running) -> None:
+    before = pair.status() or {}
+    spent = (
+        before.get("time_s", 0.0)
+        if before.get("state") != "running"
+        else before.get("time_s_before", 0.0)
+    )
+    write_json(
+        pair.status_file,
+        {
+            "state": "running",
+            "pid": run.process.pid,
+            "driver_pid": os.getpid(),
+            "time_s_before": spent,
+        },
+    )
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM ends the driver as Ctrl-C does: its runs (and what they started) end first."""
+    raise SystemExit(128 + signum)
+
+
+def compare(plan: Plan, *, stream: TextIO | None = None, live: bool | None = None) -> int:
+    """Run every pair that is not finished, score it, write the leaderboard; the exit status."""
+    stream = stream or sys.stderr
+    checked = check(plan)
+    write_json(plan.output / MANIFEST, manifest(plan))
+    pairs = [Pair(m, d, plan.output) for m in plan.models for d in plan.datasets]
+    view = View(pairs, stream, live)
+    queued: list[Pair] = []
+    for pair in pairs:
+        result = checked.models[pair.model.key]
+        if result.ok:
+            write_json(model_file(plan.output, pair.model), result.spec)
+        if pair.finished():
+            view.set(pair, "done (earlier)")
+        elif not result.ok:
+            _fail(pair, str(result.problem))
+            view.set(pair, f"failed: {result.problem}")
+        elif pair.dataset.name in checked.problems:
+            _fail(pair, checked.problems[pair.dataset.name])
+            view.set(pair, f"failed: {checked.problems[pair.dataset.name]}")
+        else:
+            queued.append(pair)
+    running: list[Running] = []
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        while queued or running:
+            for pair in startable(queued, [r.pair for r in running], plan.jobs):
+                queued.remove(pair)
+                run = start(pair, checked.rows.get(pair.dataset.name))
+                _started(pair, run)
+                running.append(run)
+            for run in list(running):
+                run.poll_records()
+                code = run.process.poll()
+                if code is None:
+                    view.set(run.pair, running_text(run))
+                    continue
+                running.remove(run)
+                run.poll_records()
+                _finish(run, code)
+                status = run.pair.status() or {}
+                if status.get("state") == "done":
+                    failed = status.get("failed_samples") or 0
+                    note = f" ({failed} failed)" if failed else ""
+                    view.set(run.pair, f"done {status.get('samples')} samples{note}")
+                else:
+                    view.set(run.pair, f"failed: {status.get('reason')}")
+            view.draw()
+            if queued or running:
+                time.sleep(TICK_S)
+    finally:
+        for run in running:
+            run.stop()
+        signal.signal(signal.SIGTERM, previous)
+    view.draw()
+    board = write_results(plan, stream)
+    return exit_status(board)
+
+
+__all__ = ["compare"]

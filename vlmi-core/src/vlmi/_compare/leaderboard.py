@@ -1,0 +1,189 @@
+"""The leaderboard: models as rows, datasets (overall and per split/category) as columns.
+
+Written as ``leaderboard.md`` (also printed), ``.csv`` and ``.json``. Scores
+are percentages as ``vlmi score`` computes them; the Markdown shows one
+decimal, the CSV and JSON the full figure.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .layout import Pair, model_file, read_json
+from .plan import Plan
+
+
+def flatten(scores: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
+    """``{"category": {"x": 1.0}}`` -> ``{"category/x": 1.0}``."""
+    flat: dict[str, float] = {}
+    for key, value in scores.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat |= flatten(value, name + "/")
+        else:
+            flat[name] = float(value)
+    return flat
+
+
+def cell_of(pair: Pair) -> dict[str, Any]:
+    """What the leaderboard shows of one pair."""
+    status = pair.status() or {}
+    state = status.get("state", "missing")
+    cell: dict[str, Any] = {
+        "state": state,
+        "samples": status.get("samples"),
+        "failed_samples": status.get("failed_samples"),
+        "time_s": status.get("time_s"),
+        "samples_per_s": status.get("samples_per_s"),
+        "predictions": str(pair.predictions),
+        "log": str(pair.log),
+    }
+    if state != "done":
+        cell["reason"] = status.get("reason", "not run yet")
+        return cell
+    result = read_json(pair.scores_file) if pair.dataset.scored else None
+    if pair.dataset.scored and result is None:
+        cell["reason"] = status.get("score_error", "not scored")
+    if result is not None:
+        flat = flatten(result["scores"])
+        cell |= {"overall": flat.get("Overall"), "scores": result["scores"], "flat": flat}
+    return cell
+
+
+def build(plan: Plan) -> dict[str, Any]:
+    """The whole leaderboard as data (what ``leaderboard.json`` holds)."""
+    rows = []
+    for model in plan.models:
+        spec = read_json(model_file(plan.output, model)) or {}
+        plugin = spec.get("plugin") or {}
+        rows.append(
+            {
+                "model": model.label,
+                "name": model.name,
+                "key": model.key,
+                "plugin": plugin.get("distribution"),
+                "version": plugin.get("version"),
+                "engine": spec.get("engine"),
+                "options": model.options,
+                "generation": model.generation,
+                "python": model.python,
+                "datasets": {d.name: cell_of(Pair(model, d, plan.output)) for d in plan.datasets},
+            }
+        )
+    datasets = [{"name": d.name, "path": str(d.path), "scored": d.scored} for d in plan.datasets]
+    return {"datasets": datasets, "models": rows}
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _shown(cell: Mapping[str, Any]) -> str:
+    if cell["state"] == "done":
+        return _number(cell.get("overall")) if "overall" in cell else "done"
+    return str(cell["state"])
+
+
+def _table(head: list[str], body: list[list[str]]) -> list[str]:
+    clean = [[text.replace("|", "\\|") for text in row] for row in [head, *body]]
+    lines = ["| " + " | ".join(clean[0]) + " |", "|" + "---|" * len(head)]
+    return lines + ["| " + " | ".join(row) + " |" for row in clean[1:]]
+
+
+def sub_columns(board: Mapping[str, Any], dataset: str) -> list[str]:
+    """The split/category columns of ``dataset``, in first-seen order."""
+    keys: dict[str, None] = {}
+    for row in board["models"]:
+        keys |= dict.fromkeys(k for k in row["datasets"][dataset].get("flat", {}) if k != "Overall")
+    return list(keys)
+
+
+def markdown(board: Mapping[str, Any]) -> str:
+    """``leaderboard.md``: overall scores, then per-category tables, then the runs."""
+    names = [d["name"] for d in board["datasets"]]
+    lines = ["# Leaderboard", ""]
+    body = [[row["model"], *(_shown(row["datasets"][n]) for n in names)] for row in board["models"]]
+    lines += _table(["model", *names], body)
+    for name in names:
+        columns = sub_columns(board, name)
+        if not columns:
+            continue
+        lines += ["", f"## {name}", ""]
+        body = [
+            [
+                row["model"],
+                *(_number(row["datasets"][name].get("flat", {}).get(c)) for c in columns),
+            ]
+            for row in board["models"]
+        ]
+        lines += _table(["model", *columns], body)
+    lines += ["", "## Runs", ""]
+    body = []
+    for row in board["models"]:
+        for name in names:
+            cell = row["datasets"][name]
+            rate = cell.get("samples_per_s")
+            body.append(
+                [
+                    row["model"],
+                    name,
+                    cell["state"]
+                    if cell["state"] == "done"
+                    else f"{cell['state']}: {cell.get('reason')}",
+                    str(cell.get("samples") if cell.get("samples") is not None else "-"),
+                    str(
+                        cell.get("failed_samples")
+                        if cell.get("failed_samples") is not None
+                        else "-"
+                    ),
+                    "-" if cell.get("time_s") is None else f"{cell['time_s']:.1f}",
+                    "-" if rate is None else f"{rate:.2f}",
+                    f"{row['plugin'] or '-'} {row['version'] or ''}".strip(),
+                    row["engine"] or "-",
+                    json.dumps(row["options"], sort_keys=True) if row["options"] else "-",
+                ]
+            )
+    head = ["model", "dataset", "state", "samples", "failed", "time (s)", "samples/s", "plugin"]
+    lines += _table([*head, "engine", "options"], body)
+    return "\n".join(lines) + "\n"
+
+
+def csv_text(board: Mapping[str, Any]) -> str:
+    """``leaderboard.csv``: one row per model, every figure a column."""
+    names = [d["name"] for d in board["datasets"]]
+    head = ["model", "name", "plugin", "version", "engine", "options"]
+    for name in names:
+        head += [name, *(f"{name} {c}" for c in sub_columns(board, name))]
+        head += [f"{name} state", f"{name} failed", f"{name} time_s", f"{name} samples/s"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(head)
+    for row in board["models"]:
+        line: list[Any] = [row["model"], row["name"], row["plugin"], row["version"], row["engine"]]
+        line.append(json.dumps(row["options"], sort_keys=True))
+        for name in names:
+            cell = row["datasets"][name]
+            flat = cell.get("flat", {})
+            line += [cell.get("overall"), *(flat.get(c) for c in sub_columns(board, name))]
+            line += [cell["state"], cell.get("failed_samples"), cell.get("time_s")]
+            line.append(cell.get("samples_per_s"))
+        writer.writerow(["" if v is None else v for v in line])
+    return out.getvalue()
+
+
+def write(board: Mapping[str, Any], folder: Path) -> list[Path]:
+    """Write the .md, .csv and .json files; returns their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"leaderboard.{suffix}" for suffix in ("md", "csv", "json")]
+    paths[0].write_text(markdown(board), encoding="utf-8")
+    paths[1].write_text(csv_text(board), encoding="utf-8")
+    paths[2].write_text(json.dumps(board, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return paths
+
+
+__all__ = ["build", "csv_text", "flatten", "markdown", "sub_columns", "write"]

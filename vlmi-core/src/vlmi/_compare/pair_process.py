@@ -1,0 +1,188 @@
+"""One pair as a ``vlmi run`` child process of the model's own Python.
+
+The child's stdout and stderr go to the log beside its predictions. It runs
+in a process group of its own and, on Linux, is told by the kernel to die
+with the driver (``PR_SET_PDEATHSIG``), so a driver killed even by SIGKILL
+leaves no run behind it writing; on other systems only a driver that exits
+normally or by a signal it can catch ends its children.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .layout import Pair
+
+_FLAGS = {
+    "max_new_tokens": "--max-new-tokens",
+    "temperature": "--temperature",
+    "top_p": "--top-p",
+    "top_k": "--top-k",
+    "seed": "--seed",
+}
+_PR_SET_PDEATHSIG = 1
+
+
+def run_command(pair: Pair) -> list[str]:
+    """The ``vlmi run`` command line of ``pair``."""
+    model, dataset = pair.model, pair.dataset
+    command = [model.python, "-m", "vlmi", "run", model.name, str(dataset.path)]
+    command += ["-o", str(pair.predictions), "-b", str(model.batch_size), "-q"]
+    if dataset.scored:
+        command += ["--dataset", dataset.name]
+    if dataset.type:
+        command += ["--dataset-type", dataset.type]
+    for key, value in model.options.items():
+        command += ["-O", f"{key}={json.dumps(value)}"]
+    for key, value in model.generation.items():
+        if key == "stop":
+            for text in [value] if isinstance(value, str) else value:
+                command += ["--stop", str(text)]
+        else:
+            command += [_FLAGS[key], str(value)]
+    return command
+
+
+def _die_with(parent: int) -> Callable[[], None] | None:
+    """The child's pre-exec step: die when the driver dies (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+
+    def preexec() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the driver died before the line above
+            os._exit(1)
+
+    return preexec
+
+
+@dataclass
+class Running:
+    """A started pair: its process and how many records its output holds."""
+
+    pair: Pair
+    process: subprocess.Popen[bytes]
+    total: int | None
+    started: float = field(default_factory=time.monotonic)
+    records: int = 0
+    initial: int = 0
+    first_records: int | None = None
+    first_seen: float = 0.0
+    _offset: int = 0
+
+    def poll_records(self) -> int:
+        """Count the records written so far (reading only what was added)."""
+        path = self.pair.predictions
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return self.records
+        if size < self._offset:  # the run cut off a half-written last line
+            self._offset, self.records = 0, 0
+        if size > self._offset:
+            with path.open("rb") as handle:
+                handle.seek(self._offset)
+                added = handle.read(size - self._offset)
+            complete = added.rfind(b"\n") + 1
+            self.records += added[:complete].count(b"\n")
+            self._offset += complete
+        if self.first_records is None and self.records > self.initial:
+            # the first records seen: the model is up; rates count from here
+            self.first_records, self.first_seen = self.records, time.monotonic()
+        return self.records
+
+    def rate(self) -> float | None:
+        """Samples per second since the model's first answers."""
+        if self.first_records is None:
+            return None
+        took = time.monotonic() - self.first_seen
+        done = self.records - self.first_records
+        return done / took if took > 0.5 and done > 0 else None
+
+    def overall_rate(self) -> float | None:
+        """Samples answered in this run per second of its whole time (start-up included)."""
+        took = time.monotonic() - self.started
+        done = self.records - self.initial
+        return done / took if done > 0 and took > 0 else None
+
+    def stop(self, grace_s: float = 5.0) -> None:
+        """End the run and everything it started (its process group)."""
+        if self.process.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(self.process.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                return
+            try:
+                self.process.wait(timeout=wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+
+def child_env(pair: Pair, base: Mapping[str, str]) -> dict[str, str]:
+    """The child's environment: the driver's, with the model's GPUs (when it names any)."""
+    env = dict(base, PYTHONUNBUFFERED="1")
+    if pair.model.gpus:
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(pair.model.gpus)
+    return env
+
+
+def start(pair: Pair, total: int | None) -> Running:
+    """Start ``vlmi run`` for ``pair``, its log appended to beside its predictions."""
+    pair.log.parent.mkdir(parents=True, exist_ok=True)
+    command = run_command(pair)
+    began = time.monotonic()
+    before = Running(pair, None, total)  # type: ignore[arg-type]
+    before.poll_records()
+    env = child_env(pair, os.environ)
+    with pair.log.open("ab") as log:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        log.write(f"== {stamp} vlmi compare runs: {_shell(command)}\n".encode())
+        log.flush()
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            preexec_fn=_die_with(os.getpid()),  # the driver starts no threads
+        )
+    run = Running(pair, process, total, started=began)
+    run.records = run.initial = before.records  # a resumed run keeps these
+    run._offset = before._offset
+    return run
+
+
+def last_error(log: Path) -> str:
+    """The last meaningful line of a run's log (its error)."""
+    try:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return "no log"
+    for line in reversed(lines):
+        text = line.strip()
+        if text and not text.startswith("=="):
+            return text[:300]
+    return "no output"
+
+
+def _shell(command: list[str]) -> str:
+    import shlex
+
+    return " ".join(shlex.quote(part) for part in command)
+
+
+__all__ = ["Running", "child_env", "last_error", "run_command", "start"]

@@ -1,0 +1,287 @@
+"""The plan file of ``vlmi compare``: datasets, models and where results go (TOML).
+
+Every error names the file, the line and the key, and is raised before
+anything runs. Paths are relative to the plan file's folder; ``~`` expands.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+from vlmi.errors import InvalidOptionError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+TOP_KEYS = ("output", "jobs", "generation", "picture", "datasets", "models")
+DATASET_KEYS = ("path", "name", "type")
+MODEL_KEYS = ("name", "label", "python", "options", "generation", "gpus", "batch_size")
+GENERATION_KEYS = ("max_new_tokens", "temperature", "top_p", "top_k", "seed", "stop")
+PICTURE_KEYS = ("categories",)
+DATASET_TYPES = ("mcq", "yorn", "vqa")
+SUFFIXES = (".tsv", ".jsonl")
+
+
+class PlanError(InvalidOptionError):
+    """The plan file is wrong; the message names the line and key."""
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    """One dataset: its file, its VLMEvalKit name (default: the stem) and type."""
+
+    path: Path
+    name: str
+    type: str | None = None
+
+    @property
+    def scored(self) -> bool:
+        """VLMEvalKit TSVs are scored; JSONL inputs give predictions only."""
+        return self.path.suffix.lower() == ".tsv"
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One model entry: a name in an environment, with its options."""
+
+    name: str
+    label: str
+    python: str
+    options: dict[str, Any] = field(default_factory=dict)
+    generation: dict[str, Any] = field(default_factory=dict)
+    gpus: tuple[str, ...] = ()
+    batch_size: int = 8
+
+    @property
+    def key(self) -> str:
+        """The folder of its outputs: the label, and a hash of what changes the answers."""
+        what = {"name": self.name, "options": self.options, "generation": self.generation}
+        digest = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:8]
+        return f"{slug(self.label)}-{digest}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A parsed, checked plan."""
+
+    source: Path
+    output: Path
+    datasets: tuple[DatasetEntry, ...]
+    models: tuple[ModelEntry, ...]
+    jobs: int = 4
+    picture_categories: str | None = None
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of ``text``."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_.") or "x"
+
+
+class _Lines:
+    """Finds the line of a key in the plan text (tomllib gives values only)."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+
+    def of(self, key: str | None, table: str | None = None, index: int = 0) -> int:
+        start, end = 0, len(self.lines)
+        if table is not None:
+            headers = [i for i, line in enumerate(self.lines) if line.strip() == f"[[{table}]]"]
+            if index < len(headers):
+                start = headers[index]
+                end = next(
+                    (i for i in range(start + 1, end) if self.lines[i].lstrip().startswith("[")),
+                    end,
+                )
+            else:  # an inline array of tables: the line of `table =`
+                return self.of(table)
+        else:
+            end = next(
+                (i for i, line in enumerate(self.lines) if line.lstrip().startswith("[")), end
+            )
+        if key is None:
+            return start + 1
+        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+        for i in range(start, end):
+            if pattern.match(self.lines[i]):
+                return i + 1
+        return start + 1
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Read and check the plan file at ``path``."""
+    source = Path(path).expanduser()
+    if not source.is_file():
+        raise PlanError(f"plan file {str(source)!r} does not exist")
+    text = source.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PlanError(f"{source.name}: not valid TOML: {exc}") from None
+    return _Parser(source, _Lines(text)).plan(data)
+
+
+class _Parser:
+    def __init__(self, source: Path, lines: _Lines) -> None:
+        self.source = source
+        self.base = source.parent
+        self.lines = lines
+
+    def fail(self, message: str, key: str | None, table: str | None = None, i: int = 0) -> NoReturn:
+        where = f"[[{table}]] #{i + 1}, " if table else ""
+        raise PlanError(f"{self.source.name}:{self.lines.of(key, table, i)}: {where}{message}")
+
+    def known(
+        self, data: dict[str, Any], allowed: tuple[str, ...], table: str | None, i: int = 0
+    ) -> None:
+        for key in data:
+            if key not in allowed:
+                self.fail(f"unknown key {key!r} (known: {', '.join(allowed)})", key, table, i)
+
+    def plan(self, data: dict[str, Any]) -> Plan:
+        self.known(data, TOP_KEYS, None)
+        output = data.get("output", "results")
+        if not isinstance(output, str) or not output:
+            self.fail("'output' must be a folder path", "output")
+        jobs = data.get("jobs", 4)
+        if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+            self.fail("'jobs' must be a whole number >= 1", "jobs")
+        generation = self.generation(data.get("generation", {}), None)
+        picture = data.get("picture", {})
+        if not isinstance(picture, dict):
+            self.fail("'picture' must be a table, e.g. { categories = \"MMBench\" }", "picture")
+        self.known(picture, PICTURE_KEYS, None)
+        datasets = self.datasets(data.get("datasets"))
+        categories = picture.get("categories")
+        if categories is not None and categories not in {d.name for d in datasets}:
+            self.fail(f"picture.categories {categories!r} names no dataset", "picture")
+        models = self.models(data.get("models"), generation)
+        return Plan(
+            self.source,
+            (self.base / Path(output).expanduser()).resolve(),
+            datasets,
+            models,
+            jobs,
+            categories,
+        )
+
+    def generation(self, value: Any, table: str | None, i: int = 0) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            self.fail("'generation' must be a table, e.g. { max_new_tokens = 64 }", "generation")
+        for key in value:
+            if key not in GENERATION_KEYS:
+                self.fail(
+                    f"unknown generation option {key!r} (known: {', '.join(GENERATION_KEYS)})",
+                    "generation",
+                    table,
+                    i,
+                )
+        return dict(value)
+
+    def datasets(self, value: Any) -> tuple[DatasetEntry, ...]:
+        if not isinstance(value, list) or not value:
+            self.fail('no [[datasets]]: add at least one, e.g. path = "MME.tsv"', None)
+        found: list[DatasetEntry] = []
+        for i, item in enumerate(value):
+            self.known(item, DATASET_KEYS, "datasets", i)
+            if not isinstance(item.get("path"), str):
+                self.fail("'path' is required (a .tsv or .jsonl file)", None, "datasets", i)
+            path = (self.base / Path(item["path"]).expanduser()).resolve()
+            if path.suffix.lower() not in SUFFIXES:
+                self.fail(f"{item['path']!r} is not a .tsv or .jsonl file", "path", "datasets", i)
+            if not path.is_file():
+                self.fail(f"dataset {str(path)!r} does not exist", "path", "datasets", i)
+            kind = item.get("type")
+            if kind is not None and kind not in DATASET_TYPES:
+                self.fail(f"type must be one of {', '.join(DATASET_TYPES)}", "type", "datasets", i)
+            name = item.get("name", path.stem)
+            if not isinstance(name, str) or not name:
+                self.fail("'name' must be a dataset name", "name", "datasets", i)
+            if name in {d.name for d in found}:
+                self.fail(
+                    f"a second dataset named {name!r}; give one a 'name'", "path", "datasets", i
+                )
+            found.append(DatasetEntry(path, name, kind))
+        return tuple(found)
+
+    def models(self, value: Any, generation: dict[str, Any]) -> tuple[ModelEntry, ...]:
+        if not isinstance(value, list) or not value:
+            self.fail('no [[models]]: add at least one, e.g. name = "gpt-4o"', None)
+        found: list[ModelEntry] = []
+        for i, item in enumerate(value):
+            entry = self.model(item, i, generation)
+            for j, other in enumerate(found):
+                same = (other.name, other.options, other.generation) == (
+                    entry.name,
+                    entry.options,
+                    entry.generation,
+                )
+                if other.label == entry.label:
+                    hint = (
+                        "the same model twice with the same options: remove one, or give it a "
+                        "'label'"
+                        if same
+                        else "give one of them a 'label'"
+                    )
+                    self.fail(
+                        f"{entry.label!r} is already [[models]] #{j + 1}; {hint}",
+                        "label" if "label" in item else "name",
+                        "models",
+                        i,
+                    )
+            found.append(entry)
+        return tuple(found)
+
+    def model(self, item: dict[str, Any], i: int, generation: dict[str, Any]) -> ModelEntry:
+        self.known(item, MODEL_KEYS, "models", i)
+        name = item.get("name")
+        if not isinstance(name, str) or not name:
+            self.fail("'name' is required (a model name, see `vlmi models`)", None, "models", i)
+        label = item.get("label", name)
+        if not isinstance(label, str) or not label:
+            self.fail("'label' must be text", "label", "models", i)
+        python = sys.executable
+        if "python" in item:
+            given = Path(str(item["python"])).expanduser()
+            path = given if given.is_absolute() else self.base / given
+            if not path.exists():
+                self.fail(
+                    f"python {str(path)!r} does not exist (the python of the environment that "
+                    "holds the model's plugin, e.g. ~/envs/vllm/bin/python)",
+                    "python",
+                    "models",
+                    i,
+                )
+            python = str(path.absolute())  # a venv's python is a link: keep it, not its target
+        options = item.get("options", {})
+        if not isinstance(options, dict):
+            self.fail("'options' must be a table, e.g. { tp = 2 }", "options", "models", i)
+        own = self.generation(item.get("generation", {}), "models", i)
+        gpus = self.gpus(item.get("gpus"), i)
+        batch_size = item.get("batch_size", 8)
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+            self.fail("'batch_size' must be a whole number >= 1", "batch_size", "models", i)
+        return ModelEntry(name, label, python, dict(options), generation | own, gpus, batch_size)
+
+    def gpus(self, value: Any, i: int) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        items: Any = value.split(",") if isinstance(value, str) else value
+        if isinstance(items, int) and not isinstance(items, bool):
+            items = [items]
+        if not isinstance(items, list) or not all(
+            re.fullmatch(r"\d+", str(g).strip()) for g in items
+        ):
+            self.fail("'gpus' must be GPU numbers, e.g. \"0,1\" or [0, 1]", "gpus", "models", i)
+        return tuple(str(g).strip() for g in items)
+
+
+__all__ = ["DatasetEntry", "ModelEntry", "Plan", "PlanError", "load_plan", "slug"]

@@ -1,0 +1,40 @@
+"""Writing the results (leaderboard files, picture) and the exit status they imply."""
+
+from __future__ import annotations
+
+from typing import Any, TextIO
+
+from vlmi.errors import MissingDependencyError
+
+from . import leaderboard, picture
+from .plan import Plan
+
+#: exit statuses: some samples failed (as `vlmi run`), some pair could not run
+EXIT_SAMPLES_FAILED = 3
+EXIT_PAIRS_FAILED = 4
+
+
+def write_results(plan: Plan, stream: TextIO) -> dict[str, Any]:
+    """Build and write the leaderboard (and its picture); print the Markdown."""
+    board = leaderboard.build(plan)
+    paths = leaderboard.write(board, plan.output)
+    try:
+        paths += picture.draw(board, plan.output, plan.picture_categories)
+    except MissingDependencyError as exc:
+        print(f"no picture: {exc}", file=stream)
+    print(leaderboard.markdown(board))
+    print("wrote " + ", ".join(str(p) for p in paths), file=stream)
+    return board
+
+
+def exit_status(board: dict[str, Any]) -> int:
+    """0: every pair done and every sample answered; else what went wrong."""
+    cells = [c for row in board["models"] for c in row["datasets"].values()]
+    if any(c["state"] != "done" or c.get("reason") for c in cells):
+        return EXIT_PAIRS_FAILED
+    if any(c.get("failed_samples") for c in cells):
+        return EXIT_SAMPLES_FAILED
+    return 0
+
+
+__all__ = ["EXIT_PAIRS_FAILED", "EXIT_SAMPLES_FAILED", "exit_status", "write_results"]

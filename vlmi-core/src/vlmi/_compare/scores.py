@@ -1,0 +1,44 @@
+"""The one place the comparison reaches the ``vlmi score`` code (its module path may move)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .layout import Pair, write_json
+
+
+def score_pair(pair: Pair) -> dict[str, Any]:
+    """Score the pair's predictions as ``vlmi score`` does; saved beside them."""
+    from .._vlmevalkit.score import score
+
+    result = score(
+        pair.predictions,
+        pair.dataset.path,
+        dataset_name=pair.dataset.name,
+        dataset_type=pair.dataset.type,
+    )
+    write_json(pair.scores_file, result)
+    return result
+
+
+def count_records(pair: Pair) -> tuple[int, int]:
+    """(records, failed records) of the pair's predictions, each id once."""
+    from .._vlmevalkit.predictions import load_predictions
+
+    if not pair.predictions.is_file():
+        return 0, 0
+    records = load_predictions(pair.predictions)
+    return len(records), sum(r.get("error") is not None for r in records.values())
+
+
+def count_rows(pair: Pair) -> int | None:
+    """How many samples the dataset holds (``None`` when it cannot be read)."""
+    from .._run.inputs import count_records as count_jsonl
+    from .._vlmevalkit.read import scan
+
+    if pair.dataset.scored:
+        return scan(pair.dataset.path).rows
+    return count_jsonl(pair.dataset.path)
+
+
+__all__ = ["count_records", "count_rows", "score_pair"]
