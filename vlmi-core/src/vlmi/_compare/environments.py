@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._hints import missing_plugin_hint
+from .._install_hints import missing_plugin_hint
 from .plan import ModelEntry
 
 PROBE_TIMEOUT_S = 120
