@@ -38,11 +38,13 @@ def run_command(pair: Pair) -> list[str]:
     command = [model.python, "-m", "vlmi", "run", model.name, str(dataset.path)]
     command += ["-o", str(pair.predictions), "-b", str(model.batch_size), "-q"]
     if dataset.scored:
-        command += ["--dataset", dataset.name]
+        command += ["--dataset-name", dataset.name]
     if dataset.type:
         command += ["--dataset-type", dataset.type]
     for key, value in model.options.items():
-        command += ["-O", f"{key}={json.dumps(value)}"]
+        # -O values are text, read for the option's type: a str as it is, anything else as JSON
+        text = value if isinstance(value, str) else json.dumps(value)
+        command += ["-O", f"{key}={text}"]
     for key, value in model.generation.items():
         if key == "stop":
             for text in [value] if isinstance(value, str) else value:
