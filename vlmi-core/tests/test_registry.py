@@ -41,7 +41,12 @@ def test_a_clash_names_both_distributions_and_spares_the_rest():
     assert "vlmi-a" in str(info.value)
     assert "vlmi-b" in str(info.value)
     assert reg.resolve("only-b").name == "only-b"
-    assert [s.name for s in reg.models()] == ["only-b"]
+    # both stay listed; the shared name has no default
+    assert [(s.name, reg.is_default(s)) for s in reg.models()] == [
+        ("only-b", True),
+        ("shared", False),
+    ]
+    assert set(reg.conflicts) == {"shared"}
 
 
 def test_missing_family_plugin_names_the_install_command():

@@ -22,25 +22,28 @@ EXIT_SAMPLES_FAILED = 3
 
 def _cmd_models(args: argparse.Namespace) -> int:
     from ._api import list_models
+    from ._listing import models_listing
     from ._registry import get_registry
 
     rows = list_models()
     registry = get_registry()
     if args.json:
-        print(json.dumps([spec.to_dict() for spec in registry.models()], indent=2))
+        print(json.dumps(models_listing(registry), indent=2))
     elif not rows:
         print(
             "No models: install a plugin, e.g. pip install "
             f"{OPEN_NAMES_PLUGIN} (see `vlmi plugins`)."
         )
     else:
+        shared = {r.name for r in rows if sum(o.name == r.name for o in rows) > 1}
         table = [("NAME", "FAMILY", "ENGINE", "WEIGHTS", "PLUGIN", "ALIASES")]
         for row in rows:
+            mark = " *" if row.name in shared and row.default else ""
             table.append(
                 (
-                    row.name,
+                    row.name + mark,
                     row.family,
-                    row.engine,
+                    f"{row.engine} {row.engine_version or ''}".strip(),
                     row.default_weights or "-",
                     f"{row.distribution} {row.version}",
                     ", ".join(row.aliases) or "-",
@@ -49,10 +52,14 @@ def _cmd_models(args: argparse.Namespace) -> int:
         widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
         for line in table:
             print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
+        if shared:
+            print("* the default of a name several plugins provide; pick another with --plugin")
     for name, specs in sorted(registry.conflicts.items()):
-        owners = " and ".join(s.plugin.distribution if s.plugin else "?" for s in specs)
+        owners = " and ".join(sorted({s.plugin.distribution if s.plugin else "?" for s in specs}))
         print(
-            f"warning: model name {name!r} is claimed by {owners}; it is unusable", file=sys.stderr
+            f"warning: model name {name!r} is claimed by {owners} and no rule decides; "
+            "it needs --plugin",
+            file=sys.stderr,
         )
     if registry.plugins.failures:
         print("warning: some plugins failed to load; run `vlmi plugins`", file=sys.stderr)
@@ -60,64 +67,14 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_plugins(args: argparse.Namespace) -> int:
+    from ._listing import plugins_listing
     from ._registry import get_registry
 
-    registry = get_registry()
-    plugins = registry.plugins
-    counts: dict[str, int] = {}
-    for spec in registry.specs:
-        if spec.plugin:
-            counts[spec.plugin.entry_point] = counts.get(spec.plugin.entry_point, 0) + 1
-    records: list[dict[str, Any]] = []
-    for name, info in sorted(plugins.loaded.items()):
-        failed = any(f.entry_point == name for f in plugins.failures)
-        records.append(
-            {
-                "entry_point": name,
-                "distribution": info.distribution,
-                "version": info.version,
-                "status": "error" if failed else "loaded",
-                "models": counts.get(name, 0),
-            }
-        )
-    for info in sorted(plugins.skipped.values(), key=lambda i: (i.entry_point, i.distribution)):
-        records.append(
-            {
-                "entry_point": info.entry_point,
-                "distribution": info.distribution,
-                "version": info.version,
-                "status": "disabled",
-                "models": 0,
-            }
-        )
-    for failure in plugins.failures:
-        if failure.entry_point not in plugins.loaded:
-            records.append(
-                {
-                    "entry_point": failure.entry_point,
-                    "distribution": failure.distribution,
-                    "version": failure.version,
-                    "status": "error",
-                    "models": 0,
-                }
-            )
-    errors = [
-        {
-            "entry_point": f.entry_point,
-            "distribution": f.distribution,
-            "stage": f.stage,
-            "error": f.error,
-            "details": f.details,
-        }
-        for f in plugins.failures
-    ]
-    conflicts = {
-        name: [s.plugin.distribution if s.plugin else "?" for s in specs]
-        for name, specs in registry.conflicts.items()
-    }
+    listing = plugins_listing(get_registry())
     if args.json:
-        print(json.dumps({"plugins": records, "errors": errors, "conflicts": conflicts}, indent=2))
+        print(json.dumps(listing, indent=2))
         return 0
+    records, errors, conflicts = listing["plugins"], listing["errors"], listing["conflicts"]
     if not records:
         print(f"No vlmi plugins installed. Install one, e.g. pip install {OPEN_NAMES_PLUGIN}")
     for rec in records:
@@ -137,7 +94,7 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from ._api import load
 
-    model = load(args.model, **dict(args.option))
+    model = load(args.model, plugin=args.plugin, **dict(args.option))
     with model:
         print(model.eval(args.query, imgs=args.image or None, **generation_from(args)))
     return 0
@@ -155,7 +112,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         force=args.force,
         workers=args.workers,
         progress=not args.quiet,
-        load_options=dict(args.option),
+        load_options={**dict(args.option), **({"plugin": args.plugin} if args.plugin else {})},
         dataset=args.dataset_name,
         dataset_type=args.dataset_type,
         ray=args.ray,
@@ -182,6 +139,7 @@ def _add_run_command(commands: Any) -> None:
     )
     parser.add_argument("model", help="model name or alias (see `vlmi models`)")
     parser.add_argument("input", help=".jsonl (id, query, imgs) or VLMEvalKit .tsv file")
+    _add_plugin_argument(parser)
     parser.add_argument("-o", "--output", required=True, help="JSON Lines file to write")
     parser.add_argument("-b", "--batch-size", type=int, default=8, help="samples per eval_batch")
     parser.add_argument("--overwrite", action="store_true", help="start OUTPUT over")
@@ -194,6 +152,14 @@ def _add_run_command(commands: Any) -> None:
     add_generation_arguments(parser)
     _add_ray_arguments(parser)
     parser.set_defaults(func=_cmd_run)
+
+
+def _add_plugin_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--plugin",
+        metavar="DISTRIBUTION",
+        help="the plugin that serves MODEL, when several provide it (see `vlmi models`)",
+    )
 
 
 def _json_object(text: str) -> dict[str, Any]:
@@ -264,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="answer one query, with or without images")
     evaluate.add_argument("model", help="model name or alias (see `vlmi models`)")
     evaluate.add_argument("query", nargs="?", help="the question (optional with images)")
+    _add_plugin_argument(evaluate)
     evaluate.add_argument(
         "-i", "--image", action="append", metavar="IMAGE", help="path, URL or data URI (repeatable)"
     )

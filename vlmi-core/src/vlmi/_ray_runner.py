@@ -141,7 +141,8 @@ def _name_and_options(
         return model, dict(load_options or {})
     weights = {k: v for k, v in asdict(model.options.weights).items() if v is not None}
     engine = asdict(model.options.engine)
-    return model.name, {**weights, **engine, **model.options.generation.to_dict()}
+    chosen = {"plugin": model.spec.plugin.distribution} if model.spec.plugin else {}
+    return model.name, {**chosen, **weights, **engine, **model.options.generation.to_dict()}
 
 
 @contextmanager

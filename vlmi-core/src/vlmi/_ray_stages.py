@@ -28,12 +28,12 @@ from PIL import Image
 
 from vlmi.errors import PluginError, VlmiError
 
+from ._api import spec_for
 from ._datasets import Record
 from ._generation import GenerationOptions
 from ._model import Model
 from ._options import parse_load_options
 from ._preparing import prepare_samples
-from ._registry import get_registry
 from ._sample import ImagePart, Sample, TextPart
 
 if TYPE_CHECKING:
@@ -51,11 +51,11 @@ def describe_model(name: str, load_options: dict[str, Any]) -> Model[Any]:
     key = json.dumps([name, load_options], sort_keys=True, default=str)
     model = _described.get(key)
     if model is None:
-        spec = get_registry().resolve(name)
+        spec, options = spec_for(name, load_options)  # ``plugin`` picks the provider
         cls = spec.load_factory()
         if not (isinstance(cls, type) and issubclass(cls, Model)):
             raise PluginError(f"{spec.factory} is not a vlmi.Model subclass (plugin bug)")
-        model = cls(spec, parse_load_options(spec.name, cls.Options, load_options, spec.defaults))
+        model = cls(spec, parse_load_options(spec.name, cls.Options, options, spec.defaults))
         _described[key] = model
     return model
 
