@@ -6,6 +6,7 @@ import difflib
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from pluggy import HookCaller
 
@@ -129,13 +130,17 @@ class Registry:
                         f"{type(spec).__name__}, not a vlmi.plugin.ModelSpec"
                     )
                 claims.append(replace(spec, plugin=info))
-        return (choose(name, claims) if claims else None), problem
+        if claims:
+            return choose(name, claims), None
+        if config is not None:
+            problem = f"no installed plugin serves what its config.json names ({_kind(config)})"
+        return None, problem
 
     def _unknown_message(self, name: str, plugin: str | None, problem: str | None) -> str:
         who = "no installed plugin" if plugin is None else f"the plugin {plugin!r}"
         lines = [f"{who} provides the model {name!r}."]
         if problem:
-            lines.append(f"Plugins claim hub ids and folders by their config.json, but {problem}.")
+            lines.append(f"Plugins claim hub ids and folders by their config.json: {problem}.")
         hint = missing_plugin_hint(name)
         if hint is not None:
             lines.append(hint)
@@ -209,6 +214,16 @@ def choose(name: str, specs: list[ModelSpec]) -> ModelSpec:
         top = max(s.rank for s in specs)
         raise DuplicateModelError(name, [_owner(s) for s in specs if s.rank == top])
     return best
+
+
+def _kind(config: dict[str, Any]) -> str:
+    """What a config.json says it holds, in words."""
+    parts = [f"model_type {config.get('model_type')!r}"]
+    if config.get("architectures"):
+        parts.append(f"architectures {config['architectures']!r}")
+    if "auto_map" in config:
+        parts.append("remote code (auto_map)")
+    return ", ".join(parts)
 
 
 def _default(specs: list[ModelSpec]) -> ModelSpec | None:
