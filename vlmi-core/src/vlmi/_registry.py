@@ -91,11 +91,10 @@ class Registry:
         raise UnknownModelError(self._unknown_message(name, plugin, problem))
 
     def _check_plugin(self, plugin: str) -> None:
-        wanted = _norm(plugin)
-        known = {_norm(i.distribution) for i in self.plugins.loaded.values()}
-        known |= {_norm(ep) for ep in self.plugins.loaded}
-        if wanted not in known:
-            installed = ", ".join(sorted({i.distribution for i in self.plugins.loaded.values()}))
+        infos = [*self.plugins.loaded.values(), *(s.plugin for s in self.specs if s.plugin)]
+        known = {_norm(i.distribution) for i in infos} | {_norm(i.entry_point) for i in infos}
+        if _norm(plugin) not in known:
+            installed = ", ".join(sorted({i.distribution for i in infos}))
             raise UnknownModelError(
                 f"no loaded plugin is called {plugin!r} (loaded: {installed or 'none'}); "
                 f"install it (pip install {plugin}) or see `vlmi plugins`"
@@ -108,15 +107,18 @@ class Registry:
 
         Also returns why a hub id's or folder's ``config.json`` could not be read.
         """
-        config, problem = checkpoint_config(name, hub, revision)
+        asked = [
+            (info, _caller_for(self.plugins, ep_name, "resolve_model"))
+            for ep_name, info in self.plugins.loaded.items()
+            if plugin is None or _norm(plugin) in (_norm(info.distribution), _norm(ep_name))
+        ]
+        config: dict[str, Any] | None = None
+        problem = None
+        if any("config" in impl.argnames for _, c in asked for impl in c.get_hookimpls()):
+            # read only when a plugin claims by it (a hub id costs one small download)
+            config, problem = checkpoint_config(name, hub, revision)
         claims: list[ModelSpec] = []
-        for ep_name, info in self.plugins.loaded.items():
-            if plugin is not None and _norm(plugin) not in (
-                _norm(info.distribution),
-                _norm(ep_name),
-            ):
-                continue
-            caller = _caller_for(self.plugins, ep_name, "resolve_model")
+        for info, caller in asked:
             try:
                 spec = caller(name=name, config=config)
             except Exception as exc:
@@ -137,8 +139,10 @@ class Registry:
         return None, problem
 
     def _unknown_message(self, name: str, plugin: str | None, problem: str | None) -> str:
-        who = "no installed plugin" if plugin is None else f"the plugin {plugin!r}"
-        lines = [f"{who} provides the model {name!r}."]
+        if plugin is None:
+            lines = [f"no installed plugin provides the model {name!r}."]
+        else:
+            lines = [f"the plugin {plugin!r} does not provide the model {name!r}."]
         if problem:
             lines.append(f"Plugins claim hub ids and folders by their config.json: {problem}.")
         hint = missing_plugin_hint(name)
