@@ -71,6 +71,14 @@ def test_a_plugin_that_does_not_provide_the_name_or_is_not_installed():
         vlmi.load("parrot-1b", plugin="vlmi-nope")
 
 
+def test_the_command_line_picks_with_plugin(vlmi_cli):
+    picked = vlmi_cli("eval", "parrot-1b", "hi", "--plugin", "vlmi-mimic")
+    assert picked.stdout.strip() == "mimic: hi", picked.stderr
+    undecided = vlmi_cli("eval", "parrot-tie", "hi")
+    assert undecided.returncode == 1
+    assert "no rule decides" in undecided.stderr and "--plugin" in undecided.stderr
+
+
 def _check_fields(entry: dict, documented: dict[str, str]) -> None:
     assert list(entry) == list(documented), "a field is not documented, or a documented one gone"
 

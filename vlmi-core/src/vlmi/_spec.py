@@ -90,6 +90,7 @@ class ModelSpec:
             raise PluginError(
                 f"model {self.name!r}: engine_distributions must be a tuple of distribution names"
             )
+        object.__setattr__(self, "engine_distributions", tuple(self.engine_distributions))
 
     @property
     def rank(self) -> tuple[int, int]:
