@@ -298,3 +298,16 @@ def test_a_folder_is_claimed_from_its_config_json_by_the_same_rule(tmp_path):
     assert find_spec(str(folder)).plugin.distribution == "vlmi-mimic"
     with pytest.raises(UnknownModelError, match="'vlmi-parrot' does not provide"):
         find_spec(str(folder), plugin="vlmi-parrot")
+
+
+def test_the_ray_executor_keeps_the_chosen_plugin():
+    """Replicas load the same provider the driver described (checked without a cluster)."""
+    from vlmi._ray_runner import _name_and_options
+    from vlmi._ray_stages import describe_model
+
+    described = describe_model("parrot-1b", {"plugin": "vlmi-mimic"})
+    assert described.spec.plugin.distribution == "vlmi-mimic"
+    assert describe_model("parrot-1b", {}).spec.plugin.distribution == "vlmi-parrot"
+    name, options = _name_and_options(vlmi.load("parrot-1b", plugin="vlmi-mimic"), None)
+    assert (name, options["plugin"]) == ("parrot-1b", "vlmi-mimic")
+    assert vlmi.load(name, **options).eval("hi") == "mimic: hi"
