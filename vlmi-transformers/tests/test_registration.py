@@ -33,6 +33,14 @@ def test_import_and_listing_load_no_torch_or_transformers() -> None:
     assert heavy_modules_after_import("vlmi_transformers") == []
 
 
+def test_every_tiny_architecture_is_claimed_from_its_config(arch: str) -> None:
+    """The static table covers every architecture the tests run for real."""
+    folder = tiny_checkpoint(arch)
+    model_type = json.loads((folder / "config.json").read_text())["model_type"]
+    assert model_type in ARCHITECTURES
+    assert find_spec(str(folder)).plugin.distribution == "vlmi-transformers"
+
+
 def test_a_local_folder_is_claimed() -> None:
     folder = tiny_checkpoint("llava")
     spec = find_spec(str(folder))
