@@ -49,7 +49,12 @@ def _plugins_json(vlmi_cli, **env):
 def test_plugins_command_shows_versions_and_errors(vlmi_cli):
     data = _plugins_json(vlmi_cli)
     status = {p["distribution"]: p["status"] for p in data["plugins"]}
-    assert status == {"vlmi-echo": "loaded", "vlmi-broken": "error"}
+    assert status == {
+        "vlmi-echo": "loaded",
+        "vlmi-parrot": "loaded",
+        "vlmi-mimic": "loaded",
+        "vlmi-broken": "error",
+    }
     assert data["errors"][0]["stage"] == "import"
     text = vlmi_cli("plugins")
     assert "vlmi-broken 0.1.0" in text.stdout
@@ -71,7 +76,7 @@ def test_allowlist(vlmi_cli):
     data = _plugins_json(vlmi_cli, VLMI_LOAD_PLUGINS="echo")
     assert data["errors"] == []
     models = vlmi_cli("models", "--json", env={"VLMI_LOAD_PLUGINS": ""})
-    assert json.loads(models.stdout) == []
+    assert json.loads(models.stdout)["models"] == []
 
 
 def test_strict_mode_raises_the_plugin_error():

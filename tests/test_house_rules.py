@@ -134,7 +134,15 @@ CORE = ROOT / "vlmi-core" / "src"
 LAYERS: list[tuple[str, ...]] = [
     ("vlmi._cli", "vlmi._run.cli", "vlmi._vlmevalkit.cli", "vlmi._compare.cli"),
     ("vlmi._run", "vlmi._vlmevalkit", "vlmi._compare", "vlmi._extensions"),
-    ("vlmi._api", "vlmi._registry", "vlmi._plugins", "vlmi._hookspecs", "vlmi._weights"),
+    (
+        "vlmi._api",
+        "vlmi._registry",
+        "vlmi._plugins",
+        "vlmi._hookspecs",
+        "vlmi._weights",
+        "vlmi._checkpoint",
+        "vlmi._listing",
+    ),
     (
         "vlmi._model",
         "vlmi._preparing",
@@ -143,6 +151,7 @@ LAYERS: list[tuple[str, ...]] = [
         "vlmi._spec",
         "vlmi._accelerator",
         "vlmi._progress",
+        "vlmi._provenance",
     ),
     (
         "vlmi._sample",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from vlmi._plugins import PluginSet, get_plugin_manager
@@ -41,7 +43,12 @@ def test_a_clash_names_both_distributions_and_spares_the_rest():
     assert "vlmi-a" in str(info.value)
     assert "vlmi-b" in str(info.value)
     assert reg.resolve("only-b").name == "only-b"
-    assert [s.name for s in reg.models()] == ["only-b"]
+    # both stay listed; the shared name has no default
+    assert [(s.name, reg.is_default(s)) for s in reg.models()] == [
+        ("only-b", True),
+        ("shared", False),
+    ]
+    assert set(reg.conflicts) == {"shared"}
 
 
 def test_missing_family_plugin_names_the_install_command():
@@ -158,3 +165,70 @@ def test_a_plugin_whose_registration_fails_is_unloaded_and_not_asked_to_resolve(
     with pytest.raises(UnknownModelError, match="vlmi-failing"):
         registry.resolve("anything")
     assert asked == []
+
+
+def test_the_choice_rule_family_plugin_then_preference_then_an_error():
+    reg = registry()
+    reg.add(replace(spec("m", "vlmi-engine-a"), generic=True, preference=9))
+    reg.add(spec("m", "vlmi-family"))
+    reg.add(replace(spec("m", "vlmi-engine-b"), generic=True, preference=1))
+    assert reg.resolve("m").plugin.distribution == "vlmi-family"
+    assert reg.resolve("m", plugin="vlmi-engine-b").plugin.distribution == "vlmi-engine-b"
+    assert next(s.plugin.distribution for s in reg.models()) == "vlmi-family"
+
+    engines = registry()
+    engines.add(replace(spec("m", "vlmi-engine-a"), generic=True, preference=9))
+    engines.add(replace(spec("m", "vlmi-engine-b"), generic=True, preference=1))
+    assert engines.resolve("m").plugin.distribution == "vlmi-engine-a"
+
+    tie = registry()
+    tie.add(replace(spec("m", "vlmi-engine-a"), generic=True))
+    tie.add(replace(spec("m", "vlmi-engine-b"), generic=True))
+    tie.add(replace(spec("m", "vlmi-engine-c"), generic=True, preference=-1))
+    with pytest.raises(DuplicateModelError) as info:
+        tie.resolve("m")
+    assert info.value.owners[0].startswith("vlmi-engine-a")
+    assert [o.split()[0] for o in info.value.owners] == ["vlmi-engine-a", "vlmi-engine-b"]
+
+
+def test_one_plugin_registering_a_name_twice_has_no_default():
+    reg = registry()
+    reg.add(spec("m", "vlmi-a"))
+    reg.add(spec("m", "vlmi-a", aliases=("m2",)))
+    reg.add(replace(spec("m", "vlmi-b"), generic=True))
+    with pytest.raises(DuplicateModelError, match="registered twice by vlmi-a"):
+        reg.resolve("m")
+    assert reg.resolve("m", plugin="vlmi-b").plugin.distribution == "vlmi-b"
+    assert reg.resolve("m2").plugin.distribution == "vlmi-a"
+
+
+def test_claims_get_the_config_and_follow_the_same_rule(tmp_path):
+    from vlmi._registry import build_registry
+    from vlmi.plugin import hookimpl
+
+    (tmp_path / "config.json").write_text('{"architectures": ["TinyForCausalLM"]}')
+    seen: list[object] = []
+
+    class Claimant:
+        def __init__(self, dist, generic):
+            self.dist, self.generic = dist, generic
+
+        @hookimpl
+        def register_models(self, register):
+            pass
+
+        @hookimpl
+        def resolve_model(self, name, config):
+            seen.append(config)
+            return replace(spec("ckpt", self.dist), generic=self.generic)
+
+    plugins = PluginSet(get_plugin_manager())
+    for dist, generic in (("vlmi-eng", True), ("vlmi-fam", False)):
+        plugins.manager.register(Claimant(dist, generic), name=dist)
+        plugins.loaded[dist] = PluginInfo(dist, dist, "1")
+    reg = build_registry(plugins)
+    assert reg.resolve(str(tmp_path)).plugin.distribution == "vlmi-fam"
+    assert seen == [{"architectures": ["TinyForCausalLM"]}] * 2
+    assert reg.resolve(str(tmp_path), plugin="vlmi-eng").plugin.distribution == "vlmi-eng"
+    assert reg.resolve("not-a-path").plugin.distribution == "vlmi-fam"
+    assert seen[-1] is None  # no folder, no hub id: no config

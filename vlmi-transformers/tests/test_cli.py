@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 from vlmi_testkit import tiny_checkpoint
@@ -55,3 +56,10 @@ def test_run_writes_every_sample(tmp_path: Path, pictures: list[Path]) -> None:
     assert sorted(records) == ["a", "b", "c", "d"]
     assert records["d"]["error"]["type"] == "ImageNotFoundError"
     assert all(isinstance(records[k]["prediction"], str) for k in "abc")
+    import transformers
+
+    # every record says who answered: this plugin, on the installed Transformers
+    for record in records.values():
+        assert (record["plugin"], record["engine"]) == ("vlmi-transformers", "transformers")
+        assert record["engine_version"] == transformers.__version__
+        assert record["plugin_version"] == version("vlmi-transformers")

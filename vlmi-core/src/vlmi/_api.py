@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from vlmi.errors import PluginError
+from vlmi.errors import InvalidOptionError, PluginError
 
 from ._model import Model
 from ._options import parse_load_options
+from ._provenance import engine_version
 from ._registry import get_registry
 from ._spec import ModelSpec
 
@@ -27,9 +29,14 @@ class ModelInfo:
     distribution: str
     version: str
     description: str
+    #: whether the name alone loads this provider (several plugins may provide one name)
+    default: bool = True
+    engine_version: str | None = None
+    generic: bool = False
+    preference: int = 0
 
     @classmethod
-    def from_spec(cls, spec: ModelSpec) -> ModelInfo:
+    def from_spec(cls, spec: ModelSpec, default: bool = True) -> ModelInfo:
         """Build the row from a registered spec."""
         plugin = spec.plugin
         return cls(
@@ -42,6 +49,10 @@ class ModelInfo:
             distribution=plugin.distribution if plugin else "?",
             version=plugin.version if plugin else "?",
             description=spec.description,
+            default=default,
+            engine_version=engine_version(spec),
+            generic=spec.generic,
+            preference=spec.preference,
         )
 
     @property
@@ -51,32 +62,54 @@ class ModelInfo:
 
 
 def list_models() -> list[ModelInfo]:
-    """Every registered model, with its plugin; imports no engine."""
-    return [ModelInfo.from_spec(spec) for spec in get_registry().models()]
+    """Every registered model once per plugin that provides it; imports no engine."""
+    registry = get_registry()
+    return [ModelInfo.from_spec(spec, registry.is_default(spec)) for spec in registry.models()]
 
 
-def load(name: str, **options: Any) -> Model[Any]:
+def spec_for(name: str, options: Mapping[str, Any]) -> tuple[ModelSpec, dict[str, Any]]:
+    """The spec ``vlmi.load(name, **options)`` uses, and the options without ``plugin``."""
+    rest = dict(options)
+    plugin = rest.pop("plugin", None)
+    if plugin is not None and not isinstance(plugin, str):
+        raise InvalidOptionError(f"plugin must be a distribution name, got {plugin!r}")
+    hub, revision = rest.get("hub"), rest.get("revision")
+    spec = get_registry().resolve(
+        name,
+        plugin=plugin,
+        hub=hub if isinstance(hub, str) else None,
+        revision=revision if isinstance(revision, str) else None,
+    )
+    return spec, rest
+
+
+def load(name: str, plugin: str | None = None, **options: Any) -> Model[Any]:
     """Load a model by name or alias.
 
     :param name: a registered name or alias (``vlmi models`` lists them), or a
-        name a plugin resolves (such as a hub id).
+        name a plugin resolves (a hub id or a local folder, claimed by its
+        ``config.json``).
+    :param plugin: the distribution that must serve it (e.g. ``"vlmi-vllm"``), when
+        several plugins provide the name; by default the one ``vlmi models`` marks.
     :param options: ``model_path``, ``hub``, ``revision``; the model's engine
         options; default generation options. An unknown one raises
         :class:`vlmi.errors.InvalidOptionError` listing the accepted names.
     """
-    model = describe_model(name, **options)
+    model = describe_model(name, plugin=plugin, **options)
     model.setup()
     return model
 
 
-def describe_model(name: str, **options: Any) -> Model[Any]:
-    """The model ``load(name, **options)`` gives, its options checked, but not set up.
+def describe_model(name: str, plugin: str | None = None, **options: Any) -> Model[Any]:
+    """The model ``load(name, plugin, **options)`` gives, its options checked, but not set up.
 
     No weights are read and no engine starts: enough to parse samples, load
     their images and record the model's options (a run's driver uses it when
     the model answers elsewhere).
     """
-    spec = get_registry().resolve(name)
+    if plugin is not None:
+        options["plugin"] = plugin
+    spec, options = spec_for(name, options)
     cls = model_class(spec)
     return cls(spec, parse_load_options(spec.name, cls.Options, options, spec.defaults))
 
@@ -102,4 +135,4 @@ def model_class(spec: ModelSpec) -> type[Model[Any]]:
     return cls
 
 
-__all__ = ["ModelInfo", "describe_model", "list_models", "load", "model_class"]
+__all__ = ["ModelInfo", "describe_model", "list_models", "load", "model_class", "spec_for"]

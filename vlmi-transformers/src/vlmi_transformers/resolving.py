@@ -1,22 +1,26 @@
-"""Serve names nobody registered: a local checkpoint folder or a Hugging Face repo id.
+"""Serve names nobody registered: a local checkpoint folder or a hub repo id.
 
-Claiming is cheap (a ``config.json`` read, no torch): a folder is claimed when
-its config names a Transformers ``model_type`` and no remote code
+vlmi reads the checkpoint's ``config.json`` before asking plugins (no weights
+are fetched); this plugin claims it when the config names an architecture of
+its static table (:mod:`vlmi_transformers.architectures`) and no remote code
 (``auto_map``), so remote-code checkpoints such as InternVL2 or MiniCPM-V-2.6
-stay free for the engine plugins. Whether the architecture is one
-``AutoModelForImageTextToText`` supports is checked when the model is loaded
-(:func:`check_architecture`), with an error that says so.
+stay free for the engine plugins. When another plugin claims the same
+checkpoint, vlmi's choice rule decides (this plugin's specs are ``generic``).
+Whether the installed Transformers supports the architecture is checked again
+when the model is loaded (:func:`check_architecture`), with an error that says so.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from vlmi.errors import UnknownModelError
 from vlmi.plugin import ModelSpec, WeightsOptions, weights_id
+from vlmi_transformers.architectures import served_model_type
 from vlmi_transformers.catalog import ENGINE, FACTORY, FAMILY, curated_by_repo
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
@@ -37,21 +41,22 @@ def _label(text: str) -> str:
     return label or "checkpoint"
 
 
-def resolve(name: str) -> ModelSpec | None:
-    """A spec for a local checkpoint folder or a hub repo id, or None if not ours."""
+def resolve(name: str, config: Mapping[str, Any] | None) -> ModelSpec | None:
+    """A spec for a folder or hub id whose ``config`` names an architecture we serve."""
+    model_type = served_model_type(config) if config is not None else None
+    if model_type is None:
+        return None
     folder = Path(name).expanduser()
     if folder.is_dir():
-        config = read_config(folder)
-        if config is None or "model_type" not in config or "auto_map" in config:
-            return None
         folder = folder.resolve()
         return ModelSpec(
             name=_label(folder.name),
             factory=FACTORY,
             family=FAMILY,
             engine=ENGINE,
+            generic=True,
             defaults={"model_path": str(folder)},
-            description=f"{config['model_type']} checkpoint in {folder}",
+            description=f"{model_type} checkpoint in {folder}",
         )
     if _REPO_ID.match(name) and not name.startswith((".", "~")):
         curated = curated_by_repo(name)
@@ -62,8 +67,9 @@ def resolve(name: str) -> ModelSpec | None:
             factory=FACTORY,
             family=FAMILY,
             engine=ENGINE,
+            generic=True,
             weights={"huggingface": name, "modelscope": name},
-            description=f"hub repository {name}",
+            description=f"{model_type} checkpoint, hub repository {name}",
         )
     return None
 

@@ -13,7 +13,12 @@ from collections.abc import Callable
 from .._command import Command
 from .._hookspecs import hookimpl
 from .listing import add_models_arguments, add_plugins_arguments, run_models, run_plugins
-from .options import add_generation_arguments, add_model_arguments, generation_from
+from .options import (
+    add_generation_arguments,
+    add_model_arguments,
+    generation_from,
+    load_options_from,
+)
 
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +36,7 @@ def run_eval(args: argparse.Namespace) -> int:
     """Load the model, answer the one query, print the answer."""
     from .._api import load
 
-    model = load(args.model, **dict(args.option))
+    model = load(args.model, **load_options_from(args))
     with model:
         print(model.eval(args.query, imgs=args.image or None, **generation_from(args)))
     return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
 from .._install_hints import OPEN_NAMES_PLUGIN
 
@@ -22,26 +21,30 @@ def add_plugins_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_models(args: argparse.Namespace) -> int:
+    """The models table (or JSON): each name once per plugin that provides it."""
     from .._api import list_models
+    from .._listing import models_listing
     from .._registry import get_registry
 
     rows = list_models()
     registry = get_registry()
     if args.json:
-        print(json.dumps([spec.to_dict() for spec in registry.models()], indent=2))
+        print(json.dumps(models_listing(registry), indent=2))
     elif not rows:
         print(
             "No models: install a plugin, e.g. pip install "
             f"{OPEN_NAMES_PLUGIN} (see `vlmi plugins`)."
         )
     else:
+        shared = {r.name for r in rows if sum(o.name == r.name for o in rows) > 1}
         table = [("NAME", "FAMILY", "ENGINE", "WEIGHTS", "PLUGIN", "ALIASES")]
         for row in rows:
+            mark = " *" if row.name in shared and row.default else ""
             table.append(
                 (
-                    row.name,
+                    row.name + mark,
                     row.family,
-                    row.engine,
+                    f"{row.engine} {row.engine_version or ''}".strip(),
                     row.default_weights or "-",
                     f"{row.distribution} {row.version}",
                     ", ".join(row.aliases) or "-",
@@ -50,10 +53,14 @@ def run_models(args: argparse.Namespace) -> int:
         widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
         for line in table:
             print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
+        if shared:
+            print("* the default of a name several plugins provide; pick another with --plugin")
     for name, specs in sorted(registry.conflicts.items()):
-        owners = " and ".join(s.plugin.distribution if s.plugin else "?" for s in specs)
+        owners = " and ".join(sorted({s.plugin.distribution if s.plugin else "?" for s in specs}))
         print(
-            f"warning: model name {name!r} is claimed by {owners}; it is unusable", file=sys.stderr
+            f"warning: model name {name!r} is claimed by {owners} and no rule decides; "
+            "it needs --plugin",
+            file=sys.stderr,
         )
     if registry.plugins.failures:
         print("warning: some plugins failed to load; run `vlmi plugins`", file=sys.stderr)
@@ -61,64 +68,15 @@ def run_models(args: argparse.Namespace) -> int:
 
 
 def run_plugins(args: argparse.Namespace) -> int:
+    """Each plugin's version and state, its load errors and name conflicts (or JSON)."""
+    from .._listing import plugins_listing
     from .._registry import get_registry
 
-    registry = get_registry()
-    plugins = registry.plugins
-    counts: dict[str, int] = {}
-    for spec in registry.specs:
-        if spec.plugin:
-            counts[spec.plugin.entry_point] = counts.get(spec.plugin.entry_point, 0) + 1
-    records: list[dict[str, Any]] = []
-    for name, info in sorted(plugins.loaded.items()):
-        failed = any(f.entry_point == name for f in plugins.failures)
-        records.append(
-            {
-                "entry_point": name,
-                "distribution": info.distribution,
-                "version": info.version,
-                "status": "error" if failed else "loaded",
-                "models": counts.get(name, 0),
-            }
-        )
-    for info in sorted(plugins.skipped.values(), key=lambda i: (i.entry_point, i.distribution)):
-        records.append(
-            {
-                "entry_point": info.entry_point,
-                "distribution": info.distribution,
-                "version": info.version,
-                "status": "disabled",
-                "models": 0,
-            }
-        )
-    for failure in plugins.failures:
-        if failure.entry_point not in plugins.loaded:
-            records.append(
-                {
-                    "entry_point": failure.entry_point,
-                    "distribution": failure.distribution,
-                    "version": failure.version,
-                    "status": "error",
-                    "models": 0,
-                }
-            )
-    errors = [
-        {
-            "entry_point": f.entry_point,
-            "distribution": f.distribution,
-            "stage": f.stage,
-            "error": f.error,
-            "details": f.details,
-        }
-        for f in plugins.failures
-    ]
-    conflicts = {
-        name: [s.plugin.distribution if s.plugin else "?" for s in specs]
-        for name, specs in registry.conflicts.items()
-    }
+    listing = plugins_listing(get_registry())
     if args.json:
-        print(json.dumps({"plugins": records, "errors": errors, "conflicts": conflicts}, indent=2))
+        print(json.dumps(listing, indent=2))
         return 0
+    records, errors, conflicts = listing["plugins"], listing["errors"], listing["conflicts"]
     if not records:
         print(f"No vlmi plugins installed. Install one, e.g. pip install {OPEN_NAMES_PLUGIN}")
     for rec in records:

@@ -29,7 +29,13 @@ def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    """``-O KEY=VALUE``: options of ``vlmi.load`` (weights, engine, generation defaults)."""
+    """``--plugin`` and ``-O KEY=VALUE``: which plugin serves the model, and the options of
+    ``vlmi.load`` (weights, engine, generation defaults); read back by :func:`load_options_from`."""
+    parser.add_argument(
+        "--plugin",
+        metavar="DISTRIBUTION",
+        help="the plugin that serves MODEL, when several provide it (see `vlmi models`)",
+    )
     parser.add_argument(
         "-O",
         "--option",
@@ -43,6 +49,14 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def load_options_from(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``vlmi.load`` options the flags of :func:`add_model_arguments` gave."""
+    options: dict[str, Any] = dict(args.option)
+    if getattr(args, "plugin", None):
+        options["plugin"] = args.plugin
+    return options
+
+
 def generation_from(args: argparse.Namespace) -> dict[str, Any]:
     """The generation flags that were given, as vlmi option names."""
     return {
@@ -52,4 +66,9 @@ def generation_from(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-__all__ = ["add_generation_arguments", "add_model_arguments", "generation_from"]
+__all__ = [
+    "add_generation_arguments",
+    "add_model_arguments",
+    "generation_from",
+    "load_options_from",
+]

@@ -13,7 +13,12 @@ from collections.abc import Callable
 
 from vlmi.errors import InvalidOptionError
 
-from .._cli.options import add_generation_arguments, add_model_arguments, generation_from
+from .._cli.options import (
+    add_generation_arguments,
+    add_model_arguments,
+    generation_from,
+    load_options_from,
+)
 from .._command import Command
 from .._extensions import get_extensions
 from .._hookspecs import hookimpl
@@ -69,7 +74,7 @@ def run_command(args: argparse.Namespace) -> int:
         force=args.force,
         workers=args.workers,
         progress=not args.quiet,
-        load_options=dict(args.option),
+        load_options=load_options_from(args),
         dataset_name=dataset_name,
         dataset_type=args.dataset_type,
         **generation_from(args),

@@ -18,6 +18,7 @@ from vlmi.errors import InvalidSampleError, VlmiError
 from .._generation import GenerationOptions
 from .._model import Model
 from .._progress import Progress
+from .._provenance import answered_by
 from .._record import Record
 
 
@@ -101,7 +102,9 @@ def identity_of(
 ) -> tuple[GenerationOptions, dict[str, Any]]:
     """The run's generation options and what every record says of the model and options."""
     base = model.options.generation.merged(generation)
-    return base, {"model": model.name, "options": options_of(model, base.to_dict())}
+    # who answered: plugin, plugin_version, engine, engine_version (vlmi._provenance)
+    who = answered_by(model.spec)
+    return base, {"model": model.name, **who, "options": options_of(model, base.to_dict())}
 
 
 @dataclass
@@ -171,12 +174,16 @@ def prepare_output(
 def _check_identity(
     path: Path, record: dict[str, Any], identity: dict[str, Any], force: bool
 ) -> None:
-    before = {"model": record.get("model"), "options": record.get("options")}
-    if before == identity or force:
+    # a record written before records named their plugin and engine is not held to them
+    before = {k: record.get(k) for k in identity if k in record or k in ("model", "options")}
+    now = {k: identity[k] for k in before}
+    if before == now or force:
         return
-    changes = []
-    if before["model"] != identity["model"]:
-        changes.append(f"model {before['model']!r} -> {identity['model']!r}")
+    changes = [
+        f"{key} {before[key]!r} -> {now[key]!r}"
+        for key in now
+        if key != "options" and before[key] != now[key]
+    ]
     old, new = before["options"] or {}, identity["options"]
     for group in sorted(set(old) | set(new)):
         for key in sorted(set(old.get(group, {})) | set(new.get(group, {}))):
