@@ -148,7 +148,8 @@ def transformers_oldest(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff (lint and format check) over the tree; mypy over each distribution's src/."""
     # FastAPI, matplotlib and the openai client, so that vlmi-serve, vlmi compare's picture
-    # and vlmi-openai are type-checked against them (Ray is left out: it is large, and mypy skips what is not installed)
+    # and vlmi-openai are type-checked against them (Ray is left out: it is large, and mypy
+    # skips what is not installed)
     session.install(
         "ruff==0.17.6",
         "mypy==2.4.1",
