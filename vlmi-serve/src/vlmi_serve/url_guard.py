@@ -23,7 +23,6 @@ import socket
 from urllib.parse import urlsplit
 
 from vlmi.errors import ImageDownloadError
-
 from vlmi.plugin import describe_image_source as describe
 
 #: what the refusal tells the operator to do
