@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from vlmi import errors
 
-from .protocol import ErrorKind, error_body
+from .responses import ErrorKind, error_body
 
 
 class ApiError(Exception):
@@ -41,7 +41,12 @@ def invalid_body(exc: ValidationError) -> ApiError:
     where = [[str(p) for p in e["loc"] if _is_field(p)] for e in found]
     problems = "; ".join(f"{'.'.join(w) or 'body'}: {e['msg']}" for w, e in zip(where, found))
     param = where[0][0] if where[0] else None
-    code = "InvalidSampleError" if param == "messages" else "invalid_body"
+    if param == "messages":
+        code = "InvalidSampleError"
+    elif param in (None, "model"):
+        code = "invalid_body"
+    else:  # a parameter
+        code = "InvalidOptionError"
     return ApiError(400, f"invalid request body: {problems}", "invalid_request_error", code, param)
 
 

@@ -43,14 +43,8 @@ from vlmi.plugin import (
 from .api_errors import ApiError, invalid_body, too_large
 from .batcher import DynamicBatcher
 from .openapi import KEY_REFUSED, REQUEST_BODY, chat_responses, publish_request_schema
-from .protocol import (
-    ChatCompletionRequest,
-    Health,
-    ModelList,
-    completion,
-    completion_chunks,
-    error_body,
-)
+from .protocol import ChatCompletionRequest
+from .responses import Health, ModelList, completion, completion_chunks, error_body
 from .url_guard import UrlGuard
 
 if TYPE_CHECKING:
@@ -219,7 +213,7 @@ def create_app(model: Model[Any], settings: ServeSettings | None = None) -> Fast
 
     app = FastAPI(title="vlmi serve", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.service = service
-    publish_request_schema(app)
+    publish_request_schema(app, service.name, model.max_images)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:

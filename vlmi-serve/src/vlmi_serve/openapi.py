@@ -15,7 +15,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from .protocol import ChatCompletion, ChatCompletionRequest, ErrorResponse
+from .protocol import request_schema
+from .responses import ChatCompletion, ErrorResponse
 
 #: where a component schema is, in the OpenAPI document
 _REF = "#/components/schemas/{model}"
@@ -58,14 +59,14 @@ def chat_responses(keyed: bool) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def publish_request_schema(app: FastAPI) -> None:
+def publish_request_schema(app: FastAPI, served_name: str, max_images: int | None) -> None:
     """Add ChatCompletionRequest, and the models it uses, to the document's components."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = generate()
-            body = ChatCompletionRequest.model_json_schema(ref_template=_REF)
+            body = request_schema(served_name, max_images, _REF)
             schemas = document.setdefault("components", {}).setdefault("schemas", {})
             schemas.update(body.pop("$defs", {}))
             schemas["ChatCompletionRequest"] = body

@@ -1,41 +1,49 @@
-"""The OpenAI chat-completions shapes ``vlmi serve`` speaks, and their mapping onto vlmi.
+"""The OpenAI chat-completions request ``vlmi serve`` takes, and its mapping onto vlmi.
 
-A request's messages become one :class:`vlmi.Sample`: the system message's
+:class:`ChatCompletionRequest` both parses a request and is the request
+schema ``GET /openapi.json`` publishes (:func:`request_schema`), so the
+published contract is the one enforced: strict JSON types, no unknown
+parameters, and the rules below, each one a schema keyword.
+
+A request's messages become one :class:`vlmi.Sample`: the system messages'
 text first, then the user message's text and image parts in their order
-(``image_url`` parts hold ``http(s)`` URLs or ``data:`` URIs). Its
-parameters become :class:`vlmi.GenerationOptions`: ``max_completion_tokens``
-(or the older ``max_tokens``) -> ``max_new_tokens``, ``temperature``,
-``top_p``, ``seed``, ``stop``, and ``top_k`` as an extension (as vLLM takes
-it). A parameter vlmi cannot honour (``n`` > 1, penalties, tools, logprobs,
-a conversation with assistant turns) is refused with a 400, never ignored.
+(``image_url`` parts hold ``http(s)`` URLs or ``data:`` URIs). There is
+exactly one user message, holding some text or an image. Its parameters
+become :class:`vlmi.GenerationOptions`: ``max_completion_tokens`` (or the
+older ``max_tokens``) -> ``max_new_tokens``, ``temperature``, ``top_p``,
+``seed``, ``stop``, and ``top_k`` as an extension (as vLLM takes it). An
+OpenAI parameter vlmi cannot honour (``n`` > 1, penalties, tools, logprobs)
+is accepted only at its neutral value and otherwise refused with a 400,
+never ignored, as are unknown parameters and assistant turns.
 """
 
 from __future__ import annotations
 
+import copy
 import re
-import time
-import uuid
-from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    field_validator,
+    model_validator,
+)
 
-from vlmi.errors import InvalidOptionError, InvalidSampleError
+from vlmi.errors import InvalidSampleError
 from vlmi.plugin import ImagePart, Part, Sample, TextPart
 
-#: parameters clients send that vlmi takes as harmless when present
-_IGNORED = {"user", "stream_options", "store", "metadata", "service_tier"}
-
-
+#: whitespace, spelled out so that every regex dialect (JSON Schema's, Python's, pydantic's) agrees
+_SPACE = "[\\t\\n\\v\\f\\r ]"
+#: text that is not blank
+NON_BLANK = "[^\\t\\n\\v\\f\\r ]"
 #: an image URL the server takes: an http(s) URL or a data: URI (case-insensitive scheme)
-IMAGE_URL_PATTERN = r"^\s*([hH][tT][tT][pP][sS]?://|[dD][aA][tT][aA]:)"
-
-
-class TextContent(BaseModel):
-    """A text part of a message's content."""
-
-    type: Literal["text"]
-    text: str
+IMAGE_URL_PATTERN = f"^{_SPACE}*([hH][tT][tT][pP][sS]?://|[dD][aA][tT][aA]:)"
+#: the ``format`` of image URLs in the schema (fuzzers can register a generator for it)
+IMAGE_URL_FORMAT = "image-url"
 
 
 def _http_or_data(value: Any) -> Any:
@@ -46,18 +54,39 @@ def _http_or_data(value: Any) -> Any:
 
 ImageUrlText = Annotated[
     str,
-    Field(pattern=IMAGE_URL_PATTERN, description="an http(s) URL or a data: URI"),
+    Field(
+        pattern=IMAGE_URL_PATTERN,
+        description="an http(s) URL or a data: URI of a picture",
+        json_schema_extra={"format": IMAGE_URL_FORMAT},
+    ),
     BeforeValidator(_http_or_data),
 ]
 
 
-class ImageUrl(BaseModel):
+def _not_blank(value: Any) -> Any:
+    if isinstance(value, str) and not re.search(NON_BLANK, value):
+        raise ValueError("the user message holds no text and no image")
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+
+class TextContent(_Strict):
+    """A text part of a message's content."""
+
+    type: Literal["text"]
+    text: str
+
+
+class ImageUrl(_Strict):
     """Where an image is."""
 
     url: ImageUrlText
 
 
-class ImageContent(BaseModel):
+class ImageContent(_Strict):
     """An image part of a user message's content."""
 
     type: Literal["image_url"]
@@ -66,62 +95,129 @@ class ImageContent(BaseModel):
 
 UserPart = Annotated[TextContent | ImageContent, Discriminator("type")]
 
+#: a user message's list of parts holds an image or some text that is not blank
+_SOMETHING_SAID: dict[str, Any] = {
+    "contains": {
+        "anyOf": [
+            {"properties": {"type": {"const": "image_url"}}, "required": ["type"]},
+            {
+                "properties": {"type": {"const": "text"}, "text": {"pattern": NON_BLANK}},
+                "required": ["type", "text"],
+            },
+        ]
+    }
+}
 
-class SystemMessage(BaseModel):
+
+class SystemMessage(_Strict):
     """Instructions put before the user's turn (``developer`` is a synonym)."""
 
     role: Literal["system", "developer"]
     content: str | list[TextContent] | None = None
 
 
-class UserMessage(BaseModel):
-    """The user's turn: text and images, in order."""
+class UserMessage(_Strict):
+    """The user's turn: text and images, in order; some text or an image."""
 
     role: Literal["user"]
-    content: str | list[UserPart] | None = None
+    content: (
+        Annotated[str, Field(pattern=NON_BLANK), BeforeValidator(_not_blank)]
+        | Annotated[list[UserPart], Field(json_schema_extra=_SOMETHING_SAID)]
+    )
+
+    @model_validator(mode="after")
+    def _says_something(self) -> UserMessage:
+        if not any(isinstance(p, ImagePart) or re.search(NON_BLANK, p.text) for p in self.parts()):
+            raise ValueError("the user message holds no text and no image")
+        return self
+
+    def parts(self) -> list[Part]:
+        """The message's parts, in order."""
+        return _parts(self.content)
 
 
-ChatMessage = Annotated[
-    SystemMessage | UserMessage,
-    Discriminator("role"),
-]
+ChatMessage = Annotated[SystemMessage | UserMessage, Discriminator("role")]
+
+#: exactly one of the messages is the user's
+_ONE_USER_TURN: dict[str, Any] = {
+    "contains": {"properties": {"role": {"const": "user"}}, "required": ["role"]},
+    "minContains": 1,
+    "maxContains": 1,
+}
+
+_Zero = Annotated[float, Field(ge=0, le=0, allow_inf_nan=False)]
+_Nothing = Field(max_length=0)
+_UNSUPPORTED = "not supported by vlmi serve; only its neutral value is accepted"
 
 
-class ChatCompletionRequest(BaseModel):
+class ResponseFormat(_Strict):
+    """Plain text answers only."""
+
+    type: Literal["text"]
+
+
+class ChatCompletionRequest(_Strict):
     """The body of ``POST /v1/chat/completions``."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     model: str = Field(description="the served model's name or one of its aliases")
     messages: list[ChatMessage] = Field(
-        min_length=1, description="system messages, then exactly one user message"
+        description="system messages and exactly one user message; no assistant turns",
+        json_schema_extra=_ONE_USER_TURN,
     )
-    max_tokens: int | None = None
-    max_completion_tokens: int | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    top_k: int | None = Field(None, description="an extension: sample from the k likeliest")
+    max_tokens: Annotated[int, Field(ge=1)] | None = None
+    max_completion_tokens: Annotated[int, Field(ge=1)] | None = None
+    temperature: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    top_p: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
+    top_k: Annotated[int, Field(ge=0)] | None = Field(None, description="the k likeliest tokens")
     seed: int | None = None
-    stop: str | list[str] | None = None
-    n: int | None = Field(None, description="only 1: one answer per request")
+    stop: Annotated[str, Field(min_length=1)] | list[Annotated[str, Field(min_length=1)]] | None = (
+        None
+    )
+    n: Annotated[int, Field(ge=1, le=1)] | None = Field(None, description="one answer per request")
     stream: bool | None = Field(False, description="the whole answer as one server-sent delta")
+    # harmless when present
+    user: str | None = None
+    store: bool | None = None
+    metadata: dict[str, str] | None = None
+    service_tier: str | None = None
+    stream_options: dict[str, Any] | None = None
+    parallel_tool_calls: bool | None = None
+    # refused unless neutral
+    frequency_penalty: _Zero | None = Field(None, description=_UNSUPPORTED)
+    presence_penalty: _Zero | None = Field(None, description=_UNSUPPORTED)
+    logprobs: Literal[False] | None = Field(None, description=_UNSUPPORTED)
+    top_logprobs: Annotated[int, Field(ge=0, le=0)] | None = Field(None, description=_UNSUPPORTED)
+    logit_bias: Annotated[dict[str, float], _Nothing] | None = Field(None, description=_UNSUPPORTED)
+    tools: Annotated[list[dict[str, Any]], _Nothing] | None = Field(None, description=_UNSUPPORTED)
+    functions: Annotated[list[dict[str, Any]], _Nothing] | None = Field(
+        None, description=_UNSUPPORTED
+    )
+    tool_choice: Literal["none"] | None = Field(None, description=_UNSUPPORTED)
+    function_call: Literal["none"] | None = Field(None, description=_UNSUPPORTED)
+    response_format: ResponseFormat | None = Field(None, description="text only")
+    modalities: list[Literal["text"]] | None = Field(None, description="text only")
+
+    @field_validator("n", mode="before")
+    @classmethod
+    def _one_answer(cls, n: Any) -> Any:
+        if n is not None and not (type(n) is int and n == 1):
+            raise ValueError(f"n must be 1 (one answer per request), got {n!r}")
+        return n
+
+    @field_validator("messages")
+    @classmethod
+    def _one_user_turn(cls, messages: list[SystemMessage | UserMessage]) -> Any:
+        users = sum(message.role == "user" for message in messages)
+        if users != 1:
+            raise ValueError(f"the conversation has {users} user messages; send exactly one")
+        return messages
 
     def generation(self) -> dict[str, Any]:
-        """The vlmi generation options this request sets (checked later by the model)."""
-        unsupported = sorted(
-            name
-            for name, value in (self.model_extra or {}).items()
-            if name not in _IGNORED and value not in (None, False, 0, [], {})
-        )
-        if unsupported:
-            raise InvalidOptionError(
-                f"unsupported parameter(s) {unsupported}; vlmi serve takes max_tokens, "
-                "max_completion_tokens, temperature, top_p, top_k, seed, stop, n=1 and stream"
-            )
-        if self.n not in (None, 1):
-            raise InvalidOptionError(f"n must be 1 (one answer per request), got {self.n}")
+        """The vlmi generation options this request sets (checked again by the model)."""
         options: dict[str, Any] = {}
-        limit = self.max_completion_tokens if self.max_completion_tokens else self.max_tokens
+        limit = self.max_completion_tokens or self.max_tokens
         if limit is not None:
             options["max_new_tokens"] = limit
         for name in ("temperature", "top_p", "top_k", "seed", "stop"):
@@ -131,22 +227,16 @@ class ChatCompletionRequest(BaseModel):
         return options
 
     def sample(self) -> Sample:
-        """The conversation as one vlmi sample (system text first, then the user turn)."""
+        """The conversation as one vlmi sample (in message order)."""
         parts: list[Part] = []
-        users = 0
         for message in self.messages:
-            users += message.role == "user"
             parts.extend(_parts(message.content))
-        if users != 1:
-            raise InvalidSampleError(
-                f"the conversation has {users} user messages; send exactly one"
-            )
-        if not any(isinstance(p, ImagePart) or p.text.strip() for p in parts):
+        if not any(isinstance(p, ImagePart) or re.search(NON_BLANK, p.text) for p in parts):
             raise InvalidSampleError("the messages hold no text and no image")
         return Sample(tuple(parts))
 
 
-def _parts(content: str | Sequence[TextContent | ImageContent] | None) -> list[Part]:
+def _parts(content: str | list[TextContent] | list[UserPart] | None) -> list[Part]:
     if content is None:
         return []
     if isinstance(content, str):
@@ -162,118 +252,32 @@ def _url(item: ImageContent) -> str:
     return image if isinstance(image, str) else image.url
 
 
-class AssistantMessage(BaseModel):
-    """The model's answer."""
+def request_schema(served_name: str, max_images: int | None, ref: str) -> dict[str, Any]:
+    """The request's JSON schema for one server, its ``$defs`` included.
 
-    role: Literal["assistant"]
-    content: str
-
-
-class Choice(BaseModel):
-    """The one answer of a completion."""
-
-    index: int
-    message: AssistantMessage
-    finish_reason: Literal["stop"]
-    logprobs: None = None
-
-
-class ChatCompletion(BaseModel):
-    """The answer to ``POST /v1/chat/completions`` without ``stream``."""
-
-    id: str
-    object: Literal["chat.completion"]
-    created: int
-    model: str
-    choices: list[Choice]
-
-
-class ModelCard(BaseModel):
-    """The served model, as ``GET /v1/models`` lists it."""
-
-    id: str
-    object: Literal["model"]
-    created: int
-    owned_by: str
-
-
-class ModelList(BaseModel):
-    """The answer to ``GET /v1/models``."""
-
-    object: Literal["list"]
-    data: list[ModelCard]
-
-
-class Health(BaseModel):
-    """The answer to ``GET /health``."""
-
-    status: Literal["ok"]
-    model: str
-
-
-def completion(answer: str, model: str) -> dict[str, Any]:
-    """A ``chat.completion`` object holding one answer."""
-    message = AssistantMessage(role="assistant", content=answer)
-    return ChatCompletion(
-        id=f"chatcmpl-{uuid.uuid4().hex}",
-        object="chat.completion",
-        created=int(time.time()),
-        model=model,
-        choices=[Choice(index=0, message=message, finish_reason="stop")],
-    ).model_dump()
-
-
-def completion_chunks(answer: str, model: str) -> list[dict[str, Any]]:
-    """The ``chat.completion.chunk`` objects of a streamed answer: all text in one delta."""
-    base = {
-        "id": f"chatcmpl-{uuid.uuid4().hex}",
-        "object": "chat.completion.chunk",
-        "created": int(time.time()),
-        "model": model,
-    }
-    delta = {"role": "assistant", "content": answer}
-    return [
-        {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]},
-        {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+    ``max_images`` (the model's limit) caps the image parts of the user
+    message; ``served_name`` is the example request's model.
+    """
+    schema = copy.deepcopy(ChatCompletionRequest.model_json_schema(ref_template=ref))
+    if max_images is not None:
+        content = schema["$defs"]["UserMessage"]["properties"]["content"]["anyOf"]
+        (listed,) = (branch for branch in content if branch.get("type") == "array")
+        images = {"properties": {"type": {"const": "image_url"}}, "required": ["type"]}
+        said = {"contains": listed.pop("contains")}
+        listed["allOf"] = [said, {"contains": images, "minContains": 0, "maxContains": max_images}]
+    schema["examples"] = [
+        {"model": served_name, "messages": [{"role": "user", "content": "Say hello."}]}
     ]
-
-
-ErrorKind = Literal[
-    "invalid_request_error", "authentication_error", "not_found_error", "server_error"
-]
-
-
-class ErrorDetail(BaseModel):
-    """What went wrong, in OpenAI's terms."""
-
-    message: str
-    type: ErrorKind
-    param: str | None
-    code: str | None
-
-
-class ErrorResponse(BaseModel):
-    """Every 4xx/5xx answer: ``{"error": {"message", "type", "param", "code"}}``."""
-
-    error: ErrorDetail
-
-
-def error_body(
-    message: str, kind: ErrorKind, code: str | None, param: str | None = None
-) -> dict[str, Any]:
-    """OpenAI's error object (an :class:`ErrorResponse`)."""
-    detail = ErrorDetail(message=message, type=kind, param=param, code=code)
-    return ErrorResponse(error=detail).model_dump()
+    return schema
 
 
 __all__ = [
-    "ChatCompletion",
+    "IMAGE_URL_FORMAT",
     "ChatCompletionRequest",
     "ChatMessage",
-    "ErrorResponse",
-    "Health",
-    "ModelList",
-    "completion",
-    "completion_chunks",
-    "error_body",
+    "ImageContent",
+    "SystemMessage",
+    "TextContent",
+    "UserMessage",
+    "request_schema",
 ]
