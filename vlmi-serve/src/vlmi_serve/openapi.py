@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from .protocol import request_schema
-from .responses import ChatCompletion, ErrorResponse
+from .responses import ChatCompletion, ChatCompletionChunk, ErrorResponse
 
 #: where a component schema is, in the OpenAPI document
 _REF = "#/components/schemas/{model}"
@@ -26,6 +26,25 @@ REQUEST_BODY: dict[str, Any] = {
     "required": True,
     "content": {
         "application/json": {"schema": {"$ref": _REF.format(model="ChatCompletionRequest")}}
+    },
+}
+
+
+#: one server-sent event of a streamed answer: a chat.completion.chunk, or the final [DONE]
+STREAM_EVENT: dict[str, Any] = {
+    "type": "object",
+    "required": ["data"],
+    "properties": {
+        "data": {
+            "anyOf": [
+                {"const": "[DONE]"},
+                {
+                    "type": "string",
+                    "contentMediaType": "application/json",
+                    "contentSchema": {"$ref": _REF.format(model="ChatCompletionChunk")},
+                },
+            ]
+        }
     },
 }
 
@@ -47,7 +66,7 @@ def chat_responses(keyed: bool) -> dict[int | str, dict[str, Any]]:
         200: {
             "model": ChatCompletion,
             "description": "the answer; with stream=true, server-sent chat.completion.chunk events",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": STREAM_EVENT}},
         },
         400: documented("a malformed body, an unsupported option or a bad image"),
         **(KEY_REFUSED if keyed else {}),
@@ -66,10 +85,14 @@ def publish_request_schema(app: FastAPI, served_name: str, max_images: int | Non
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = generate()
-            body = request_schema(served_name, max_images, _REF)
             schemas = document.setdefault("components", {}).setdefault("schemas", {})
-            schemas.update(body.pop("$defs", {}))
-            schemas["ChatCompletionRequest"] = body
+            chunk = ChatCompletionChunk.model_json_schema(ref_template=_REF)
+            for name, schema in (
+                ("ChatCompletionRequest", request_schema(served_name, max_images, _REF)),
+                ("ChatCompletionChunk", chunk),
+            ):
+                schemas.update(schema.pop("$defs", {}))
+                schemas[name] = schema
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]

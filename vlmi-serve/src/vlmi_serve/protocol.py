@@ -24,6 +24,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -150,6 +151,15 @@ _Nothing = Field(max_length=0)
 _UNSUPPORTED = "not supported by vlmi serve; only its neutral value is accepted"
 
 
+def _false(value: bool) -> bool:
+    if value:
+        raise ValueError("logprobs are not supported by vlmi serve; send false or nothing")
+    return value
+
+
+_False = Annotated[bool, AfterValidator(_false), Field(json_schema_extra={"const": False})]
+
+
 class ResponseFormat(_Strict):
     """Plain text answers only."""
 
@@ -187,7 +197,9 @@ class ChatCompletionRequest(_Strict):
     # refused unless neutral
     frequency_penalty: _Zero | None = Field(None, description=_UNSUPPORTED)
     presence_penalty: _Zero | None = Field(None, description=_UNSUPPORTED)
-    logprobs: Literal[False] | None = Field(None, description=_UNSUPPORTED)
+    logprobs: (
+        Annotated[bool, AfterValidator(_false), Field(json_schema_extra={"const": False})] | None
+    ) = Field(None, description=_UNSUPPORTED)
     top_logprobs: Annotated[int, Field(ge=0, le=0)] | None = Field(None, description=_UNSUPPORTED)
     logit_bias: Annotated[dict[str, float], _Nothing] | None = Field(None, description=_UNSUPPORTED)
     tools: Annotated[list[dict[str, Any]], _Nothing] | None = Field(None, description=_UNSUPPORTED)

@@ -58,6 +58,31 @@ class Health(BaseModel):
     model: str
 
 
+class Delta(BaseModel):
+    """What a streamed chunk adds to the answer."""
+
+    role: Literal["assistant"] | None = None
+    content: str | None = None
+
+
+class ChunkChoice(BaseModel):
+    """The one answer's part in a streamed chunk."""
+
+    index: int
+    delta: Delta
+    finish_reason: Literal["stop"] | None
+
+
+class ChatCompletionChunk(BaseModel):
+    """One server-sent event of ``POST /v1/chat/completions`` with ``stream=true``."""
+
+    id: str
+    object: Literal["chat.completion.chunk"]
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+
+
 def completion(answer: str, model: str) -> dict[str, Any]:
     """A ``chat.completion`` object holding one answer."""
     message = AssistantMessage(role="assistant", content=answer)
@@ -115,6 +140,7 @@ def error_body(
 
 __all__ = [
     "ChatCompletion",
+    "ChatCompletionChunk",
     "ErrorKind",
     "ErrorResponse",
     "Health",
