@@ -55,6 +55,14 @@ def fetch(url: str, body: dict | None = None, key: str | None = KEY) -> tuple[in
         return error.code, json.loads(error.read())
 
 
+def keys_in(value: object) -> set[str]:
+    if isinstance(value, dict):
+        return set(value).union(*(keys_in(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(keys_in(v) for v in value))
+    return set()
+
+
 def test_the_document_describes_the_body_and_every_error_status(keyed_server, open_server):
     status, document = fetch(keyed_server.root + "/openapi.json")
     assert status == 200
@@ -74,6 +82,11 @@ def test_the_document_describes_the_body_and_every_error_status(keyed_server, op
     assert set(schemas["ErrorDetail"]["required"]) == {"message", "type", "param", "code"}
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert chat["security"] == [{"HTTPBearer": []}]
+    assert not {"ge", "le", "gt", "lt"} & keys_in(document)  # JSON Schema keywords only
+    assert schemas["ChatCompletionRequest"]["properties"]["max_tokens"]["anyOf"][0] == {
+        "type": "integer",
+        "minimum": 1,
+    }
     # the echo model takes at most 4 images: the schema says so
     assert '"maxContains": 4' in json.dumps(schemas["UserMessage"])
 

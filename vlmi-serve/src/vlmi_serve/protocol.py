@@ -70,6 +70,18 @@ def _not_blank(value: Any) -> Any:
     return value
 
 
+def _whole(value: Any) -> Any:
+    # JSON Schema's integers include 2.0; strict pydantic ints do not
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: a JSON integer (``2`` or ``2.0``, never ``"2"`` or ``true``); after any Field constraints
+_WHOLE = BeforeValidator(_whole)
+Integer = Annotated[int, _WHOLE]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(strict=True)
 
@@ -176,16 +188,20 @@ class ChatCompletionRequest(_Strict):
         description="system messages and exactly one user message; no assistant turns",
         json_schema_extra=_ONE_USER_TURN,
     )
-    max_tokens: Annotated[int, Field(ge=1)] | None = None
-    max_completion_tokens: Annotated[int, Field(ge=1)] | None = None
+    max_tokens: Annotated[int, Field(ge=1), _WHOLE] | None = None
+    max_completion_tokens: Annotated[int, Field(ge=1), _WHOLE] | None = None
     temperature: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     top_p: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
-    top_k: Annotated[int, Field(ge=0)] | None = Field(None, description="the k likeliest tokens")
-    seed: int | None = None
+    top_k: Annotated[int, Field(ge=0), _WHOLE] | None = Field(
+        None, description="the k likeliest tokens"
+    )
+    seed: Integer | None = None
     stop: Annotated[str, Field(min_length=1)] | list[Annotated[str, Field(min_length=1)]] | None = (
         None
     )
-    n: Annotated[int, Field(ge=1, le=1)] | None = Field(None, description="one answer per request")
+    n: Annotated[int, Field(ge=1, le=1), _WHOLE] | None = Field(
+        None, description="one answer per request"
+    )
     stream: bool | None = Field(False, description="the whole answer as one server-sent delta")
     # harmless when present
     user: str | None = None
@@ -200,7 +216,9 @@ class ChatCompletionRequest(_Strict):
     logprobs: (
         Annotated[bool, AfterValidator(_false), Field(json_schema_extra={"const": False})] | None
     ) = Field(None, description=_UNSUPPORTED)
-    top_logprobs: Annotated[int, Field(ge=0, le=0)] | None = Field(None, description=_UNSUPPORTED)
+    top_logprobs: Annotated[int, Field(ge=0, le=0), _WHOLE] | None = Field(
+        None, description=_UNSUPPORTED
+    )
     logit_bias: Annotated[dict[str, float], _Nothing] | None = Field(None, description=_UNSUPPORTED)
     tools: Annotated[list[dict[str, Any]], _Nothing] | None = Field(None, description=_UNSUPPORTED)
     functions: Annotated[list[dict[str, Any]], _Nothing] | None = Field(
@@ -214,7 +232,7 @@ class ChatCompletionRequest(_Strict):
     @field_validator("n", mode="before")
     @classmethod
     def _one_answer(cls, n: Any) -> Any:
-        if n is not None and not (type(n) is int and n == 1):
+        if n is not None and (isinstance(n, bool) or n != 1):
             raise ValueError(f"n must be 1 (one answer per request), got {n!r}")
         return n
 
