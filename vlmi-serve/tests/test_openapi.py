@@ -22,6 +22,8 @@ from vlmi_testkit.serving import start_server
 
 KEY = "fuzz-key-7"
 HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
+#: a sitecustomize that keeps the fuzzed server from reaching any host but loopback
+LOOPBACK_ONLY = Path(__file__).with_name("loopback_only")
 #: every error status the chat route answers (401 when an API key is set)
 ERROR_STATUSES = {"400", "401", "404", "413", "500", "503", "504"}
 #: loopback only: no proxy may carry a request elsewhere
@@ -29,8 +31,18 @@ NO_PROXY = {"NO_PROXY": "*", "no_proxy": "*", "HTTP_PROXY": "", "HTTPS_PROXY": "
 
 
 @pytest.fixture(scope="module")
-def keyed_server():
-    server = start_server("echo", "--api-key", KEY)
+def refused_hosts(tmp_path_factory) -> Path:
+    """Where the fuzzed server writes each host it was kept from reaching."""
+    path = tmp_path_factory.mktemp("fuzz") / "refused-hosts.txt"
+    path.touch()
+    return path
+
+
+@pytest.fixture(scope="module")
+def keyed_server(refused_hosts):
+    paths = [str(LOOPBACK_ONLY), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {"PYTHONPATH": os.pathsep.join(paths), "VLMI_TEST_REFUSED_HOSTS": str(refused_hosts)}
+    server = start_server("echo", "--api-key", KEY, env=env)
     yield server
     assert server.stop() == 0
 
@@ -147,7 +159,15 @@ def test_blank_system_text_and_empty_text_parts_are_fine(open_server):
     assert status == 200 and answer["choices"][0]["message"]["content"] == "hi"
 
 
-def test_schemathesis_finds_nothing(keyed_server, tmp_path):
+def test_the_fuzzed_server_reaches_loopback_only(keyed_server, refused_hosts):
+    image = {"type": "image_url", "image_url": {"url": "http://pictures.example/p.png"}}
+    body = {"model": "echo", "messages": [{"role": "user", "content": [image]}]}
+    status, answer = fetch(keyed_server.base_url + "/chat/completions", body)
+    assert (status, answer["error"]["code"]) == (400, "ImageDownloadError")
+    assert "'pictures.example'" in refused_hosts.read_text()
+
+
+def test_schemathesis_finds_nothing(keyed_server, refused_hosts, tmp_path):
     """Every check, every phase, 200 examples per operation, a fixed seed."""
     command = [
         str(Path(sysconfig.get_path("scripts")) / "schemathesis"),
@@ -168,6 +188,7 @@ def test_schemathesis_finds_nothing(keyed_server, tmp_path):
         "--no-color",
     ]
     env = {**os.environ, **NO_PROXY, "SCHEMATHESIS_HOOKS": str(HOOKS)}
+    refused_before = refused_hosts.read_text()
     started = time.monotonic()
     run = subprocess.run(
         command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600
@@ -181,4 +202,6 @@ def test_schemathesis_finds_nothing(keyed_server, tmp_path):
     assert int(counts.group(1)) >= 200 and counts.group(1) == counts.group(2), report
     for phase in ("Examples", "Coverage", "Fuzzing"):
         assert re.search(rf"✅ {phase}", report), report
+    refused = refused_hosts.read_text()[len(refused_before) :]
+    assert not refused, f"the server tried to reach other hosts: {refused}"
     print(f"schemathesis: {counts.group(1)} cases in {took:.1f} s")
