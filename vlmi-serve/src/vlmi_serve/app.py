@@ -5,8 +5,9 @@ server-sent events holding the whole answer in one delta), ``GET
 /v1/models`` and ``GET /health``. Each request is checked, its images are
 guarded (:mod:`vlmi_serve.url_guard`) and loaded in a thread, then the
 :class:`~vlmi_serve.batcher.DynamicBatcher` answers it within a batch.
-A request's failure is its own 4xx/5xx answer in OpenAI's error shape.
-Comes with ``pip install vlmi-serve``.
+A request's failure is its own 4xx/5xx answer in OpenAI's error shape
+(:mod:`vlmi_serve.api_errors`); ``GET /openapi.json`` describes the body,
+the answers and every status (:mod:`vlmi_serve.openapi`). Comes with ``pip install vlmi-serve``.
 """
 
 from __future__ import annotations

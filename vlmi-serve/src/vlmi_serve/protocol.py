@@ -5,10 +5,11 @@ schema ``GET /openapi.json`` publishes (:func:`request_schema`), so the
 published contract is the one enforced: strict JSON types, no unknown
 parameters, and the rules below, each one a schema keyword.
 
-A request's messages become one :class:`vlmi.Sample`: the system messages'
-text first, then the user message's text and image parts in their order
-(``image_url`` parts hold ``http(s)`` URLs or ``data:`` URIs). There is
-exactly one user message, holding some text or an image. Its parameters
+A request's messages become one :class:`vlmi.Sample`: their text and image
+parts in order (system messages hold text only; ``image_url`` parts hold
+``http(s)`` URLs or ``data:`` URIs). There is exactly one user message,
+holding some text or an image, and at most the model's number of images
+(its schema is one server's: :func:`request_schema`). Its parameters
 become :class:`vlmi.GenerationOptions`: ``max_completion_tokens`` (or the
 older ``max_tokens``) -> ``max_new_tokens``, ``temperature``, ``top_p``,
 ``seed``, ``stop``, and ``top_k`` as an extension (as vLLM takes it). An
@@ -34,7 +35,6 @@ from pydantic import (
     model_validator,
 )
 
-from vlmi.errors import InvalidSampleError
 from vlmi.plugin import ImagePart, Part, Sample, TextPart
 
 #: whitespace, spelled out so that every regex dialect (JSON Schema's, Python's, pydantic's) agrees
@@ -158,6 +158,7 @@ _ONE_USER_TURN: dict[str, Any] = {
     "maxContains": 1,
 }
 
+_Stop = Annotated[str, Field(min_length=1)]
 _Zero = Annotated[float, Field(ge=0, le=0, allow_inf_nan=False)]
 _Nothing = Field(max_length=0)
 _UNSUPPORTED = "not supported by vlmi serve; only its neutral value is accepted"
@@ -196,9 +197,7 @@ class ChatCompletionRequest(_Strict):
         None, description="the k likeliest tokens"
     )
     seed: Integer | None = None
-    stop: Annotated[str, Field(min_length=1)] | list[Annotated[str, Field(min_length=1)]] | None = (
-        None
-    )
+    stop: _Stop | list[_Stop] | None = None
     n: Annotated[int, Field(ge=1, le=1), _WHOLE] | None = Field(
         None, description="one answer per request"
     )
@@ -213,9 +212,7 @@ class ChatCompletionRequest(_Strict):
     # refused unless neutral
     frequency_penalty: _Zero | None = Field(None, description=_UNSUPPORTED)
     presence_penalty: _Zero | None = Field(None, description=_UNSUPPORTED)
-    logprobs: (
-        Annotated[bool, AfterValidator(_false), Field(json_schema_extra={"const": False})] | None
-    ) = Field(None, description=_UNSUPPORTED)
+    logprobs: _False | None = Field(None, description=_UNSUPPORTED)
     top_logprobs: Annotated[int, Field(ge=0, le=0), _WHOLE] | None = Field(
         None, description=_UNSUPPORTED
     )
@@ -257,13 +254,8 @@ class ChatCompletionRequest(_Strict):
         return options
 
     def sample(self) -> Sample:
-        """The conversation as one vlmi sample (in message order)."""
-        parts: list[Part] = []
-        for message in self.messages:
-            parts.extend(_parts(message.content))
-        if not any(isinstance(p, ImagePart) or re.search(NON_BLANK, p.text) for p in parts):
-            raise InvalidSampleError("the messages hold no text and no image")
-        return Sample(tuple(parts))
+        """The conversation as one vlmi sample: every message's parts, in order."""
+        return Sample(tuple(part for message in self.messages for part in _parts(message.content)))
 
 
 def _parts(content: str | list[TextContent] | list[UserPart] | None) -> list[Part]:
