@@ -23,6 +23,7 @@ from PIL import Image
 
 import vlmi
 from vlmi.testing import make_picture
+from vlmi_testkit.runs import run_vlmi
 from vlmi_testkit.serving import start_server
 
 KEY = "test-key-123"
@@ -498,12 +499,12 @@ def test_sigterm_lets_in_flight_requests_finish():
         server.stop()
 
 
-def test_a_port_in_use_fails_before_the_model_loads(vlmi_cli):
+def test_a_port_in_use_fails_before_the_model_loads():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        served = vlmi_cli("serve", "echo", "--port", str(port), "-O", "latency=0")
+        served = run_vlmi("serve", "echo", "--port", str(port), "-O", "latency=0")
     assert served.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in served.stderr
     assert "Traceback" not in served.stderr

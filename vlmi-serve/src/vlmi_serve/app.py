@@ -5,8 +5,9 @@ server-sent events holding the whole answer in one delta), ``GET
 /v1/models`` and ``GET /health``. Each request is checked, its images are
 guarded (:mod:`vlmi_serve.url_guard`) and loaded in a thread, then the
 :class:`~vlmi_serve.batcher.DynamicBatcher` answers it within a batch.
-A request's failure is its own 4xx/5xx answer in OpenAI's error shape.
-Comes with ``pip install vlmi-serve``.
+A request's failure is its own 4xx/5xx answer in OpenAI's error shape
+(:mod:`vlmi_serve.api_errors`); ``GET /openapi.json`` describes the body,
+the answers and every status (:mod:`vlmi_serve.openapi`). Comes with ``pip install vlmi-serve``.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request, Security
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 
 from vlmi import errors
@@ -39,20 +41,23 @@ from vlmi.plugin import (
     url_max_bytes,
 )
 
+from .api_errors import ApiError, invalid_body, too_large
 from .batcher import DynamicBatcher
-from .protocol import (
-    ChatCompletionRequest,
-    ErrorKind,
-    completion,
-    completion_chunks,
-    error_body,
-)
+from .openapi import KEY_REFUSED, REQUEST_BODY, chat_responses, publish_request_schema
+from .protocol import ChatCompletionRequest
+from .responses import Health, ModelList, completion, completion_chunks, error_body
 from .url_guard import UrlGuard
 
 if TYPE_CHECKING:
     from vlmi.plugin import GenerationOptions, Model
 
 DEFAULT_MAX_BODY_BYTES = 128 * 1024 * 1024
+
+#: the API key as OpenAPI declares it (``ChatService.check_key`` checks it)
+BearerKey = Annotated[
+    HTTPAuthorizationCredentials | None,
+    Security(HTTPBearer(auto_error=False, description="the key given by --api-key")),
+]
 
 
 @dataclass(frozen=True)
@@ -73,30 +78,6 @@ class ServeSettings:
     request_timeout_s: float = 600.0
     #: the name clients use in "model" (default: the name the model was loaded by)
     served_name: str | None = None
-
-
-class ApiError(Exception):
-    """An HTTP error answered in OpenAI's error shape."""
-
-    def __init__(
-        self, status: int, message: str, kind: ErrorKind, code: str | None, param: str | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body = error_body(message, kind, code, param)
-
-    @classmethod
-    def from_vlmi(cls, exc: errors.VlmiError) -> ApiError:
-        """The HTTP answer for a vlmi error: 4xx for the request's fault, 5xx for the engine's."""
-        code = type(exc).__name__
-        if isinstance(exc, errors.UnknownModelError):
-            return cls(404, str(exc), "not_found_error", "model_not_found", "model")
-        if isinstance(exc, errors.InvalidOptionError):
-            return cls(400, str(exc), "invalid_request_error", code)
-        if isinstance(exc, (errors.InvalidSampleError, errors.ImageError)):
-            return cls(400, str(exc), "invalid_request_error", code, "messages")
-        status = 503 if isinstance(exc, errors.EngineOutOfMemoryError) else 500
-        return cls(status, str(exc), "server_error", code)
 
 
 class ChatService:
@@ -136,22 +117,16 @@ class ChatService:
         limit = self.settings.max_body_bytes
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise _too_large(limit)
+            raise too_large(limit)
         body = bytearray()
         async for piece in request.stream():
             body += piece
             if len(body) > limit:
-                raise _too_large(limit)
+                raise too_large(limit)
         try:
             return ChatCompletionRequest.model_validate_json(bytes(body))
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
-                for e in exc.errors()[:5]
-            )
-            raise ApiError(
-                400, f"invalid request body: {problems}", "invalid_request_error", "invalid_body"
-            ) from None
+            raise invalid_body(exc) from None
 
     def checked(self, body: ChatCompletionRequest) -> tuple[Sample, GenerationOptions]:
         """The request as a sample and its generation options, or the request's 4xx."""
@@ -209,15 +184,6 @@ class ChatService:
             raise ApiError.from_vlmi(exc) from None
 
 
-def _too_large(limit: int) -> ApiError:
-    return ApiError(
-        413,
-        f"request body over {limit} bytes; send fewer or smaller images (or raise --max-body-mb)",
-        "invalid_request_error",
-        "request_too_large",
-    )
-
-
 def _check_inline_size(source: Any) -> None:
     """A data: URI's image may be no larger than a download (``VLMI_URL_MAX_BYTES``)."""
     text = str(source)
@@ -248,6 +214,7 @@ def create_app(model: Model[Any], settings: ServeSettings | None = None) -> Fast
 
     app = FastAPI(title="vlmi serve", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.service = service
+    publish_request_schema(app, service.name, model.max_images)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
@@ -259,19 +226,31 @@ def create_app(model: Model[Any], settings: ServeSettings | None = None) -> Fast
         body = error_body(f"internal error: {exc!r}", "server_error", type(exc).__name__)
         return JSONResponse(body, status_code=500)
 
+    async def authorized(request: Request, _: BearerKey) -> None:
+        service.check_key(request)
+
+    # the key and the 401 are declared only where the server checks them
+    keyed = bool(service.settings.api_key)
+    guarded: dict[str, Any] = {"dependencies": [Depends(authorized)]} if keyed else {}
+    refusals = KEY_REFUSED if keyed else {}
+
     @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok", "model": service.name}
+    async def health() -> Health:
+        return Health(status="ok", model=service.name)
 
-    @app.get("/v1/models")
-    async def models(request: Request) -> dict[str, Any]:
-        service.check_key(request)
+    @app.get("/v1/models", responses=refusals, **guarded)
+    async def models() -> ModelList:
         entry = {"id": service.name, "object": "model", "created": 0, "owned_by": "vlmi"}
-        return {"object": "list", "data": [entry]}
+        return ModelList.model_validate({"object": "list", "data": [entry]})
 
-    @app.post("/v1/chat/completions")
+    @app.post(
+        "/v1/chat/completions",
+        response_model=None,
+        openapi_extra={"requestBody": REQUEST_BODY},
+        responses=chat_responses(keyed),
+        **guarded,
+    )
     async def chat_completions(request: Request) -> Response:
-        service.check_key(request)
         body = await service.read_request(request)
         answer = await service.answer(body)
         if not body.stream:
