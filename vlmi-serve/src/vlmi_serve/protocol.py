@@ -24,11 +24,6 @@ import copy
 import re
 from typing import Annotated, Any, Literal
 
-<<<<<<< HEAD
-from pydantic import BaseModel, ConfigDict
-
-from vlmi.errors import InvalidOptionError, InvalidSampleError
-=======
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -40,7 +35,6 @@ from pydantic import (
     model_validator,
 )
 
->>>>>>> issue-21-serve
 from vlmi.plugin import ImagePart, Part, Sample, TextPart
 
 #: whitespace, spelled out so that every regex dialect (JSON Schema's, Python's, pydantic's) agrees
