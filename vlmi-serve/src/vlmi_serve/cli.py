@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 
-from vlmi.plugin import add_generation_arguments, add_model_arguments, generation_from
+from vlmi.plugin import (
+    add_generation_arguments,
+    add_model_arguments,
+    generation_from,
+    load_options_from,
+)
 
 DESCRIPTION = (
     "Load MODEL and answer POST /v1/chat/completions (OpenAI's shape), GET /v1/models and "
@@ -29,7 +34,7 @@ def run_serve(args: argparse.Namespace) -> int:
     )
     serve(
         args.model,
-        {**dict(args.option), **generation_from(args)},
+        {**load_options_from(args), **generation_from(args)},
         settings,
         host=args.host,
         port=args.port,
