@@ -273,6 +273,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_command(commands)
     add_benchmark_commands(commands)
     add_serve_command(commands)
+    from ._download import cli as download
+
+    command = commands.add_parser(
+        "download", help="download a model's weights (resumable)", description=download.DESCRIPTION
+    )
+    download.add_arguments(command)
+    command.set_defaults(func=download.run)
     return parser
 
 

@@ -42,6 +42,11 @@ class ModelSpec:
     :param images_first: where ``eval(query, imgs)`` puts the images.
     :param defaults: per-model defaults for load options (engine or generation).
     :param description: one line for ``vlmi models``.
+    :param weights_files: globs (:mod:`fnmatch`, over paths in the weights
+        repository) of the files the engine reads; ``vlmi download`` and
+        ``vlmi.load`` fetch only these. Empty: vlmi's default (config,
+        tokenizer, processor and chat-template files, remote code, safetensors
+        weights, or ``.bin`` weights where a repository has no safetensors).
     """
 
     name: str
@@ -55,6 +60,7 @@ class ModelSpec:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
     plugin: PluginInfo | None = None
+    weights_files: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for label in (self.name, *self.aliases):
