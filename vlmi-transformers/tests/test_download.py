@@ -204,6 +204,8 @@ def test_download_a_curated_name_then_load_it_offline(
 
     # no network from here on: the hub cache alone, and the folder
     offline = dict(env, HF_HUB_OFFLINE="1", HF_ENDPOINT=f"http://127.0.0.1:{free_port()}")
+    again = vlmi_cli(offline, "download", NAME, "-q")  # complete in the cache: nothing to fetch
+    assert again.returncode == 0 and str(folder) in again.stdout, again.stderr
     from_cache, from_folder = load_and_answer(
         offline, pictures[0], (NAME, {}), (NAME, {"model_path": str(local_dir)})
     )
@@ -257,6 +259,8 @@ def test_an_interrupted_download_reruns_cleanly(
     (folder,) = snapshot(env, LARGE)
     assert files_in(folder) == {"config.json"}  # nothing half-written looks complete
     assert not list((folder.parent.parent / "blobs").glob("*.incomplete"))
+    offline = vlmi_cli(dict(env, HF_HUB_OFFLINE="1"), "download", LARGE)
+    assert offline.returncode == 1 and "incomplete (an interrupted download)" in offline.stderr
 
     # the rerun fetches what is missing, whole; the file already complete is not fetched again
     proxy.cut("", after=0, times=0)

@@ -9,7 +9,7 @@ from types import ModuleType
 
 from vlmi.errors import WeightsNotFoundError
 
-from .files import choose, matches
+from .files import DEFAULT_FILES, choose, matches
 
 
 def client(hub: str) -> ModuleType:
@@ -89,11 +89,15 @@ def fetch(
         and ".cache" not in path.relative_to(folder).parts
         and matches(path.relative_to(folder).as_posix(), patterns)
     }
-    if "config.json" not in files:
+    weights = [p for p in files if p.endswith((".safetensors", ".bin"))]
+    if "config.json" not in files or (
+        patterns[: len(DEFAULT_FILES)] == DEFAULT_FILES and not weights
+    ):
+        missing = "config.json" if "config.json" not in files else "weights file"
         raise WeightsNotFoundError(
-            f"the weights of {repo!r} in {folder} have no config.json, so no engine can load "
-            f"them; is {repo!r} a model checkpoint? (run `vlmi download {repo}` again if a "
-            "download was interrupted)"
+            f"the weights of {repo!r} in {folder} have no {missing}, so no engine can load "
+            f"them: run `vlmi download {repo}` again where the hub can be reached (an earlier "
+            "download stopped early), or check that it is a model checkpoint"
         )
     return Fetched(folder=folder, files=files)
 

@@ -73,9 +73,11 @@ def list_files(repo: str, revision: str | None) -> dict[str, int]:
 
 
 def fetch_config(repo: str, revision: str | None, folder: Path) -> Path:
-    """Download ``config.json`` alone into ``folder``; its path."""
+    """Download ``config.json`` alone into ``folder`` (offline: the cached one); its path."""
     hub = _client()
     try:
+        if offline():
+            return Path(hub.hf_hub_download(repo, "config.json", revision=revision))
         return Path(hub.hf_hub_download(repo, "config.json", revision=revision, local_dir=folder))
     except Exception as exc:
         raise explain(exc, repo, revision, file="config.json") from exc
