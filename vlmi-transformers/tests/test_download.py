@@ -373,5 +373,9 @@ def test_modelscope_from_a_prefilled_cache_offline(
     ]
     with vlmi.load(REPO, hub="modelscope") as model:
         assert model.eval(QUERY, [str(pictures[0])], max_new_tokens=8) == expected
+    # the command too: the architecture read from the cached config.json, the rest from the cache
+    done = vlmi_cli(dict(os.environ), "download", REPO, "--hub", "modelscope", "-q")
+    assert done.returncode == 0, done.stderr
+    assert f"in {folder}" in done.stdout and "hub='modelscope'" in done.stdout
     with pytest.raises(WeightsNotFoundError, match="not in the ModelScope cache"):
         resolve_weights(spec, WeightsOptions(hub="modelscope", model_path="vlmi-test/absent"))

@@ -65,11 +65,15 @@ def list_files(repo: str, revision: str | None) -> dict[str, int]:
 
 
 def fetch_config(repo: str, revision: str | None, folder: Path) -> Path:
-    """Download ``config.json`` alone into ``folder``; its path."""
+    """Download ``config.json`` alone into ``folder`` (offline: the cached one); its path."""
     _client()
     from modelscope.hub.file_download import model_file_download
 
     try:
+        if offline():
+            return Path(
+                model_file_download(repo, "config.json", revision=revision, local_files_only=True)
+            )
         return Path(
             model_file_download(repo, "config.json", revision=revision, local_dir=str(folder))
         )
