@@ -67,6 +67,18 @@ print(json.dumps(answers))
 """
 
 
+#: the `vlmi` command (argv after -c), then the names of the modules it imported
+CLI_THEN_MODULES = """
+import json, runpy, sys
+sys.argv[0] = "vlmi"
+try:
+    runpy.run_module("vlmi._cli", run_name="__main__")
+except SystemExit as exit:
+    print(json.dumps(sorted(sys.modules)))
+    sys.exit(exit.code)
+"""
+
+
 @pytest.fixture(scope="module")
 def source() -> Path:
     return tiny_checkpoint("qwen2_vl")
@@ -229,8 +241,18 @@ def test_check_lists_the_files_and_downloads_nothing(
     root: Path, mirror: OlahMirror, plugin_path: str, source: Path
 ) -> None:
     env = env_for(root, mirror.url, plugin_path)
-    done = vlmi_cli(env, "download", NAME, "--check")
+    done = subprocess.run(
+        [sys.executable, "-c", CLI_THEN_MODULES, "download", NAME, "--check"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
+    *_, modules = done.stdout.splitlines()
+    imported = set(json.loads(modules))
+    assert "vlmi_mirrored_test" in imported  # the spec came from the plugin that provides it
+    assert not imported & {"torch", "transformers", "vlmi_transformers.model"}  # no engine
     for name in files_in(source):
         assert name in done.stdout
     assert "flax_model.msgpack" not in done.stdout and "nothing downloaded" in done.stdout
