@@ -344,6 +344,9 @@ def test_missing_repo_revision_endpoint_and_unwritable_target(
     for args, message in cases.items():
         done = vlmi_cli(env, "download", *args)
         assert done.returncode == 1 and message in done.stderr, (args, done.stderr)
+    blocked_cache = dict(env, HF_HOME=str(root / "olah.toml" / "hf-home"))
+    blocked = vlmi_cli(blocked_cache, "download", NAME)
+    assert blocked.returncode == 1 and "cannot write the weights to" in blocked.stderr
     closed = f"http://127.0.0.1:{free_port()}"
     unreachable = vlmi_cli(dict(env, HF_ENDPOINT=closed), "download", NAME)
     assert unreachable.returncode == 1

@@ -66,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
             f"(globs: {' '.join(patterns)}); nothing downloaded"
         )
         return 0
+    if local_dir is None:  # the hub cache (vlmi.load alone never needs it writable)
+        check_writable(client(target.hub).cache_dir())
     print(f"downloading {target.model} from {source}", file=sys.stderr)
     partials = _partials_root(target, local_dir)
     before = set(partials.rglob("*.incomplete")) if partials.is_dir() else set()

@@ -73,7 +73,6 @@ def fetch(
     cache alone answers, with the globs as given.
     """
     hub_client = client(hub)
-    check_writable(local_dir if local_dir is not None else hub_client.cache_dir())
     if not hub_client.offline():
         try:
             patterns, _ = list_selected(hub, repo, revision, patterns)
