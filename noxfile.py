@@ -116,7 +116,7 @@ def plugin(session: nox.Session, dist: str) -> None:
 
 
 #: vlmi-transformers test files that transformers_oldest leaves to the plugin session
-AROUND_THE_ENGINE = ("test_ray.py", "test_serving.py")
+AROUND_THE_ENGINE = ("test_ray.py", "test_serving.py", "test_download.py")
 
 
 def lowest_version(dist: str, requirement: str) -> str:
@@ -138,8 +138,9 @@ def transformers_oldest(session: nox.Session) -> None:
         *test_requirements("vlmi-transformers"),
         f"transformers=={oldest}",
     )
-    # the Ray and serving tests exercise vlmi's plumbing around the same model calls, which
-    # the rest of the suite already checks against this Transformers; the plugin session runs them
+    # the Ray, serving and download tests exercise vlmi's plumbing around the same model calls,
+    # which the rest of the suite already checks against this Transformers; the plugin session
+    # runs them
     around = [f"--ignore=vlmi-transformers/tests/{name}" for name in AROUND_THE_ENGINE]
     session.run("pytest", "vlmi-transformers/tests", *around, *session.posargs)
 

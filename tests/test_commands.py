@@ -21,7 +21,7 @@ def test_a_plugin_adds_a_command(vlmi_cli):
 def test_disabling_every_plugin_keeps_the_core_commands(vlmi_cli):
     env = {"VLMI_DISABLE_PLUGINS": "*"}
     listed = vlmi_cli("--help", env=env)
-    for command in ("models", "plugins", "eval", "run", "score", "export", "compare"):
+    for command in ("models", "plugins", "eval", "run", "score", "export", "compare", "download"):
         assert f"    {command}" in listed.stdout, command
     assert "echo-shout" not in listed.stdout
     assert vlmi_cli("models", env={"VLMI_LOAD_PLUGINS": ""}).returncode == 0

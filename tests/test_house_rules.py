@@ -132,7 +132,13 @@ CORE = ROOT / "vlmi-core" / "src"
 #: vlmi-core's layers, top to bottom (vlmi-core/README.md says what each holds); the faces
 #: (vlmi, vlmi.plugin, vlmi.testing) sit above them all
 LAYERS: list[tuple[str, ...]] = [
-    ("vlmi._cli", "vlmi._run.cli", "vlmi._vlmevalkit.cli", "vlmi._compare.cli"),
+    (
+        "vlmi._cli",
+        "vlmi._run.cli",
+        "vlmi._vlmevalkit.cli",
+        "vlmi._compare.cli",
+        "vlmi._download.cli",
+    ),
     ("vlmi._run", "vlmi._vlmevalkit", "vlmi._compare", "vlmi._extensions"),
     (
         "vlmi._api",
@@ -142,6 +148,7 @@ LAYERS: list[tuple[str, ...]] = [
         "vlmi._weights",
         "vlmi._checkpoint",
         "vlmi._listing",
+        "vlmi._download",
     ),
     (
         "vlmi._model",

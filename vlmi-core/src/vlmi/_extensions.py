@@ -1,7 +1,7 @@
 """The commands and ``vlmi run`` executors that plugins add, collected once per process.
 
 The core's own commands (``models``, ``plugins``, ``eval``, ``run``,
-``score``, ``export``, ``compare``) are registered through the same hook by built-in
+``score``, ``export``, ``compare``, ``download``) are registered through the same hook by built-in
 plugin modules, which ``VLMI_DISABLE_PLUGINS`` / ``VLMI_LOAD_PLUGINS`` never
 remove. A plugin whose hook fails is recorded as a failure of that plugin
 (``vlmi plugins`` shows it); the other commands stay.
@@ -28,6 +28,7 @@ BUILTIN_PLUGINS = (
     "vlmi._run.cli",
     "vlmi._vlmevalkit.cli",
     "vlmi._compare.cli",
+    "vlmi._download.cli",
 )
 CORE = "vlmi-core"
 

