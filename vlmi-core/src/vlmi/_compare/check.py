@@ -47,8 +47,7 @@ def report_check(plan: Plan, checked: Checked, stream: TextIO) -> int:
     for model in plan.models:
         result = checked.models[model.key]
         if result.ok:
-            plugin = (result.spec or {}).get("plugin") or {}
-            source = plugin.get("distribution", "a plugin at load time")
+            source = (result.spec or {}).get("plugin") or "a plugin at load time"
             print(f"ok      model {model.label!r}: {source} in {model.python}", file=stream)
         else:
             print(f"PROBLEM model {model.label!r}: {result.problem}", file=stream)

@@ -91,10 +91,24 @@ def _read(python: str, process: subprocess.Popen[str] | OSError) -> Environment:
         last = err.strip().splitlines()[-1:] or ["(no message)"]
         return Environment(python, problem=f"`vlmi models --json` failed: {last[0]}")
     try:
-        models = json.loads(out)
+        listing = json.loads(out)
     except json.JSONDecodeError:
         return Environment(python, problem="`vlmi models --json` did not print JSON")
-    return Environment(python, models=models if isinstance(models, list) else [])
+    # {"format": 1, "models": [...]}; vlmi-core 0.2 printed the bare list, with the plugin
+    # as {"distribution", "version"}: both read into the documented flat fields
+    models = listing.get("models", []) if isinstance(listing, dict) else listing
+    return Environment(python, models=[_flat(m) for m in models if isinstance(m, dict)])
+
+
+def _flat(entry: dict[str, Any]) -> dict[str, Any]:
+    plugin = entry.get("plugin")
+    if isinstance(plugin, dict):
+        return {
+            **entry,
+            "plugin": plugin.get("distribution"),
+            "plugin_version": plugin.get("version"),
+        }
+    return entry
 
 
 def check_model(
@@ -122,7 +136,7 @@ def _fix(model: ModelEntry, others: Iterable[Environment]) -> str:
     for other in others:
         spec = other.find(model.name)
         if spec and spec.get("plugin"):
-            distribution = spec["plugin"]["distribution"]
+            distribution = spec["plugin"]
             return (
                 f"fix: {model.python} -m pip install {distribution} ({distribution} provides it "
                 f'in {other.python}; or set python = "{other.python}")'

@@ -60,15 +60,17 @@ def build(plan: Plan) -> dict[str, Any]:
     rows = []
     for model in plan.models:
         spec = read_json(model_file(plan.output, model)) or {}
-        plugin = spec.get("plugin") or {}
         rows.append(
             {
                 "model": model.label,
                 "name": model.name,
                 "key": model.key,
-                "plugin": plugin.get("distribution"),
-                "version": plugin.get("version"),
-                "engine": spec.get("engine"),
+                "plugin": spec.get("plugin"),
+                "version": spec.get("plugin_version"),
+                "engine": " ".join(
+                    str(part) for part in (spec.get("engine"), spec.get("engine_version")) if part
+                )
+                or None,
                 "options": model.options,
                 "generation": model.generation,
                 "python": model.python,
