@@ -1,0 +1,167 @@
+"""Serve names nobody registered: a local checkpoint folder or a hub repo id.
+
+Claiming is cheap: the checkpoint's ``config.json`` is read (for a hub id,
+that one file is fetched through the hub's own client, so its cache, mirror
+and offline settings apply) and its first ``architectures`` entry looked up in
+the static table of :mod:`vlmi_vllm.architectures`. Neither vLLM nor the
+weights are touched. A checkpoint of another architecture is left to the
+other plugins.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from vlmi.errors import InvalidOptionError, UnknownModelError
+from vlmi.plugin import ModelSpec
+from vlmi_vllm.architectures import ARCHITECTURES, Architecture, architecture_of
+from vlmi_vllm.catalog import ENGINE, FACTORY, curated_by_repo
+
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
+#: the longest context vlmi asks vLLM for by default (a checkpoint's own limit may be lower)
+DEFAULT_MAX_MODEL_LEN = 32768
+
+
+def read_config(folder: Path) -> dict[str, Any] | None:
+    """The folder's ``config.json`` as a dict, or None when missing or unreadable."""
+    return read_json(folder / "config.json")
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON object file as a dict, or None when missing or unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _label(text: str) -> str:
+    label = re.sub(r"[^a-z0-9._\-]+", "-", text.lower()).strip("-._")
+    return label or "checkpoint"
+
+
+def _spec(name: str, arch: Architecture, description: str, **fields: Any) -> ModelSpec:
+    return ModelSpec(
+        name=_label(name),
+        factory=FACTORY,
+        family=arch.family,
+        engine=ENGINE,
+        max_images=arch.default_max_images,
+        description=description,
+        **fields,
+    )
+
+
+def resolve(name: str) -> ModelSpec | None:
+    """A spec for a folder or hub id whose architecture vLLM serves, or None if not ours."""
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        arch = _served(read_config(folder))
+        if arch is None:
+            return None
+        folder = folder.resolve()
+        return _spec(
+            folder.name,
+            arch,
+            f"{arch.name} checkpoint in {folder}",
+            defaults={"model_path": str(folder)},
+        )
+    if _REPO_ID.match(name) and not name.startswith((".", "~")):
+        curated = curated_by_repo(name)
+        if curated is not None:
+            return curated
+        hub = os.environ.get("VLMI_HUB") or "huggingface"
+        fetched = fetch_config(name, hub, None)
+        arch = _served(read_config(fetched.parent) if fetched else None)
+        if arch is None:
+            return None
+        return _spec(
+            name.replace("/", "--"),
+            arch,
+            f"hub repository {name} ({arch.name})",
+            weights={hub: name},
+        )
+    return None
+
+
+def _served(config: dict[str, Any] | None) -> Architecture | None:
+    if config is None:
+        return None
+    name = architecture_of(config)
+    return ARCHITECTURES.get(name) if name else None
+
+
+def check_checkpoint(folder: Path, model_name: str, trust_remote_code: bool) -> Architecture:
+    """The checkpoint's architecture; errors that name the fix when vlmi-vllm cannot run it."""
+    config = read_config(folder)
+    if config is None:
+        raise UnknownModelError(
+            f"{folder} has no readable config.json, so it is not a checkpoint vLLM can load "
+            f"(model {model_name!r})"
+        )
+    name = architecture_of(config) or "none named"
+    arch = ARCHITECTURES.get(name)
+    if arch is None:
+        served = ", ".join(sorted(ARCHITECTURES))
+        raise UnknownModelError(
+            f"{folder} holds a {name!r} model, which vlmi-vllm does not serve "
+            f"(it serves {served}). "
+            "A Transformers-native model may run with vlmi-transformers; InternVL2 with "
+            "vlmi-internvl2; MiniCPM-V-2.6 with vlmi-minicpmv."
+        )
+    if "auto_map" in config and not trust_remote_code:
+        raise InvalidOptionError(
+            f"{folder} ships its own Python code ({name}, config.json auto_map), which vLLM "
+            f"runs to load it: pass trust_remote_code=True to {model_name!r} if you trust "
+            "that repository"
+        )
+    return arch
+
+
+def model_max_len(config: dict[str, Any]) -> int | None:
+    """The longest context the checkpoint's config declares (its text model's), if any."""
+    for key in ("text_config", "llm_config", "language_config"):
+        inner = config.get(key)
+        if isinstance(inner, dict):
+            found = model_max_len(inner)
+            if found is not None:
+                return found
+    value = config.get("max_position_embeddings")
+    return int(value) if isinstance(value, int) and value > 0 else None
+
+
+def default_max_model_len(config: dict[str, Any]) -> int:
+    """The checkpoint's own limit, capped at :data:`DEFAULT_MAX_MODEL_LEN`."""
+    limit = model_max_len(config)
+    return DEFAULT_MAX_MODEL_LEN if limit is None else min(limit, DEFAULT_MAX_MODEL_LEN)
+
+
+def fetch_config(repo: str, hub: str, revision: str | None) -> Path | None:
+    """The hub repository's ``config.json`` (that file only), or None when it cannot be had."""
+    try:
+        if hub == "modelscope":
+            from modelscope.hub.file_download import model_file_download
+
+            return Path(model_file_download(repo, "config.json", revision=revision))
+        from huggingface_hub import hf_hub_download
+
+        return Path(hf_hub_download(repo, "config.json", revision=revision))
+    except Exception:  # no client, no network, no such repo: not decidable, not claimed
+        return None
+
+
+__all__ = [
+    "DEFAULT_MAX_MODEL_LEN",
+    "check_checkpoint",
+    "default_max_model_len",
+    "fetch_config",
+    "model_max_len",
+    "read_config",
+    "read_json",
+    "resolve",
+]
