@@ -66,6 +66,42 @@ def checkpoint(arch: str) -> Path:
     return tiny_checkpoint(arch, variant="vllm")
 
 
+#: the vLLM architectures the tests start engines for
+VLLM_ARCHITECTURES = (
+    "Qwen2VLForConditionalGeneration",
+    "Qwen2_5_VLForConditionalGeneration",
+    "Qwen3VLForConditionalGeneration",
+    "InternVLForConditionalGeneration",
+    "Gemma3ForConditionalGeneration",
+    "LlavaForConditionalGeneration",
+    "MiniCPMV",
+)
+
+
+def warm_vllm_model_info() -> None:
+    """Fill vLLM's model-info cache in this process, for the architectures tested.
+
+    vLLM 0.32 inspects a model class in a fresh subprocess (which imports vLLM
+    again: tens of seconds each on a 2-core machine) unless its cache under
+    ``VLLM_CACHE_ROOT`` holds the answer. The engine runs in this process here
+    (no CUDA to keep out of it), so the same inspection is done here, once, with
+    vLLM's own functions; what vLLM then reads is what it would have computed.
+    """
+    from vllm.model_executor.models import registry
+
+    for name in VLLM_ARCHITECTURES:
+        lazy = registry.ModelRegistry.models.get(name)
+        if not isinstance(lazy, registry._LazyRegisteredModel):
+            continue
+        path = Path(registry.__file__).parent / f"{lazy.module_name.split('.')[-1]}.py"
+        if not path.exists():
+            continue
+        digest = lazy._get_modelinfo_module_hash(path)
+        if lazy._load_modelinfo_from_cache(digest) is None:
+            info = registry._ModelInfo.from_model_cls(lazy.load_model_cls())
+            lazy._save_modelinfo_to_cache(info, digest)
+
+
 class Engines:
     """At most one vLLM engine alive: asking for another closes the current one first."""
 
@@ -78,6 +114,8 @@ class Engines:
         key = (arch, tuple(sorted(options.items())))
         if key != self.key or self.model is None or self.model.llm is None:
             self.close()
+            if self.starts == 0:
+                warm_vllm_model_info()
             self.model = vlmi.load(str(checkpoint(arch)), **{**CPU_LOAD, **options})
             self.key = key
             self.starts += 1
@@ -91,6 +129,7 @@ class Engines:
 
 @pytest.fixture(scope="session")
 def engines() -> Iterator[Engines]:
+    """The session's engines; starting the first one warms vLLM's model-info cache."""
     box = Engines()
     yield box
     box.close()

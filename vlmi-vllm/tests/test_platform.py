@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import warm_vllm_model_info
 
 import vlmi
 from vlmi.errors import EngineUnavailableError
@@ -64,6 +65,7 @@ def test_minicpmv_runs_on_vllms_cpu_backend(
 
     folder = make_tiny_minicpmv(tmp_path_factory.mktemp("tiny-minicpmv"))
     engines.close()  # at most one engine alive
+    warm_vllm_model_info()
     with pytest.raises(vlmi.errors.InvalidOptionError, match="trust_remote_code"):
         vlmi.load(str(folder))
     model = vlmi.load(
