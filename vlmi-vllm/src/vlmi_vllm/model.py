@@ -37,7 +37,13 @@ from vlmi_vllm.architectures import CHAT_TEMPLATE
 from vlmi_vllm.engine_config import llm_kwargs, sampling_params
 from vlmi_vllm.engine_errors import engine_start_error
 from vlmi_vllm.prompts import build_request, stop_token_ids
-from vlmi_vllm.resolving import check_checkpoint, default_max_model_len, read_config, read_json
+from vlmi_vllm.resolving import (
+    check_checkpoint,
+    default_max_model_len,
+    image_processor_config,
+    read_config,
+    read_json,
+)
 from vlmi_vllm.vllm_cpu import on_vllm_cpu
 
 #: a request ready for vLLM: (input position, prompt dict, SamplingParams)
@@ -87,7 +93,7 @@ class VllmOptions(EngineOptions):
             try:
                 extra = json.loads(extra)
             except ValueError:
-                extra = None
+                extra = "not JSON"
             object.__setattr__(self, "mm_processor_kwargs", extra)
         if extra is not None and not isinstance(extra, Mapping):
             raise InvalidOptionError(
@@ -118,7 +124,7 @@ class VllmModel(BatchedModel[VllmOptions]):
             self.arch,
             self.spec.max_images,
             opts.max_model_len or default_max_model_len(config),
-            read_json(folder / "preprocessor_config.json"),
+            image_processor_config(folder),
             config,
             cpu=cpu,
         )

@@ -40,6 +40,17 @@ def read_json(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def image_processor_config(folder: Path) -> dict[str, Any] | None:
+    """The image processor's settings: ``preprocessor_config.json`` (as the hub's checkpoints
+    have it), else the ``image_processor`` part of ``processor_config.json`` (as Transformers 5
+    saves a processor)."""
+    flat = read_json(folder / "preprocessor_config.json")
+    if flat is not None:
+        return flat
+    nested = (read_json(folder / "processor_config.json") or {}).get("image_processor")
+    return nested if isinstance(nested, dict) else None
+
+
 def _label(text: str) -> str:
     label = re.sub(r"[^a-z0-9._\-]+", "-", text.lower()).strip("-._")
     return label or "checkpoint"
@@ -160,6 +171,7 @@ __all__ = [
     "check_checkpoint",
     "default_max_model_len",
     "fetch_config",
+    "image_processor_config",
     "model_max_len",
     "read_config",
     "read_json",
