@@ -9,7 +9,10 @@
   A plugin whose engine CI installs another way (e.g. a CPU build of an engine in place of
   the CUDA build the plugin depends on) writes the pip commands of its README in
   ``[tool.vlmi] engine-install`` of its pyproject.toml; the session runs exactly those with
-  pip (which reads the machine's pip configuration), then adds the ``test`` group.
+  pip (which reads the machine's pip configuration), then adds the ``test`` group. With
+  ``engine-installer = "uv"`` they run as ``uv pip`` commands instead, and the requirements
+  in ``engine-overrides`` are passed to every install as uv's ``--override`` file (e.g. to
+  keep a registry build of torch that an engine's CPU wheel would replace).
 - ``transformers_oldest``: vlmi-transformers' tests against the oldest Transformers its
   pyproject.toml accepts.
 - ``lint``: ruff over the whole tree, mypy over every src/ folder.
@@ -100,13 +103,29 @@ def engine_install(dist: str) -> list[list[str]] | None:
     return commands
 
 
+def engine_overrides(session: nox.Session, dist: str) -> list[str]:
+    """``dist``'s ``[tool.vlmi] engine-overrides`` as uv arguments (``--override <file>``)."""
+    pins = _pyproject(ROOT / dist).get("tool", {}).get("vlmi", {}).get("engine-overrides", [])
+    if not pins:
+        return []
+    path = Path(session.create_tmp()) / "engine-overrides.txt"
+    path.write_text("\n".join(pins) + "\n", encoding="utf-8")
+    return ["--override", str(path)]
+
+
 @nox.session(name="plugin", python=PYTHON)
 @nox.parametrize("dist", PLUGIN_DISTS, ids=PLUGIN_DISTS)
 def plugin(session: nox.Session, dist: str) -> None:
     """One plugin or extension in an environment of its own, next to vlmi-core only."""
     commands = engine_install(dist)
+    installer = _pyproject(ROOT / dist).get("tool", {}).get("vlmi", {}).get("engine-installer")
     if commands is None:
         session.install("-e", f"./{dist}", *test_requirements(dist))
+    elif installer == "uv":
+        overrides = engine_overrides(session, dist)
+        for arguments in [*commands, ["install", *test_requirements(dist)]]:
+            extra = overrides if arguments[0] == "install" else []
+            session.run("uv", "pip", *arguments, *extra, external=True)
     else:
         session.install("pip")
         for arguments in commands:

@@ -14,6 +14,10 @@ _cuda_isCurrentStreamCapturing"; the CUDA build without a driver: a driver
 error) in the first forward pass. Without CUDA no stream can be capturing, so
 where CUDA is absent the check is replaced by one that answers False; where
 CUDA is present nothing changes.
+
+vlmi-vllm, whose MiniCPM-V models meet the same bug, carries the same fix under
+its own entry point (no plugin imports another): each copy is idempotent, so
+with both installed the check is replaced twice by equivalent functions.
 """
 
 from __future__ import annotations

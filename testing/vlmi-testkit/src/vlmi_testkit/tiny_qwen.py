@@ -14,9 +14,8 @@ from typing import Any
 from vlmi_testkit.tiny_parts import (
     CHATML_NAMED,
     CHATML_SPECIALS,
-    HEAD_DIM,
     INIT_RANGE,
-    TEXT_SIZES,
+    Variant,
     save_model,
     text_config,
 )
@@ -40,7 +39,11 @@ QWEN3_VL_TEMPLATE = QWEN2_VL_TEMPLATE.replace(
     "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n{% endif %}",
     "",
 )
-MROPE = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]}
+
+
+def mrope(variant: Variant) -> dict[str, Any]:
+    """M-RoPE over the variant's head size (``mrope_section`` sums to ``head_dim / 2``)."""
+    return {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": variant.mrope_section}
 
 
 def _qwen_tokenizer(seed: int) -> Any:
@@ -74,14 +77,14 @@ def _pixels(merged_patch: int) -> dict[str, int]:
     return {"shortest_edge": area * 4, "longest_edge": area * 16}
 
 
-def _vision(**extra: Any) -> dict[str, Any]:
+def _vision(variant: Variant, **extra: Any) -> dict[str, Any]:
     """The Qwen2.5-VL / Qwen3-VL vision tower: 2 blocks of width 32, merged into the text width."""
     return {
         "depth": 2,
         "hidden_size": 32,
         "intermediate_size": 64,
         "num_heads": 2,
-        "out_hidden_size": TEXT_SIZES["hidden_size"],
+        "out_hidden_size": variant.sizes["hidden_size"],
         "spatial_merge_size": 2,
         "temporal_patch_size": 2,
         "initializer_range": INIT_RANGE,
@@ -109,18 +112,18 @@ def _save_processor(
     ).save_pretrained(folder)
 
 
-def build_qwen2_vl(folder: Path, seed: int) -> None:
+def build_qwen2_vl(folder: Path, seed: int, variant: Variant) -> None:
     """Qwen2-VL: a ViT with 2-D RoPE, patch 14, 2x2 merge; M-RoPE Qwen2 text model."""
     from transformers import Qwen2VLConfig, Qwen2VLProcessor
     from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
 
     tokenizer = _qwen_tokenizer(seed)
     config = Qwen2VLConfig(
-        text_config=text_config(tokenizer, rope_parameters=MROPE),
+        text_config=text_config(tokenizer, variant, rope_parameters=mrope(variant)),
         vision_config={
             "depth": 2,
             "embed_dim": 32,
-            "hidden_size": TEXT_SIZES["hidden_size"],
+            "hidden_size": variant.sizes["hidden_size"],
             "num_heads": 2,
             "patch_size": 14,
             "spatial_merge_size": 2,
@@ -133,15 +136,15 @@ def build_qwen2_vl(folder: Path, seed: int) -> None:
     _save_processor(folder, Qwen2VLProcessor, Qwen2VLVideoProcessor, tokenizer, QWEN2_VL_TEMPLATE)
 
 
-def build_qwen2_5_vl(folder: Path, seed: int) -> None:
+def build_qwen2_5_vl(folder: Path, seed: int, variant: Variant) -> None:
     """Qwen2.5-VL: windowed-attention ViT (one full-attention block), M-RoPE text model."""
     from transformers import Qwen2_5_VLConfig, Qwen2_5_VLProcessor
     from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
 
     tokenizer = _qwen_tokenizer(seed)
     config = Qwen2_5_VLConfig(
-        text_config=text_config(tokenizer, rope_parameters=MROPE),
-        vision_config=_vision(patch_size=14, window_size=56, fullatt_block_indexes=[1]),
+        text_config=text_config(tokenizer, variant, rope_parameters=mrope(variant)),
+        vision_config=_vision(variant, patch_size=14, window_size=56, fullatt_block_indexes=[1]),
         **_marker_ids(tokenizer),
     )
     save_model(config, folder, seed)
@@ -150,7 +153,7 @@ def build_qwen2_5_vl(folder: Path, seed: int) -> None:
     )
 
 
-def build_qwen3_vl(folder: Path, seed: int) -> None:
+def build_qwen3_vl(folder: Path, seed: int, variant: Variant) -> None:
     """Qwen3-VL: patch-16 ViT with DeepStack features, interleaved M-RoPE Qwen3 text model."""
     from transformers import Qwen3VLConfig, Qwen3VLProcessor
     from transformers.models.qwen3_vl.video_processing_qwen3_vl import Qwen3VLVideoProcessor
@@ -158,10 +161,13 @@ def build_qwen3_vl(folder: Path, seed: int) -> None:
     tokenizer = _qwen_tokenizer(seed)
     config = Qwen3VLConfig(
         text_config=text_config(
-            tokenizer, head_dim=HEAD_DIM, rope_parameters={**MROPE, "mrope_interleaved": True}
+            tokenizer,
+            variant,
+            head_dim=variant.head_dim,
+            rope_parameters={**mrope(variant), "mrope_interleaved": True},
         ),
         vision_config=_vision(
-            patch_size=16, num_position_embeddings=64, deepstack_visual_indexes=[0]
+            variant, patch_size=16, num_position_embeddings=64, deepstack_visual_indexes=[0]
         ),
         **_marker_ids(tokenizer),
     )
@@ -177,4 +183,5 @@ __all__ = [
     "build_qwen2_5_vl",
     "build_qwen2_vl",
     "build_qwen3_vl",
+    "mrope",
 ]

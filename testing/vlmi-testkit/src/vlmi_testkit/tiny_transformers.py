@@ -28,10 +28,12 @@ from pathlib import Path
 from vlmi_testkit.tiny_parts import (
     CHATML_NAMED,
     CHATML_SPECIALS,
-    HEAD_DIM,
+    DEFAULT,
     INIT_RANGE,
+    VARIANTS,
     VISION_SIZES,
     TinyRecipe,
+    Variant,
     save_model,
     text_config,
 )
@@ -70,7 +72,7 @@ GEMMA3_TEMPLATE = (
 )
 
 
-def _build_internvl(folder: Path, seed: int) -> None:
+def _build_internvl(folder: Path, seed: int, variant: Variant) -> None:
     from transformers import GotOcr2ImageProcessor, InternVLConfig, InternVLProcessor
     from transformers.models.internvl.video_processing_internvl import InternVLVideoProcessor
 
@@ -95,7 +97,7 @@ def _build_internvl(folder: Path, seed: int) -> None:
             "image_size": [image_size, image_size],
             "patch_size": [patch_size, patch_size],
         },
-        text_config=text_config(tokenizer, model_type="qwen2", tie_word_embeddings=False),
+        text_config=text_config(tokenizer, variant, model_type="qwen2", tie_word_embeddings=False),
         image_token_id=ids("<IMG_CONTEXT>"),
         image_seq_length=image_seq_length,
         downsample_ratio=downsample,
@@ -116,7 +118,7 @@ def _build_internvl(folder: Path, seed: int) -> None:
     processor.save_pretrained(folder)
 
 
-def _build_llava(folder: Path, seed: int) -> None:
+def _build_llava(folder: Path, seed: int, variant: Variant) -> None:
     from transformers import CLIPImageProcessor, LlavaConfig, LlavaProcessor
 
     specials = ["<unk>", "<s>", "</s>", "<pad>", "<image>"]
@@ -140,12 +142,14 @@ def _build_llava(folder: Path, seed: int) -> None:
             "patch_size": patch_size,
             "projection_dim": 32,
         },
-        text_config=text_config(tokenizer, model_type="llama"),
+        text_config=text_config(tokenizer, variant, model_type="llama"),
         image_token_id=ids("<image>"),
         vision_feature_layer=-2,
         vision_feature_select_strategy="default",
     )
     save_model(config, folder, seed)
+    if variant.hub_weight_names:
+        hub_vision_tower_names(folder)
     processor = LlavaProcessor(
         image_processor=CLIPImageProcessor(
             size={"shortest_edge": image_size},
@@ -160,7 +164,7 @@ def _build_llava(folder: Path, seed: int) -> None:
     processor.save_pretrained(folder)
 
 
-def _build_gemma3(folder: Path, seed: int) -> None:
+def _build_gemma3(folder: Path, seed: int, variant: Variant) -> None:
     from transformers import Gemma3Config, Gemma3ImageProcessor, Gemma3Processor
 
     markers = ["<start_of_image>", "<end_of_image>", "<image_soft_token>"]
@@ -176,14 +180,18 @@ def _build_gemma3(folder: Path, seed: int) -> None:
         },
         seed=seed,
     )
+    if variant.newline_tokens:
+        # SentencePiece's Gemma tokenizer has "\n" ... "\n\n\n\n" as tokens; vLLM looks them up
+        tokenizer.add_tokens(["\n", "\n\n", "\n\n\n", "\n\n\n\n"])
     ids = tokenizer.convert_tokens_to_ids
     image_size, patch_size, image_tokens = 28, 14, 4  # a 2x2 patch grid, pooled to 2x2 tokens
     config = Gemma3Config(
         text_config=text_config(
             tokenizer,
+            variant,
             model_type="gemma3_text",
-            head_dim=HEAD_DIM,
-            query_pre_attn_scalar=HEAD_DIM,
+            head_dim=variant.head_dim,
+            query_pre_attn_scalar=variant.head_dim,
             # one sliding-window layer with a window shorter than the prompts
             sliding_window=16,
             layer_types=["sliding_attention", "full_attention"],
@@ -204,12 +212,36 @@ def _build_gemma3(folder: Path, seed: int) -> None:
         tie_word_embeddings=False,
     )
     save_model(config, folder, seed)
+    if variant.hub_weight_names:
+        hub_vision_tower_names(folder)
     Gemma3Processor(
         image_processor=Gemma3ImageProcessor(size={"height": image_size, "width": image_size}),
         tokenizer=tokenizer,
         image_seq_length=image_tokens,
         chat_template=GEMMA3_TEMPLATE,
     ).save_pretrained(folder)
+
+
+def hub_vision_tower_names(folder: Path) -> None:
+    """Rename the saved vision tower's weights as in the hub's checkpoints (LLaVA, Gemma 3).
+
+    Transformers 5 saves ``vision_tower.embeddings...``; the published
+    checkpoints (and vLLM, which expects their layout) have
+    ``vision_tower.vision_model.embeddings...``. Transformers loads both.
+    """
+    from safetensors.torch import load_file, save_file
+
+    path = folder / "model.safetensors"
+    weights = load_file(path)
+    renamed = {
+        (
+            "vision_tower.vision_model." + key[len("vision_tower.") :]
+            if key.startswith("vision_tower.") and not key.startswith("vision_tower.vision_model.")
+            else key
+        ): value
+        for key, value in weights.items()
+    }
+    save_file(renamed, path, metadata={"format": "pt"})
 
 
 #: The architectures a tiny checkpoint can be made for, by Transformers model_type.
@@ -229,34 +261,41 @@ TINY_RECIPES: dict[str, TinyRecipe] = {
 }
 
 
-def make_tiny_checkpoint(model_type: str, folder: str | Path, *, seed: int = 0) -> Path:
+def make_tiny_checkpoint(
+    model_type: str, folder: str | Path, *, seed: int = 0, variant: str = "default"
+) -> Path:
     """Write a tiny random-weight checkpoint of ``model_type`` into ``folder``.
 
     :param model_type: one of :data:`TINY_RECIPES` (``qwen2_vl``, ``qwen2_5_vl``,
         ``qwen3_vl``, ``internvl``, ``llava``, ``gemma3``).
     :param folder: created if missing; existing files are overwritten.
     :param seed: seeds the tokenizer corpus and the weights.
+    :param variant: ``"default"``, or ``"vllm"`` for a checkpoint vLLM's CPU
+        backend also runs (see :class:`~vlmi_testkit.tiny_parts.Variant`).
     :returns: the folder, ready for ``from_pretrained`` or ``vlmi.load``.
     """
     recipe = TINY_RECIPES.get(model_type)
+    chosen = VARIANTS.get(variant)
+    if chosen is None:
+        raise ValueError(f"no tiny variant {variant!r}; choose one of {sorted(VARIANTS)}")
     if recipe is None:
         raise ValueError(f"no tiny recipe for {model_type!r}; choose one of {sorted(TINY_RECIPES)}")
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
-    recipe.build(target, seed)
+    recipe.build(target, seed, chosen)
     return target
 
 
-_MADE: dict[tuple[str, int], Path] = {}
+_MADE: dict[tuple[str, int, str], Path] = {}
 
 
-def tiny_checkpoint(model_type: str, *, seed: int = 0) -> Path:
+def tiny_checkpoint(model_type: str, *, seed: int = 0, variant: str = "default") -> Path:
     """A tiny checkpoint made once per process in a temporary folder (removed at exit).
 
     For test modules that need a folder at collection time, e.g. as a
     ``ModelConformance.model_name``.
     """
-    key = (model_type, seed)
+    key = (model_type, seed, variant)
     if key not in _MADE:
         import atexit
         import shutil
@@ -264,8 +303,18 @@ def tiny_checkpoint(model_type: str, *, seed: int = 0) -> Path:
 
         root = Path(tempfile.mkdtemp(prefix="vlmi-tiny-"))
         atexit.register(shutil.rmtree, root, ignore_errors=True)
-        _MADE[key] = make_tiny_checkpoint(model_type, root / f"tiny-{model_type}", seed=seed)
+        _MADE[key] = make_tiny_checkpoint(
+            model_type, root / f"tiny-{model_type}", seed=seed, variant=variant
+        )
     return _MADE[key]
 
 
-__all__ = ["TINY_RECIPES", "TinyRecipe", "make_tiny_checkpoint", "tiny_checkpoint"]
+__all__ = [
+    "DEFAULT",
+    "TINY_RECIPES",
+    "VARIANTS",
+    "TinyRecipe",
+    "hub_vision_tower_names",
+    "make_tiny_checkpoint",
+    "tiny_checkpoint",
+]

@@ -1,0 +1,101 @@
+"""The vision-language architectures vlmi-vllm serves: a static table, no vLLM import.
+
+A checkpoint is served when the first entry of its ``config.json``
+``architectures`` list is a key of :data:`ARCHITECTURES`; deciding that needs
+neither vLLM nor the weights. A test compares the table with the installed
+vLLM's own ``ModelRegistry``, so it cannot name an architecture vLLM lacks.
+
+Each entry says how vlmi builds the prompt (``prompt``), whether loading the
+checkpoint needs its own code (``remote_code``), how ``max_image_pixels`` is
+honoured (``pixels``: the vLLM ``mm_processor_kwargs`` it becomes, or None when
+the architecture resizes every image to one fixed size and so cannot be
+limited), and the tokens generation stops at besides the tokenizer's EOS
+(``stop_tokens``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: how the prompt is built (see vlmi_vllm.prompts)
+CHAT_TEMPLATE = "chat_template"  # the processor's own template over image/text parts
+INTERNVL_CHAT = "internvl_chat"  # InternVL's remote-code chat() layout: Image-i: <image>
+MINICPMV = "minicpmv"  # MiniCPM-V's (<image>./</image>) placeholders, joined by newlines
+
+#: how max_image_pixels becomes mm_processor_kwargs (see vlmi_vllm.engine_config)
+QWEN_PIXELS = "qwen"  # the image processor's longest_edge (max_pixels): a pixel budget
+TILES = "tiles"  # InternVL-style 448px tiles: max_dynamic_patch / max_patches
+SLICES = "slices"  # MiniCPM-V slices: max_slice_nums
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """How vlmi-vllm serves one vLLM architecture (a ``config.json`` architectures name)."""
+
+    name: str
+    family: str
+    prompt: str = CHAT_TEMPLATE
+    pixels: str | None = None
+    remote_code: bool = False
+    stop_tokens: tuple[str, ...] = ()
+    #: how many images vLLM is told to expect per prompt when the model declares none
+    default_max_images: int = 8
+
+
+_CHATML_STOPS = ("<|im_end|>", "<|endoftext|>")
+
+ARCHITECTURES: dict[str, Architecture] = {
+    a.name: a
+    for a in (
+        Architecture("Qwen2VLForConditionalGeneration", "qwen2-vl", pixels=QWEN_PIXELS),
+        Architecture("Qwen2_5_VLForConditionalGeneration", "qwen2.5-vl", pixels=QWEN_PIXELS),
+        Architecture("Qwen3VLForConditionalGeneration", "qwen3-vl", pixels=QWEN_PIXELS),
+        Architecture("Qwen3VLMoeForConditionalGeneration", "qwen3-vl", pixels=QWEN_PIXELS),
+        Architecture("Qwen3_5ForConditionalGeneration", "qwen3.5", pixels=QWEN_PIXELS),
+        Architecture("InternVLForConditionalGeneration", "internvl", pixels=TILES),
+        Architecture(
+            "InternVLChatModel",
+            "internvl",
+            prompt=INTERNVL_CHAT,
+            pixels=TILES,
+            remote_code=True,
+            stop_tokens=(*_CHATML_STOPS, "<|end|>"),
+        ),
+        Architecture("Glm4vForConditionalGeneration", "glm-4.1v", pixels=QWEN_PIXELS),
+        Architecture("Gemma3ForConditionalGeneration", "gemma3"),
+        Architecture("LlavaForConditionalGeneration", "llava"),
+        Architecture("LlavaOnevisionForConditionalGeneration", "llava-onevision"),
+        Architecture(
+            "MiniCPMV",
+            "minicpmv",
+            prompt=MINICPMV,
+            pixels=SLICES,
+            remote_code=True,
+            stop_tokens=_CHATML_STOPS,
+        ),
+        Architecture("Ovis2_5", "ovis2.5", remote_code=True),
+        Architecture("KeyeVL1_5ForConditionalGeneration", "keye-vl", remote_code=True),
+        Architecture("KimiVLForConditionalGeneration", "kimi-vl", remote_code=True),
+    )
+}
+
+
+def architecture_of(config: dict[str, object]) -> str | None:
+    """The first name in a ``config.json``'s ``architectures`` list, if any."""
+    names = config.get("architectures")
+    if isinstance(names, list) and names and isinstance(names[0], str):
+        return names[0]
+    return None
+
+
+__all__ = [
+    "ARCHITECTURES",
+    "CHAT_TEMPLATE",
+    "INTERNVL_CHAT",
+    "MINICPMV",
+    "QWEN_PIXELS",
+    "SLICES",
+    "TILES",
+    "Architecture",
+    "architecture_of",
+]

@@ -1,0 +1,119 @@
+"""vlmi-vllm on real vLLM over tiny checkpoints of six architectures.
+
+No recorder stands in for the engine: where a test needs to see what vLLM
+received or returned (prompt token ids), it wraps the real ``generate`` and
+records its arguments and outputs; vLLM still does the work.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import GenerateSpy, checkpoint, samples
+from PIL import Image
+
+from vlmi import errors
+
+MAX_NEW = 12
+
+
+def test_batch_equals_one_at_a_time(model: Any, pictures: list[Path], spy: GenerateSpy) -> None:
+    batch = samples(pictures)
+    together = model.eval_batch(batch, max_new_tokens=MAX_NEW)
+    assert len(spy.calls) == 1 and len(spy.calls[0]) == len(batch)
+    assert all(isinstance(answer, str) for answer in together), together
+    alone = [model.eval_batch([sample], max_new_tokens=MAX_NEW)[0] for sample in batch]
+    assert together == alone
+    # the images reach vLLM, in the sample's order
+    sent = [request.get("multi_modal_data", {}).get("image", []) for request in spy.calls[0]]
+    assert [[image.size for image in images] for images in sent] == [
+        [],
+        [(120, 40)],
+        [(64, 48), (200, 200), (33, 90)],
+        [(200, 200), (120, 40)],
+    ]
+
+
+def reference_conversation(sample: Any, pictures: list[Path]) -> list[dict[str, Any]]:
+    """The Transformers chat message for one of conftest's samples, written out by hand."""
+    p = [Image.open(x).convert("RGB") for x in pictures]
+    if isinstance(sample, str):
+        content = [{"type": "text", "text": sample}]
+    elif isinstance(sample, tuple):
+        question, paths = sample
+        content = [
+            {"type": "image", "image": p[[str(x) for x in pictures].index(path)]} for path in paths
+        ]
+        content.append({"type": "text", "text": question})
+    else:
+        content = [
+            {"type": "text", "text": "First:"},
+            {"type": "image", "image": p[2]},
+            {"type": "text", "text": "then:"},
+            {"type": "image", "image": p[1]},
+            {"type": "text", "text": "which is wider?"},
+        ]
+    return [{"role": "user", "content": content}]
+
+
+def test_prompt_ids_are_the_processors(
+    arch: str, model: Any, pictures: list[Path], spy: GenerateSpy
+) -> None:
+    """The prompt ids vLLM reports equal the checkpoint's own processor's (images expanded).
+
+    Reference: ``processor.apply_chat_template(..., tokenize=True)`` of
+    Transformers, the format these Transformers-native checkpoints define,
+    for text only, one image, three images and interleaved input.
+    """
+    from transformers import AutoProcessor
+
+    processor = AutoProcessor.from_pretrained(checkpoint(arch))
+    batch = samples(pictures)
+    model.eval_batch(batch, max_new_tokens=2)
+    assert len(spy.outputs) == len(batch)
+    for sample, output in zip(batch, spy.outputs):
+        reference = processor.apply_chat_template(
+            reference_conversation(sample, pictures),
+            add_generation_prompt=True,
+            tokenize=True,
+            return_dict=True,
+        )["input_ids"]
+        expected = list(reference[0]) if isinstance(reference[0], list) else list(reference)
+        assert list(output.prompt_token_ids) == [int(i) for i in expected], sample
+
+
+def test_bad_slots_fail_alone(model: Any, pictures: list[Path], tmp_path: Path) -> None:
+    """A bad image, too many images and an over-long prompt fail only their own slot."""
+    p = [str(x) for x in pictures]
+    too_many = [p[i % len(p)] for i in range(model.max_images + 1)]
+    long_text = " ".join(["describe the red square and the blue circle"] * 200)
+    batch: list[Any] = [
+        ("Describe the picture.", [p[0]]),
+        ("Describe the picture.", [str(tmp_path / "missing.png")]),
+        ("Describe these.", too_many),
+        long_text,
+        "What is two plus two?",
+    ]
+    results = model.eval_batch(batch, max_new_tokens=MAX_NEW)
+    assert isinstance(results[0], str) and isinstance(results[4], str), results
+    assert isinstance(results[1], errors.ImageNotFoundError)
+    assert isinstance(results[2], errors.TooManyImagesError)
+    assert isinstance(results[3], errors.InvalidSampleError)
+    assert "max_model_len" in str(results[3])
+    assert [r.sample_index for r in results[1:4]] == [1, 2, 3]
+    # the good slots answer as they do alone
+    assert results[0] == model.eval_batch([batch[0]], max_new_tokens=MAX_NEW)[0]
+    assert results[4] == model.eval_batch([batch[4]], max_new_tokens=MAX_NEW)[0]
+
+
+def test_max_model_len_over_the_checkpoints_is_an_option_error(arch: str, engines: Any) -> None:
+    """vLLM's refusal while building the engine reaches users as a typed error naming the option."""
+    if arch != "qwen2_vl":
+        pytest.skip("one architecture suffices: the path is vLLM's config check")
+    import vlmi
+
+    engines.close()  # at most one engine: this one fails in its config check
+    with pytest.raises(errors.InvalidOptionError, match="max_model_len"):
+        vlmi.load(str(checkpoint(arch)), dtype="float32", max_model_len=1_000_000)

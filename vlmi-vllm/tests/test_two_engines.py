@@ -1,0 +1,74 @@
+"""Two engines, one answer: vlmi-vllm and vlmi-transformers on the same tiny float32 checkpoint.
+
+Both are computed here, in one run (vlmi-transformers is in this session's
+test dependencies): the greedy token ids vLLM generates (``outputs[0].token_ids``)
+and those Transformers' ``generate`` gives, one sample at a time, for text
+only, one image, three images and interleaved input. No ids are stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import vlmi
+from conftest import GenerateSpy, checkpoint, samples
+
+
+MAX_NEW = 16
+#: architectures whose answers differ between the engines, and why (none known today)
+DIFFERENT: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def transformers_models() -> Iterator[dict[str, Any]]:
+    loaded: dict[str, Any] = {}
+    yield loaded
+    for model in loaded.values():
+        model.close()
+
+
+def transformers_model(arch: str, cache: dict[str, Any]) -> Any:
+    """vlmi-transformers' model class on the checkpoint, loaded as ``vlmi.load`` would."""
+    for other in [a for a in cache if a != arch]:
+        cache.pop(other).close()
+    if arch not in cache:
+        model = vlmi.load(str(checkpoint(arch)), plugin="vlmi-transformers", dtype="float32")
+        assert model.spec.plugin is not None
+        assert model.spec.plugin.distribution == "vlmi-transformers"
+        cache[arch] = model
+    return cache[arch]
+
+
+def test_greedy_token_ids_equal_transformers(
+    arch: str,
+    model: Any,
+    pictures: list[Path],
+    spy: GenerateSpy,
+    transformers_models: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if arch in DIFFERENT:
+        pytest.xfail(DIFFERENT[arch])
+    batch = samples(pictures)
+    model.eval_batch(batch, max_new_tokens=MAX_NEW)
+    from_vllm = [list(output.outputs[0].token_ids) for output in spy.outputs]
+
+    reference = transformers_model(arch, transformers_models)
+    engine = reference.engine
+    real = engine.generate_tokens
+    seen: list[list[int]] = []
+
+    def record(*args: Any, **kwargs: Any) -> list[list[int]]:
+        rows = real(*args, **kwargs)
+        seen.extend(rows)
+        return rows
+
+    monkeypatch.setattr(engine, "generate_tokens", record)
+    for sample in batch:  # one at a time: no padding on the Transformers side
+        reference.eval_batch([sample], max_new_tokens=MAX_NEW)
+    assert len(seen) == len(from_vllm) == len(batch)
+    assert seen == from_vllm
