@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-import vlmi
 from conftest import GenerateSpy, checkpoint, samples
 
+import vlmi
 
 MAX_NEW = 16
 #: architectures whose answers differ between the engines, and why (none known today)
