@@ -185,3 +185,31 @@ def test_the_options_are_recorded_with_each_answer(picture: Path, tmp_path: Path
     (record,) = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
     assert record["options"]["engine"]["max_image_pixels"] == 8000
     assert record["options"]["engine"]["mm_processor_kwargs"] == {"do_rescale": True}
+
+
+@pytest.mark.parametrize("limit", [400_000, 100_000, 20_000])
+def test_glm4v_processor_keeps_at_most_the_limit(limit: int, picture: Path) -> None:
+    """GLM-4.1V's processor (no tiny checkpoint): it counts an image once per temporal patch."""
+    from transformers import Glm4vImageProcessor
+
+    from vlmi_transformers.resolution import resolution_kwargs
+
+    default = Glm4vImageProcessor()
+    processor = Glm4vImageProcessor(**resolution_kwargs(default, limit).kwargs)
+    big = Image.open(picture).convert("RGB").resize((1200, 800))
+    grid = processor(images=[big], return_tensors="pt")["image_grid_thw"][0].tolist()
+    pixels = grid[1] * grid[2] * processor.patch_size**2
+    # at most the limit, and near it (whole blocks); without the temporal count, under half
+    assert 0.75 * limit < pixels <= limit
+
+
+@pytest.mark.parametrize(
+    "name", ["LlavaOnevisionImageProcessor", "LlavaNextImageProcessor", "Idefics3ImageProcessor"]
+)
+def test_processors_vlmi_cannot_limit_are_refused_naming_the_expert_option(name: str) -> None:
+    import transformers
+
+    from vlmi_transformers.resolution import resolution_kwargs
+
+    with pytest.raises(errors.InvalidOptionError, match="mm_processor_kwargs"):
+        resolution_kwargs(getattr(transformers, name)(), 10**6)

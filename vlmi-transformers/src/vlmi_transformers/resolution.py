@@ -10,9 +10,10 @@ the model's name:
 image processor            ``max_image_pixels=N``
 =========================  ====================================================
 Qwen2-VL's (Qwen2-VL,      ``size={"longest_edge": N, "shortest_edge":
-Qwen2.5-VL, Qwen3-VL,      min(default, N)}`` (``max_pixels``/``min_pixels``):
-GLM-4.1V: ``merge_size``   the image is resized to at most N pixels in whole
-and a pixel-area ``size``) ``(patch*merge)``-pixel blocks; at least one block
+Qwen2.5-VL, Qwen3-VL),     min(default, N)}`` (``max_pixels``/``min_pixels``):
+GLM-4.1V's                 the image is resized to at most N pixels in whole
+                           ``(patch*merge)``-pixel blocks; at least one block
+                           (GLM-4.1V's counts an image twice: 2N)
 tiled (InternVL's          ``max_patches=N // tile pixels`` (and
 ``crop_to_patches``)       ``min_patches`` no higher): at most that many tiles
                            (a thumbnail tile is added above one); at least one
@@ -58,8 +59,30 @@ def _kind(image_processor: Any) -> str:
     return type(image_processor).__name__
 
 
-def qwen_style(image_processor: Any, limit: int) -> ResolutionKwargs:
-    """Qwen2-VL's ``smart_resize``: at most ``longest_edge`` pixels in whole merged blocks."""
+#: image processors that resize by pixel area (``smart_resize``), by class-name prefix, with
+#: how many times an image's pixels their ``longest_edge`` counts: GLM-4.1V's counts the
+#: image once per temporal patch (2), as it does a video's frames
+PIXEL_AREA_PROCESSORS = {
+    "Qwen2VLImageProcessor": None,
+    "Glm4vImageProcessor": "temporal_patch_size",
+}
+
+
+def _pixel_area_factor(image_processor: Any) -> int | None:
+    """How many times ``longest_edge`` counts an image's pixels; None if not smart_resize."""
+    name = _kind(image_processor)
+    for prefix, attribute in PIXEL_AREA_PROCESSORS.items():
+        if name.startswith(prefix):
+            return int(getattr(image_processor, attribute)) if attribute else 1
+    return None
+
+
+def qwen_style(image_processor: Any, limit: int, counted: int = 1) -> ResolutionKwargs:
+    """Qwen2-VL's ``smart_resize``: at most ``longest_edge`` pixels in whole merged blocks.
+
+    :param counted: how many times the processor counts an image's pixels
+        against ``longest_edge`` (2 for GLM-4.1V's).
+    """
     size = _size(image_processor)
     block = int(image_processor.patch_size) * int(image_processor.merge_size)
     if limit < block * block:
@@ -67,9 +90,10 @@ def qwen_style(image_processor: Any, limit: int) -> ResolutionKwargs:
             f"max_image_pixels={limit} is below what {_kind(image_processor)} keeps of any image: "
             f"one {block}x{block} block ({block * block} pixels); use at least {block * block}"
         )
-    shortest = min(int(size.get("shortest_edge", limit)), limit)
+    budget = limit * counted
+    shortest = min(int(size.get("shortest_edge", budget)), budget)
     return ResolutionKwargs(
-        {"size": {"shortest_edge": shortest, "longest_edge": limit}},
+        {"size": {"shortest_edge": shortest, "longest_edge": budget}},
         frozenset({"size", "max_pixels", "min_pixels"}),
     )
 
@@ -96,6 +120,8 @@ def fixed_pixels(image_processor: Any) -> tuple[int, int] | None:
     """``(height, width)`` every image becomes, for processors that resize to one size."""
     if getattr(image_processor, "do_pan_and_scan", False):
         return None  # Gemma 3's pan and scan adds crops: not one size
+    if getattr(image_processor, "image_grid_pinpoints", None):
+        return None  # LLaVA-NeXT / OneVision "anyres": a grid of crops chosen per image
     if getattr(image_processor, "do_center_crop", False):
         crop = _size(image_processor, "crop_size")
         if "height" in crop and "width" in crop:
@@ -125,8 +151,9 @@ def resolution_kwargs(image_processor: Any, limit: int) -> ResolutionKwargs:
     if limit < 1:
         raise InvalidOptionError(f"max_image_pixels must be >= 1 or None, got {limit}")
     size = _size(image_processor)
-    if hasattr(image_processor, "merge_size") and {"shortest_edge", "longest_edge"} <= set(size):
-        return qwen_style(image_processor, limit)
+    counted = _pixel_area_factor(image_processor)
+    if counted is not None:
+        return qwen_style(image_processor, limit, counted)
     if getattr(image_processor, "crop_to_patches", False) and {"height", "width"} <= set(size):
         return tiled(image_processor, limit)
     shape = fixed_pixels(image_processor)
@@ -174,6 +201,7 @@ def merged_kwargs(
 
 
 __all__ = [
+    "PIXEL_AREA_PROCESSORS",
     "ResolutionKwargs",
     "check_processor_options",
     "fixed_pixels",
