@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from vllm import EngineArgs, SamplingParams
 
 from vlmi.errors import InvalidOptionError
 from vlmi.plugin import GenerationOptions
-from vlmi_minicpmv.engine_config import llm_kwargs, sampling_kwargs, sampling_params
+from vlmi_minicpmv.engine_config import (
+    DEFAULT_MAX_MODEL_LEN,
+    llm_kwargs,
+    sampling_kwargs,
+    sampling_params,
+)
 from vlmi_minicpmv.model import MiniCPMVOptions
 from vlmi_minicpmv.vllm_cpu import CPU_KV_CACHE_BYTES
 
@@ -114,3 +121,89 @@ def test_vllm_rejections_become_option_errors() -> None:
     # vlmi allows any top_k >= 0; vLLM itself checks values against its own limits
     with pytest.raises(InvalidOptionError, match="vLLM cannot honour"):
         sampling_params(GenerationOptions(temperature=0.5, top_k=-5), STOP_IDS)
+
+
+# --- max_model_len, max_image_pixels, mm_processor_kwargs --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("option", "checkpoint", "expected"),
+    [
+        (None, None, DEFAULT_MAX_MODEL_LEN),  # the checkpoint's limit unknown
+        (None, 4096, 4096),  # a shorter checkpoint is not refused
+        (None, 32768, DEFAULT_MAX_MODEL_LEN),  # a longer one is capped
+        (16384, 32768, 16384),  # the option wins
+    ],
+)
+def test_max_model_len_follows_the_checkpoint_up_to_8192(
+    option: int | None, checkpoint: int | None, expected: int
+) -> None:
+    options = MiniCPMVOptions(max_model_len=option)
+    kwargs = llm_kwargs("/w", options, max_images=8, model_len_limit=checkpoint)
+    assert kwargs["max_model_len"] == expected
+
+
+@pytest.mark.parametrize(
+    ("pixels", "slices"),
+    [(448 * 448, 1), (3 * 448 * 448 - 1, 2), (9 * 448 * 448, 9), (1920 * 1080, 10)],
+)
+def test_max_image_pixels_becomes_max_slice_nums(pixels: int, slices: int) -> None:
+    args = EngineArgs(**llm_kwargs("/w", MiniCPMVOptions(max_image_pixels=pixels), max_images=1))
+    assert args.mm_processor_kwargs == {"max_slice_nums": slices}
+    # the checkpoint's own slice size (the tiny one slices 56x56)
+    tiny = llm_kwargs("/w", MiniCPMVOptions(max_image_pixels=pixels), 1, slice_pixels=56 * 56)
+    assert tiny["mm_processor_kwargs"] == {"max_slice_nums": pixels // (56 * 56)}
+
+
+def test_mm_processor_kwargs_pass_through() -> None:
+    options = MiniCPMVOptions(mm_processor_kwargs={"max_slice_nums": 2, "use_image_id": False})
+    args = EngineArgs(**llm_kwargs("/w", options, max_images=1))
+    assert args.mm_processor_kwargs == {"max_slice_nums": 2, "use_image_id": False}
+    both = MiniCPMVOptions(max_image_pixels=448 * 448 * 3, mm_processor_kwargs={"a": 1})
+    assert llm_kwargs("/w", both, 1)["mm_processor_kwargs"] == {"a": 1, "max_slice_nums": 3}
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"max_image_pixels": 448 * 448 - 1}, r"below one MiniCPM-V slice \(448x448"),
+        ({"max_image_pixels": 10**6, "max_slice_nums": 2}, "give only one"),
+        ({"max_image_pixels": 10**6, "mm_processor_kwargs": {"max_slice_nums": 2}}, "only one"),
+        ({"max_slice_nums": 3, "mm_processor_kwargs": {"max_slice_nums": 2}}, "only one"),
+    ],
+)
+def test_resolution_options_that_cannot_hold_are_refused(
+    options: dict[str, Any], match: str
+) -> None:
+    with pytest.raises(InvalidOptionError, match=match):
+        llm_kwargs("/w", MiniCPMVOptions(**options), max_images=1)
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"max_image_pixels": 0}, "max_image_pixels must be >= 1 or None"),
+        ({"max_model_len": 0}, "max_model_len must be >= 1 or None"),
+        ({"mm_processor_kwargs": [("max_slice_nums", 2)]}, "mm_processor_kwargs must be a dict"),
+    ],
+)
+def test_bad_values_are_refused_when_the_options_are_made(
+    options: dict[str, Any], match: str
+) -> None:
+    with pytest.raises(InvalidOptionError, match=match):
+        MiniCPMVOptions(**options)
+
+
+def test_vllm_config_errors_name_the_option_to_change() -> None:
+    from vlmi_minicpmv.startup import engine_error
+
+    try:  # a real pydantic error from vLLM's own configuration classes
+        from vllm.config import SchedulerConfig
+
+        SchedulerConfig(max_num_seqs=-3, max_model_len=1024, is_encoder_decoder=False)
+    except ValueError as exc:
+        error = engine_error(exc, "minicpm-v-2.6", {"max_num_seqs": -3})
+    else:
+        pytest.fail("vLLM accepted max_num_seqs=-3")
+    assert isinstance(error, InvalidOptionError)
+    assert "max_num_seqs" in str(error) and "change max_num_seqs" in str(error)

@@ -28,6 +28,11 @@ weights folder              ``model_path``
                             guesses from words in the folder name
 ``max_dynamic_patch``,      per image ``image_url.max_dynamic_patch`` (see
 ``max_total_tiles``         prompts.py)
+``max_image_pixels``        in place of ``max_dynamic_patch``:
+                            ``max_image_pixels // 448**2`` tiles per image
+                            (below one tile: refused)
+``mm_processor_kwargs``     LMDeploy's per-image parameters; only
+                            ``max_dynamic_patch`` (of the three, give one)
 ==========================  =====================================================
 
 ``GenerationConfig(**generation_kwargs(...))`` (greedy unless temperature > 0;
@@ -86,7 +91,7 @@ def session_len(options: Any, max_images: int | None) -> int:
     """The session length: the option, or room for the worst sample plus TEXT_BUDGET tokens."""
     if options.session_len is not None:
         return int(options.session_len)
-    images = worst_image_tokens(max_images or 1, options.max_dynamic_patch, options.max_total_tiles)
+    images = worst_image_tokens(max_images or 1, options.tiles_per_image, options.max_total_tiles)
     return images + TEXT_BUDGET
 
 

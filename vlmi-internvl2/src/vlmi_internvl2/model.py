@@ -39,7 +39,14 @@ from vlmi_internvl2.engine_config import (
     import_lmdeploy,
     pipeline_kwargs,
 )
-from vlmi_internvl2.prompts import END_OF_TURN_TOKENS, SYSTEM_PROMPT, build_messages, stop_token_ids
+from vlmi_internvl2.prompts import (
+    DEFAULT_MAX_DYNAMIC_PATCH,
+    END_OF_TURN_TOKENS,
+    SYSTEM_PROMPT,
+    build_messages,
+    stop_token_ids,
+    tile_cap,
+)
 from vlmi_internvl2.startup import lmdeploy_error_lines, require_turbomind, startup_check_error
 
 #: a conversation ready for LMDeploy: (input position, messages, GenerationConfig, options)
@@ -51,6 +58,11 @@ class InternVL2Options(EngineOptions):
     """LMDeploy engine options of ``vlmi.load`` (engine_config.py has the mapping).
 
     :param max_dynamic_patch: most 448x448 tiles per image (InternVL2's default 12).
+    :param max_image_pixels: the most pixels an image may keep after the
+        model's own resizing (None: the model's default): in place of
+        ``max_dynamic_patch``, ``max_image_pixels // 448**2`` tiles.
+    :param mm_processor_kwargs: LMDeploy's own per-image preprocessing
+        parameters, for experts (``{"max_dynamic_patch": n}``).
     :param max_total_tiles: tiles one sample's images share; with several
         images each gets ``max_total_tiles // n`` (at least 1).
     :param system_prompt: the system turn ("" for none).
@@ -67,8 +79,10 @@ class InternVL2Options(EngineOptions):
     max_batch_size: int | None = None
     dtype: str = "auto"
     vision_max_batch_size: int = 16
-    max_dynamic_patch: int = 12
+    max_dynamic_patch: int = DEFAULT_MAX_DYNAMIC_PATCH
     max_total_tiles: int = 24
+    max_image_pixels: int | None = None
+    mm_processor_kwargs: dict[str, Any] | None = None
     system_prompt: str = SYSTEM_PROMPT
     batch_size: int = 512
     distributed_executor_backend: str | None = None
@@ -83,6 +97,18 @@ class InternVL2Options(EngineOptions):
                 raise InvalidOptionError(f"{name} must be >= 1 or None, got {value}")
         if self.batch_size < 1:
             raise InvalidOptionError(f"batch_size must be >= 1, got {self.batch_size}")
+        expert = self.mm_processor_kwargs
+        if expert is not None and not isinstance(expert, dict):
+            raise InvalidOptionError(
+                "mm_processor_kwargs must be a dict of LMDeploy's per-image parameters "
+                f"(e.g. {{'max_dynamic_patch': 6}}), got {expert!r}"
+            )
+        tile_cap(self.max_dynamic_patch, self.max_image_pixels, expert)  # one of three, valid
+
+    @property
+    def tiles_per_image(self) -> int:
+        """Most tiles one image may use (max_image_pixels, max_dynamic_patch or the expert's)."""
+        return tile_cap(self.max_dynamic_patch, self.max_image_pixels, self.mm_processor_kwargs)
 
 
 class InternVL2Model(BatchedModel[InternVL2Options]):
@@ -161,7 +187,7 @@ class InternVL2Model(BatchedModel[InternVL2Options]):
                 messages = build_messages(
                     sample,
                     options.system_prompt,
-                    options.max_dynamic_patch,
+                    options.tiles_per_image,
                     options.max_total_tiles,
                 )
                 config = generation_config(generation, self.stop_ids, self._encode)

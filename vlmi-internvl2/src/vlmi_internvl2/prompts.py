@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vlmi.errors import InvalidSampleError
+from vlmi.errors import InvalidOptionError, InvalidSampleError
 from vlmi.plugin import ImagePart, Sample, TextPart
 
 #: lmdeploy.vl.constants.IMAGE_TOKEN (the tests check they agree)
@@ -41,6 +41,61 @@ END_OF_TURN_TOKENS = ("<|im_end|>", "<|end|>", "<|eot_id|>", "<|endoftext|>")
 #: text the model reads as image markup; refused in user text
 RESERVED_MARKUP = (IMAGE_TOKEN, "<image>", "<img>", "</img>", "<IMG_CONTEXT>")
 TOKENS_PER_TILE = 256
+#: every InternVL2 checkpoint tiles images into 448x448 pieces (``force_image_size``)
+TILE_SIDE = 448
+#: InternVL2's own default tile count (``max_dynamic_patch`` in its config.json)
+DEFAULT_MAX_DYNAMIC_PATCH = 12
+#: the per-image parameters LMDeploy's InternVL preprocessing reads that vlmi can pass on
+PROCESSOR_KWARGS = ("max_dynamic_patch",)
+
+
+def tile_cap(
+    max_dynamic_patch: int,
+    max_image_pixels: int | None = None,
+    mm_processor_kwargs: dict[str, Any] | None = None,
+) -> int:
+    """Most tiles one image may use: from exactly one of the three options that can say it.
+
+    ``max_image_pixels`` keeps at most that many pixels of an image in whole
+    448x448 tiles (InternVL adds a thumbnail tile above one tile, as it always
+    does); below one tile it is refused. ``mm_processor_kwargs`` takes
+    LMDeploy's own per-image ``max_dynamic_patch``.
+    """
+    expert = dict(mm_processor_kwargs or {})
+    unknown = sorted(set(expert) - set(PROCESSOR_KWARGS))
+    if unknown:
+        raise InvalidOptionError(
+            f"mm_processor_kwargs {unknown} are not read by LMDeploy's InternVL preprocessing; "
+            f"it reads per image only {list(PROCESSOR_KWARGS)}"
+        )
+    setters = [
+        name
+        for name, given in (
+            ("max_image_pixels", max_image_pixels is not None),
+            ("max_dynamic_patch", max_dynamic_patch != DEFAULT_MAX_DYNAMIC_PATCH),
+            ("mm_processor_kwargs['max_dynamic_patch']", "max_dynamic_patch" in expert),
+        )
+        if given
+    ]
+    if len(setters) > 1:
+        raise InvalidOptionError(f"{' and '.join(setters)} all set the tiles per image: give one")
+    if max_image_pixels is not None:
+        tiles = max_image_pixels // (TILE_SIDE * TILE_SIDE)
+        if tiles < 1:
+            raise InvalidOptionError(
+                f"max_image_pixels={max_image_pixels} is below one InternVL2 tile "
+                f"({TILE_SIDE}x{TILE_SIDE}, {TILE_SIDE * TILE_SIDE} pixels), the least the model "
+                f"keeps of an image; use at least {TILE_SIDE * TILE_SIDE}"
+            )
+        return tiles
+    if "max_dynamic_patch" in expert:
+        value = expert["max_dynamic_patch"]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise InvalidOptionError(
+                f"mm_processor_kwargs['max_dynamic_patch'] must be an int >= 1, got {value!r}"
+            )
+        return value
+    return max_dynamic_patch
 
 
 def tiles_per_image(images: int, max_dynamic_patch: int, max_total_tiles: int) -> int:
@@ -110,12 +165,16 @@ def stop_token_ids(vocab: dict[str, int], eos_token_id: int | None) -> list[int]
 
 
 __all__ = [
+    "DEFAULT_MAX_DYNAMIC_PATCH",
     "END_OF_TURN_TOKENS",
     "IMAGE_TOKEN",
+    "PROCESSOR_KWARGS",
     "SYSTEM_PROMPT",
+    "TILE_SIDE",
     "TOKENS_PER_TILE",
     "build_messages",
     "stop_token_ids",
+    "tile_cap",
     "tiles_per_image",
     "user_content",
     "worst_image_tokens",

@@ -33,6 +33,7 @@ from vlmi.plugin import (
 )
 from vlmi_minicpmv.engine_config import llm_kwargs, sampling_params
 from vlmi_minicpmv.prompts import build_request, stop_token_ids
+from vlmi_minicpmv.startup import engine_error, model_len_limit, slice_pixels
 from vlmi_minicpmv.vllm_cpu import on_vllm_cpu
 
 #: a request ready for vLLM: (input position, prompt dict, SamplingParams)
@@ -43,24 +44,45 @@ Ready = tuple[int, dict[str, Any], Any]
 class MiniCPMVOptions(EngineOptions):
     """vLLM engine options of ``vlmi.load`` (see engine_config for the mapping).
 
+    :param max_model_len: the longest prompt plus answer, in tokens; None: the
+        checkpoint's own limit, at most 8192.
+    :param max_image_pixels: the most pixels an image may keep after the
+        model's own resizing (None: the model's default); MiniCPM-V keeps
+        ``max_image_pixels // 448**2`` slices (its ``max_slice_nums``).
+    :param mm_processor_kwargs: the image processor's own options, for
+        experts (vLLM's ``mm_processor_kwargs``).
     :param batch_size: most samples handed to one ``LLM.generate`` call; bounds
         host memory for decoded images, vLLM schedules within the call.
     """
 
     tensor_parallel_size: int = 1
-    max_model_len: int = 8192
+    max_model_len: int | None = None
     gpu_memory_utilization: float | None = None
     kv_cache_memory_bytes: int | None = None
     dtype: str = "auto"
     max_num_seqs: int = 256
     enforce_eager: bool | None = None
     max_slice_nums: int | None = None
+    max_image_pixels: int | None = None
+    mm_processor_kwargs: dict[str, Any] | None = None
     batch_size: int = 512
 
     def __post_init__(self) -> None:
-        for name in ("tensor_parallel_size", "max_model_len", "max_num_seqs", "batch_size"):
+        for name in ("tensor_parallel_size", "max_num_seqs", "batch_size"):
             if getattr(self, name) < 1:
                 raise InvalidOptionError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("max_model_len", "max_image_pixels", "max_slice_nums"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise InvalidOptionError(f"{name} must be >= 1 or None, got {value}")
+        expert = self.mm_processor_kwargs
+        if expert is not None and (
+            not isinstance(expert, dict) or not all(isinstance(k, str) for k in expert)
+        ):
+            raise InvalidOptionError(
+                "mm_processor_kwargs must be a dict of the processor's option names to values "
+                f'(e.g. {{"max_slice_nums": 4}}), got {expert!r}'
+            )
         if self.kv_cache_memory_bytes is not None and self.kv_cache_memory_bytes < 1:
             raise InvalidOptionError(
                 f"kv_cache_memory_bytes must be >= 1, got {self.kv_cache_memory_bytes}"
@@ -76,8 +98,26 @@ class MiniCPMVModel(BatchedModel[MiniCPMVOptions]):
     stop_ids: list[int]
 
     def llm_kwargs(self, folder: str, *, cpu: bool = False) -> dict[str, Any]:
-        """The ``vllm.LLM`` keyword arguments this model is built with."""
-        return llm_kwargs(folder, self.engine_options, self.spec.max_images, cpu=cpu)
+        """The ``vllm.LLM`` keyword arguments this model is built with.
+
+        With ``max_model_len`` unset, vLLM derives the checkpoint's own limit
+        from its config first (no weights are read), and vlmi asks for that,
+        at most 8192.
+        """
+        options = self.engine_options
+        pixels = slice_pixels(folder)
+        kwargs = llm_kwargs(folder, options, self.spec.max_images, cpu=cpu, slice_pixels=pixels)
+        if options.max_model_len is None:
+            limit = model_len_limit(kwargs, self.name)
+            kwargs = llm_kwargs(
+                folder,
+                options,
+                self.spec.max_images,
+                cpu=cpu,
+                model_len_limit=limit,
+                slice_pixels=pixels,
+            )
+        return kwargs
 
     def setup(self) -> None:
         """Check the platform (CUDA, or vLLM's CPU backend), find the weights, start vLLM."""
@@ -89,6 +129,9 @@ class MiniCPMVModel(BatchedModel[MiniCPMVOptions]):
         try:
             llm = LLM(**kwargs)
         except Exception as exc:
+            typed = None if _is_out_of_memory(exc) else engine_error(exc, self.name, kwargs)
+            if typed is not None:
+                raise typed from exc
             if _is_out_of_memory(exc):
                 memory = (
                     f"kv_cache_memory_bytes is {kwargs.get('kv_cache_memory_bytes')}"

@@ -18,6 +18,7 @@ from vlmi.errors import EngineOutOfMemoryError, EngineUnavailableError, InvalidO
 from vlmi.plugin import GenerationOptions, Sample
 from vlmi_transformers.engine_config import build_generation_config
 from vlmi_transformers.prompts import to_conversation
+from vlmi_transformers.resolution import merged_kwargs
 
 _DTYPES = ("auto", "float32", "bfloat16", "float16")
 _CACHES = ("auto", "dynamic", "static")
@@ -100,12 +101,18 @@ def cpu_compiler() -> str | None:
 class Engine:
     """A processor and a model on one device; :meth:`generate` answers one batch."""
 
-    def __init__(self, folder: Path, placement: Placement, attn_implementation: str | None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        placement: Placement,
+        attn_implementation: str | None,
+        processor_options: tuple[int | None, dict[str, Any] | None] = (None, None),
+    ) -> None:
         import torch
-        from transformers import AutoModelForImageTextToText, AutoProcessor
+        from transformers import AutoModelForImageTextToText
 
         self.placement = placement
-        self.processor = AutoProcessor.from_pretrained(folder, padding_side="left")
+        self.processor = load_processor(folder, *processor_options)
         self.tokenizer = getattr(self.processor, "tokenizer", self.processor)
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
@@ -195,6 +202,36 @@ class Engine:
             torch.cuda.empty_cache()
 
 
+def load_processor(
+    folder: Path, max_image_pixels: int | None = None, mm_processor_kwargs: Any = None
+) -> Any:
+    """``AutoProcessor`` with left padding, the expert's options and the resolution limit.
+
+    With a limit, the processor is loaded once as configured, to learn how it
+    resizes, then again with the limit's own options (resolution.py).
+    """
+    from transformers import AutoProcessor
+
+    expert = dict(mm_processor_kwargs or {})
+    try:
+        processor = AutoProcessor.from_pretrained(folder, padding_side="left", **expert)
+        if max_image_pixels is None:
+            return processor
+        image_processor = getattr(processor, "image_processor", None)
+        if image_processor is None:
+            raise InvalidOptionError(
+                f"max_image_pixels was given, but {folder} has no image processor to limit"
+            )
+        chosen = merged_kwargs(image_processor, max_image_pixels, expert)
+        return AutoProcessor.from_pretrained(folder, padding_side="left", **chosen)
+    except (TypeError, ValueError) as exc:
+        if not expert or isinstance(exc, InvalidOptionError):
+            raise
+        raise InvalidOptionError(
+            f"the processor of {folder} refused mm_processor_kwargs={expert}: {exc}"
+        ) from exc
+
+
 def _set_compilation(config: Any, placement: Placement) -> None:
     """Make ``generate`` compile the decoding step exactly when ``placement.compiled``.
 
@@ -234,4 +271,11 @@ def is_out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, torch.OutOfMemoryError)
 
 
-__all__ = ["Engine", "Placement", "choose_placement", "cpu_compiler", "is_out_of_memory"]
+__all__ = [
+    "Engine",
+    "Placement",
+    "choose_placement",
+    "cpu_compiler",
+    "is_out_of_memory",
+    "load_processor",
+]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from vlmi.errors import InvalidOptionError
 from vlmi.plugin import (
@@ -18,6 +19,7 @@ from vlmi.plugin import (
 )
 from vlmi_transformers.engine import Engine, choose_placement, is_out_of_memory
 from vlmi_transformers.prompts import length_key
+from vlmi_transformers.resolution import check_processor_options
 from vlmi_transformers.resolving import check_architecture, check_architecture_early
 
 
@@ -40,6 +42,14 @@ class TransformersOptions(EngineOptions):
         (default): when the cache is static on CUDA, as Transformers does;
         True: on any device (implies the static cache; a CPU needs a C++
         compiler); False: never (no compile time, slower decoding).
+    :param max_image_pixels: the most pixels an image may keep after the
+        model's own resizing (None: the model's default). Mapped onto each
+        processor's own setting (Qwen-VL ``max_pixels``, InternVL
+        ``max_patches``); refused with the reason where the processor cannot
+        keep that few (see :mod:`vlmi_transformers.resolution`).
+    :param mm_processor_kwargs: the processor's own options, for experts,
+        given to ``AutoProcessor.from_pretrained`` as vLLM gives its
+        ``mm_processor_kwargs`` (e.g. ``{"max_patches": 6}`` for InternVL).
     """
 
     device: str = "auto"
@@ -49,8 +59,11 @@ class TransformersOptions(EngineOptions):
     cache_implementation: str = "auto"
     cache_len_multiple_of: int = 64
     compile: bool | None = None
+    max_image_pixels: int | None = None
+    mm_processor_kwargs: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
+        check_processor_options(self.max_image_pixels, self.mm_processor_kwargs)
         if self.batch_size < 1:
             raise InvalidOptionError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.cache_len_multiple_of < 1:
@@ -82,7 +95,12 @@ class TransformersModel(BatchedModel[TransformersOptions]):
             opts.cache_len_multiple_of,
             opts.compile,
         )
-        self.engine = Engine(folder, placement, opts.attn_implementation)
+        self.engine = Engine(
+            folder,
+            placement,
+            opts.attn_implementation,
+            processor_options=(opts.max_image_pixels, opts.mm_processor_kwargs),
+        )
         self.folder = folder
 
     def _engine(self) -> Engine:
