@@ -102,3 +102,23 @@ def test_inside_another_display_chunks_count_silently(capsys: pytest.CaptureFixt
     assert not progress_shown()
     shown = capsys.readouterr().err
     assert "tiny-model" not in shown and "vlmi run:" in shown
+
+
+def test_run_built_keeps_a_failed_build_in_its_slot_and_chunks_the_rest():
+    from vlmi._batching import run_built
+
+    calls: list[list[str]] = []
+
+    def build(item: int) -> str:
+        if item == 2:
+            raise ValueError("the engine refuses this prompt")
+        return f"p{item}"
+
+    def run_chunk(chunk: list[str]) -> list[str]:
+        calls.append(chunk)
+        return [prompt.upper() for prompt in chunk]
+
+    results = run_built([0, 1, 2, 3, 4], build, run_chunk, batch_size=2)
+    assert results[:2] == ["P0", "P1"] and results[3:] == ["P3", "P4"]
+    assert isinstance(results[2], ValueError)
+    assert calls == [["p0", "p1"], ["p3", "p4"]]  # the failed one never reaches the engine

@@ -28,6 +28,7 @@ from vlmi.errors import EngineOutOfMemoryError, GenerationError
 from ._accelerator import is_out_of_memory as _default_is_out_of_memory
 from ._progress import Progress
 
+S = TypeVar("S")
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -97,6 +98,34 @@ def run_chunked(
     ]
 
 
+def run_built(
+    items: Sequence[S],
+    build: Callable[[S], T],
+    run_chunk: Callable[[list[T]], Sequence[R | BaseException]],
+    **options: Any,
+) -> list[R | BaseException]:
+    """Build each item's engine request, then :func:`run_chunked` the built ones.
+
+    An item whose ``build`` raises (a prompt the engine refuses, options it cannot
+    take) gets that exception as its answer; the others are chunked and answered as
+    :func:`run_chunked` does (``options`` are its keyword arguments). Results are in
+    item order.
+    """
+    results: list[R | BaseException] = []
+    built: list[T] = []
+    where: list[int] = []
+    for index, item in enumerate(items):
+        try:
+            built.append(build(item))
+            where.append(index)
+            results.append(GenerationError("not answered"))
+        except Exception as exc:  # this item's own failure
+            results.append(exc)
+    for index, outcome in zip(where, run_chunked(built, run_chunk, **options)):
+        results[index] = outcome
+    return results
+
+
 def _run(state: _State[Any], indices: list[int]) -> None:
     try:
         outcomes = list(state.run_chunk([state.items[i] for i in indices]))
@@ -129,4 +158,4 @@ def _run(state: _State[Any], indices: list[int]) -> None:
         state.results[index] = outcome
 
 
-__all__ = ["DEFAULT_OOM_HINT", "run_chunked"]
+__all__ = ["DEFAULT_OOM_HINT", "run_built", "run_chunked"]

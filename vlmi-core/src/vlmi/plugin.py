@@ -53,7 +53,7 @@ from ._spec import ModelSpec, PluginInfo
 if TYPE_CHECKING:
     from ._accelerator import OUT_OF_MEMORY_PHRASES, is_out_of_memory, require_cuda
     from ._api import describe_model
-    from ._batching import run_chunked
+    from ._batching import run_built, run_chunked
     from ._cli.options import (
         add_generation_arguments,
         add_model_arguments,
@@ -79,6 +79,7 @@ _LAZY: dict[str, str | tuple[str, str]] = {
     "Model": "vlmi._model",
     "BatchedModel": "vlmi._model",
     "run_chunked": "vlmi._batching",
+    "run_built": "vlmi._batching",
     "progress_shown": "vlmi._progress",
     "require_cuda": "vlmi._accelerator",
     "is_out_of_memory": "vlmi._accelerator",
@@ -172,6 +173,7 @@ __all__ = [
     "remove_download_check",
     "require_cuda",
     "resolve_weights",
+    "run_built",
     "run_chunked",
     "url_max_bytes",
     "weights_id",

@@ -31,7 +31,7 @@ from vlmi.plugin import (
     progress_shown,
     require_cuda,
     resolve_weights,
-    run_chunked,
+    run_built,
 )
 from vlmi_vllm.architectures import CHAT_TEMPLATE
 from vlmi_vllm.engine_config import llm_kwargs, sampling_params
@@ -46,8 +46,8 @@ from vlmi_vllm.resolving import (
 )
 from vlmi_vllm.vllm_cpu import on_vllm_cpu
 
-#: a request ready for vLLM: (input position, prompt dict, SamplingParams)
-Ready = tuple[int, dict[str, Any], Any]
+#: a request ready for vLLM: (prompt dict, SamplingParams)
+Ready = tuple[dict[str, Any], Any]
 
 
 @dataclass(frozen=True)
@@ -160,37 +160,30 @@ class VllmModel(BatchedModel[VllmOptions]):
             raise EngineUnavailableError(
                 f"{self.name} is closed or was never set up; load it again with vlmi.load"
             )
-        results: list[str | BaseException] = []
-        ready: list[Ready] = []
         made: dict[GenerationOptions, Any] = {}  # one SamplingParams per distinct options
-        for index, (sample, generation) in enumerate(zip(samples, generations)):
-            try:
-                request = build_request(self.arch, self.template_owner, sample)
-                params = made.get(generation)
-                if params is None:
-                    params = made[generation] = sampling_params(generation, self.stop_ids)
-            except Exception as exc:
-                results.append(exc)
-                continue
-            results.append(EngineUnavailableError("not answered"))
-            ready.append((index, request, params))
-        answers = run_chunked(
-            ready,
+
+        def build(pair: tuple[Sample, GenerationOptions]) -> Ready:
+            sample, generation = pair
+            params = made.get(generation)
+            if params is None:
+                params = made[generation] = sampling_params(generation, self.stop_ids)
+            return build_request(self.arch, self.template_owner, sample), params
+
+        return run_built(
+            list(zip(samples, generations)),
+            build,
             self._run,
             batch_size=self.engine_options.batch_size,
             is_out_of_memory=_is_out_of_memory,
             oom_hint="lower max_model_len, max_image_pixels or the number of images",
             label=self.name,
         )
-        for (index, _, _), answer in zip(ready, answers):
-            results[index] = answer
-        return results
 
     def _run(self, chunk: list[Ready]) -> list[str]:
         try:
             outputs = self.llm.generate(
-                [request for _, request, _ in chunk],
-                sampling_params=[params for _, _, params in chunk],
+                [request for request, _ in chunk],
+                sampling_params=[params for _, params in chunk],
                 use_tqdm=len(chunk) > 1 and not progress_shown(),
             )
         except Exception as exc:
