@@ -176,7 +176,7 @@ def explain(
     if _unreachable(exc) or isinstance(exc, errors.LocalEntryNotFoundError):
         return WeightsNotFoundError(
             f"cannot reach {where} to download {at} ({type(exc).__name__}); check the network "
-            f"and the address ({mirror}), or use ModelScope (--hub modelscope)"
+            f"and the address ({mirror}), or use ModelScope (--hub modelscope; hub='modelscope' in Python)"
         )
     if isinstance(exc, errors.EntryNotFoundError) and file:
         return WeightsNotFoundError(
