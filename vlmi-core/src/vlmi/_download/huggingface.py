@@ -170,13 +170,15 @@ def explain(
     if offline() and isinstance(exc, errors.LocalEntryNotFoundError):
         return WeightsNotFoundError(
             f"{at} is not in the Hugging Face cache ({cache_dir()}) and HF_HUB_OFFLINE=1 forbids "
-            f"downloading it: run `vlmi download {repo}` where the network reaches the hub, or "
-            "unset HF_HUB_OFFLINE"
+            f"downloading it: run `vlmi download {repo}` where the network reaches the hub (or a "
+            "mirror: HF_ENDPOINT), unset HF_HUB_OFFLINE, or use ModelScope (--hub modelscope; "
+            "hub='modelscope' in Python)"
         )
     if _unreachable(exc) or isinstance(exc, errors.LocalEntryNotFoundError):
         return WeightsNotFoundError(
             f"cannot reach {where} to download {at} ({type(exc).__name__}); check the network "
-            f"and the address ({mirror}), or use ModelScope (--hub modelscope; hub='modelscope' in Python)"
+            f"and the address ({mirror}), or use ModelScope (--hub modelscope; hub='modelscope' "
+            "in Python)"
         )
     if isinstance(exc, errors.EntryNotFoundError) and file:
         return WeightsNotFoundError(
