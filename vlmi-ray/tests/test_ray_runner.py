@@ -269,5 +269,6 @@ def test_replicas_without_the_plugin_stop_the_run_naming_it(cluster, tmp_path):
     assert result.returncode == 1
     message = result.stderr.splitlines()[-1]
     assert message.startswith("error: the Ray run stopped: UnknownModelError:"), message
-    assert "no installed plugin provides the model 'echo'" in message
+    # the driver asks for the plugin it chose; a replica without it says so
+    assert "no loaded plugin is called 'vlmi-echo'" in message
     assert "run the same command again to resume" in message

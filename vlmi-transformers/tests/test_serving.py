@@ -22,8 +22,9 @@ import pytest
 
 import vlmi
 from vlmi import errors
-from vlmi.testing import ModelConformance, ServerProcess, make_picture, start_server
+from vlmi.testing import ModelConformance, make_picture
 from vlmi_testkit import tiny_checkpoint
+from vlmi_testkit.serving import ServerProcess, start_server
 
 ARCH = "qwen2_vl"
 SERVED_NAME = "tiny-qwen2-vl"
