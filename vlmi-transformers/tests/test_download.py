@@ -376,7 +376,7 @@ def test_modelscope_from_a_prefilled_cache_offline(
         return str(real(**kwargs))
 
     monkeypatch.setattr(modelscope, "snapshot_download", recorded)
-    spec = find_spec(REPO)
+    spec = find_spec(REPO, hub="modelscope")
     folder = resolve_weights(spec, WeightsOptions(hub="modelscope"))
     assert Path(folder) == cache / "models" / REPO.replace("/", "--") / "snapshots" / "master"
     assert calls == [

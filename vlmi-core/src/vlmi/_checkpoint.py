@@ -1,7 +1,8 @@
 """The ``config.json`` of a hub id or a local folder: what plugins claim checkpoints by.
 
 Only that one file is read (a local file, or one download through the hub's own
-client, so its cache, mirror and offline settings apply); never the weights.
+client, the one ``vlmi download`` uses, so its cache, mirror and offline settings
+apply); never the weights.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
+from vlmi.errors import MissingDependencyError, VlmiError
+
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
-_CLIENTS = {"huggingface": "huggingface_hub", "modelscope": "modelscope"}
 
 
 def is_hub_id(name: str) -> bool:
@@ -34,22 +37,17 @@ def checkpoint_config(
     if not is_hub_id(name):
         return None, None
     hub = hub or os.environ.get("VLMI_HUB") or "huggingface"
-    client = _CLIENTS.get(hub, hub)
+    from ._download.fetching import client
+
     try:
-        if hub == "modelscope":
-            from modelscope.hub.file_download import model_file_download
-
-            path = model_file_download(name, "config.json", revision=revision)
-        else:
-            from huggingface_hub import hf_hub_download
-
-            path = hf_hub_download(name, "config.json", revision=revision)
-    except ImportError:
-        return None, f"reading {name}'s config.json needs {client}: pip install {client}"
-    except Exception as exc:  # no network, no such repository, gated, offline cache miss
-        reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        with tempfile.TemporaryDirectory(prefix="vlmi-config-") as scratch:
+            path = client(hub).fetch_config(name, revision, Path(scratch))
+            return _read(path, f"{name} on {hub}")
+    except MissingDependencyError as exc:
+        return None, f"reading {name}'s config.json needs a hub client: {exc}"
+    except VlmiError as exc:  # no network, no such repository, gated, offline cache miss
+        reason = str(exc).splitlines()[0][:300]
         return None, f"{name}'s config.json could not be fetched from {hub} ({reason})"
-    return _read(Path(path), f"{name} on {hub}")
 
 
 def _read(path: Path, where: str) -> tuple[dict[str, Any] | None, str | None]:

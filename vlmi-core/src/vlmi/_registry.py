@@ -264,9 +264,12 @@ _lock = threading.Lock()
 _registry: Registry | None = None
 
 
-def find_spec(name: str, plugin: str | None = None) -> ModelSpec:
-    """The spec ``vlmi.load(name, plugin=...)`` would use (for a plugin's tests)."""
-    return get_registry().resolve(name, plugin=plugin)
+def find_spec(
+    name: str, plugin: str | None = None, hub: str | None = None, revision: str | None = None
+) -> ModelSpec:
+    """The spec ``vlmi.load(name, plugin=..., hub=..., revision=...)`` would use (for a
+    plugin's tests); ``hub`` and ``revision`` say where a hub id's ``config.json`` is read."""
+    return get_registry().resolve(name, plugin=plugin, hub=hub, revision=revision)
 
 
 def get_registry(refresh: bool = False) -> Registry:

@@ -102,7 +102,7 @@ class RayPool(Executor):
             return
         styles = {record.id: record.prompt_style for record in fresh}
         rows = [input_row(record) for record in fresh]
-        model_args = {"model": job.model.name, "load_options": load_options_of(job.model)}
+        model_args = {"model": job.model_name, "load_options": load_options_of(job.model)}
         with _connected(ray, self.address):
             _check_resources(ray, self.replicas, self.gpus_per_replica)
             answers = _pipeline(ray, rows, model_args, job.base.to_dict(), self, job.batch_size)

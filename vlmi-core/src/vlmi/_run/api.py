@@ -78,6 +78,7 @@ def run(
             "workers sets the local executor's image decoding threads; leave it out when "
             "passing executor="
         )
+    load_name = model if isinstance(model, str) else model.name
     model = _model_for(model, executor, load_options)
     base, identity = identity_of(model, generation)
     out_path = Path(output)
@@ -91,7 +92,7 @@ def run(
     with out_path.open("a", encoding="utf-8") as sink, bar:
         writer = RunWriter(sink, identity)
         fresh = fresh_records(records, done_ids, skipped, out_path, force)
-        job = RunJob(model, fresh, base, batch_size, out_path)
+        job = RunJob(model, fresh, base, batch_size, out_path, load_name)
         for answers in executor.answer(job):
             batch_done, batch_failed = writer.write(answers)
             done += batch_done

@@ -34,6 +34,8 @@ class RunJob:
     :param base: the run's generation options (a record's own options are merged in).
     :param batch_size: samples per engine call.
     :param output: the output file (for messages such as how to resume).
+    :param load_name: the name that loads the model again elsewhere (what the user gave
+        ``vlmi.run``: a name, a hub id or a folder), with the model's options.
     """
 
     model: Model[Any]
@@ -41,6 +43,12 @@ class RunJob:
     base: GenerationOptions
     batch_size: int
     output: Path
+    load_name: str = ""
+
+    @property
+    def model_name(self) -> str:
+        """:attr:`load_name`, or the model's canonical name."""
+        return self.load_name or self.model.name
 
 
 class Executor(ABC):
