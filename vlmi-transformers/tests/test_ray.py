@@ -24,7 +24,7 @@ os.environ.update(RAY_ENV)  # before Ray is imported: the driver in this process
 pytest.importorskip("ray.data", reason="needs Ray Data (pip install vlmi-ray)")
 
 import vlmi
-from vlmi_ray import RayPool
+from vlmi.plugin import create_executor
 
 pytestmark = pytest.mark.ray
 
@@ -82,7 +82,8 @@ def test_two_replicas_answer_as_a_local_run(
     }
 
     local = vlmi.run(folder, source, local_out, **common)
-    pool = RayPool(cluster.address, replicas=2, gpus_per_replica=0)
+    # the executor vlmi-ray registers, asked for by name (no import of another plugin)
+    pool = create_executor("ray", address=cluster.address, replicas=2, gpus_per_replica=0)
     remote = vlmi.run(folder, source, ray_out, executor=pool, **common)
 
     assert (remote.done, remote.failed) == (local.done, local.failed) == (8, 1)

@@ -106,4 +106,10 @@ def executor_type(name: str) -> ExecutorType:
     return found
 
 
-__all__ = ["BUILTIN_PLUGINS", "Extensions", "executor_type", "get_extensions"]
+def create_executor(name: str, **options: Any) -> Any:
+    """The executor registered as ``name`` (e.g. ``"ray"``), built with ``options``, without
+    importing the distribution that provides it; an error naming what to install if none does."""
+    return executor_type(name).create(**options)
+
+
+__all__ = ["BUILTIN_PLUGINS", "Extensions", "create_executor", "executor_type", "get_extensions"]

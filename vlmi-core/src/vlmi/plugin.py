@@ -61,6 +61,7 @@ if TYPE_CHECKING:
         load_options_from,
     )
     from ._download_checks import add_download_check, remove_download_check
+    from ._extensions import create_executor
     from ._images import describe as describe_image_source
     from ._images import load_img, url_max_bytes
     from ._model import BatchedModel, Model
@@ -103,6 +104,7 @@ _LAZY: dict[str, str | tuple[str, str]] = {
     "Answer": "vlmi._run.output",
     "RunSummary": "vlmi._run.output",
     "prepare_records": "vlmi._run.local",
+    "create_executor": "vlmi._extensions",
     # extensions: commands and downloads
     "add_generation_arguments": "vlmi._cli.options",
     "add_model_arguments": "vlmi._cli.options",
@@ -156,6 +158,7 @@ __all__ = [
     "add_model_arguments",
     "as_sample",
     "check_limits",
+    "create_executor",
     "describe_image_source",
     "describe_model",
     "errors",
