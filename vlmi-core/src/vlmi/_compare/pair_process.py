@@ -32,11 +32,13 @@ _FLAGS = {
 _PR_SET_PDEATHSIG = 1
 
 
-def run_command(pair: Pair) -> list[str]:
-    """The ``vlmi run`` command line of ``pair``."""
+def run_command(pair: Pair, retry_failed: bool = False) -> list[str]:
+    """The ``vlmi run`` command line of ``pair`` (``retry_failed``: with ``--retry-failed``)."""
     model, dataset = pair.model, pair.dataset
     command = [model.python, "-m", "vlmi", "run", model.name, str(dataset.path)]
     command += ["-o", str(pair.predictions), "-b", str(model.batch_size), "-q"]
+    if retry_failed:
+        command.append("--retry-failed")
     if dataset.scored:
         command += ["--dataset-name", dataset.name]
     if dataset.type:
@@ -141,10 +143,10 @@ def child_env(pair: Pair, base: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def start(pair: Pair, total: int | None) -> Running:
+def start(pair: Pair, total: int | None, retry_failed: bool = False) -> Running:
     """Start ``vlmi run`` for ``pair``, its log appended to beside its predictions."""
     pair.log.parent.mkdir(parents=True, exist_ok=True)
-    command = run_command(pair)
+    command = run_command(pair, retry_failed)
     began = time.monotonic()
     before = Running(pair, None, total)  # type: ignore[arg-type]
     before.poll_records()

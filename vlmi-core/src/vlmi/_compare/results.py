@@ -12,6 +12,8 @@ from .plan import Plan
 #: exit statuses: some samples failed (as `vlmi run`), some pair could not run
 EXIT_SAMPLES_FAILED = 3
 EXIT_PAIRS_FAILED = 4
+#: `vlmi run`'s exit status when it stopped before the end (engine gone, batches failing)
+EXIT_RUN_STOPPED = 5
 
 
 def write_results(plan: Plan, stream: TextIO) -> dict[str, Any]:
@@ -37,4 +39,10 @@ def exit_status(board: dict[str, Any]) -> int:
     return 0
 
 
-__all__ = ["EXIT_PAIRS_FAILED", "EXIT_SAMPLES_FAILED", "exit_status", "write_results"]
+__all__ = [
+    "EXIT_PAIRS_FAILED",
+    "EXIT_RUN_STOPPED",
+    "EXIT_SAMPLES_FAILED",
+    "exit_status",
+    "write_results",
+]

@@ -31,6 +31,17 @@ def count_records(pair: Pair) -> tuple[int, int]:
     return len(records), sum(r.get("error") is not None for r in records.values())
 
 
+def retryable_failures(pair: Pair) -> int:
+    """How many of the pair's samples failed for the moment (``vlmi run --retry-failed``)."""
+    from .._run.retry import is_retryable
+    from .._vlmevalkit.predictions import load_predictions
+
+    if not pair.predictions.is_file():
+        return 0
+    records = load_predictions(pair.predictions).values()
+    return sum(isinstance(r.get("error"), dict) and is_retryable(r["error"]) for r in records)
+
+
 def count_rows(pair: Pair) -> int | None:
     """How many samples the dataset holds (``None`` when it cannot be read)."""
     from .._run.inputs import count_records as count_jsonl
@@ -41,4 +52,4 @@ def count_rows(pair: Pair) -> int | None:
     return count_jsonl(pair.dataset.path)
 
 
-__all__ = ["count_records", "count_rows", "score_pair"]
+__all__ = ["count_records", "count_rows", "retryable_failures", "score_pair"]
