@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from vlmi.errors import VlmiError
+
 from .layout import Pair, write_json
 
 
@@ -39,6 +41,25 @@ def count_records(pair: Pair) -> tuple[int, int]:
     return len(records), sum(r.get("error") is not None for r in records.values())
 
 
+#: what each ``vlmi run`` record says of who answered it
+ANSWERED_BY = ("plugin", "plugin_version", "engine", "engine_version")
+
+
+def answered_by(pair: Pair) -> list[dict[str, Any]]:
+    """Who answered the pair's predictions, from the records themselves: each distinct
+    (plugin, plugin_version, engine, engine_version) once, in the order first seen."""
+    from .._vlmevalkit.predictions import load_predictions
+
+    if not pair.predictions.is_file():
+        return []
+    try:
+        records = load_predictions(pair.predictions)
+    except VlmiError:
+        return []
+    seen = dict.fromkeys(tuple(r.get(k) for k in ANSWERED_BY) for r in records.values())
+    return [dict(zip(ANSWERED_BY, who)) for who in seen if any(who)]
+
+
 def count_rows(pair: Pair) -> int | None:
     """How many samples the dataset holds (``None`` when it cannot be read)."""
     from .._run.inputs import count_records as count_jsonl
@@ -49,4 +70,4 @@ def count_rows(pair: Pair) -> int | None:
     return count_jsonl(pair.dataset.path)
 
 
-__all__ = ["count_records", "count_rows", "score_pair"]
+__all__ = ["ANSWERED_BY", "answered_by", "count_records", "count_rows", "score_pair"]
