@@ -21,7 +21,8 @@ DESCRIPTION = (
     "stopped before the end (exit status 5: its engine was gone, or whole batches kept "
     "failing) is not done: the next `vlmi compare` runs it again and answers its samples that "
     "failed for the moment again; --retry-failed does that for every pair. Exit status: "
-    "0 all done, 1 error, 3 some samples failed, 4 some pair could not run."
+    "0 all done, 1 error, 3 some samples failed, 4 some pair could not run or be scored (or "
+    "is stale)."
 )
 
 
@@ -31,7 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--check",
         action="store_true",
-        help="only check: every environment has its plugin and model, every dataset reads",
+        help="only check: every model resolves in its environment (plugin, options), every "
+        "dataset reads",
     )
     parser.add_argument(
         "--report",

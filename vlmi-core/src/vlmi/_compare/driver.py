@@ -16,13 +16,14 @@ from typing import Any, TextIO
 from vlmi.errors import VlmiError
 
 from .check import check
-from .layout import MANIFEST, Pair, dataset_stamp, model_file, write_json
+from .layout import MANIFEST, Pair, model_file, write_json
 from .pair_process import Running, last_error, start
 from .plan import Plan
 from .rebuild import manifest
 from .results import EXIT_RUN_STOPPED, EXIT_SAMPLES_FAILED, exit_status, write_results
 from .schedule import startable
 from .scores import count_records, retryable_failures, score_pair
+from .stale import replace_stale
 from .view import View, running_text
 
 TICK_S = 0.2
@@ -40,7 +41,7 @@ def _finish(run: Running, code: int) -> None:
     status: dict[str, Any] = {
         "state": "done" if code in (0, EXIT_SAMPLES_FAILED) else "failed",
         "exit_status": code,
-        "dataset": dataset_stamp(pair.dataset.path),
+        "identity": before.get("identity"),  # of the dataset as the run started
         "time_s": round(before.get("time_s_before", 0.0) + wall, 3),
         "samples_per_s": run.rate() or run.overall_rate(),
     }
@@ -57,8 +58,10 @@ def _finish(run: Running, code: int) -> None:
     if status["state"] == "done" and pair.dataset.scored:
         try:
             score_pair(pair)
-        except VlmiError as exc:
+        except (VlmiError, OSError, ValueError) as exc:
             status["score_error"] = str(exc)
+    if before.get("replaced"):
+        status["replaced"] = before["replaced"]
     write_json(pair.status_file, status)
 
 
@@ -76,6 +79,8 @@ def _started(pair: Pair, run: Running) -> None:
             "pid": run.process.pid,
             "driver_pid": os.getpid(),
             "time_s_before": spent,
+            "identity": pair.identity(),
+            **({"replaced": before["replaced"]} if before.get("replaced") else {}),
         },
     )
 
@@ -109,12 +114,14 @@ def compare(
     checked = check(plan)
     write_json(plan.output / MANIFEST, manifest(plan))
     pairs = [Pair(m, d, plan.output) for m in plan.models for d in plan.datasets]
+    for pair in pairs:  # answers of another version of the dataset are never reused
+        note = replace_stale(pair)
+        if note:
+            print(f"{pair.name}: {note}", file=stream)
     view = View(pairs, stream, live)
     queued: list[Pair] = []
     for pair in pairs:
         result = checked.models[pair.model.key]
-        if result.ok:
-            write_json(model_file(plan.output, pair.model), result.spec)
         if pair.finished() and not (retry_failed and retryable_failures(pair)):
             view.set(pair, "done (earlier)")
         elif not result.ok:
@@ -125,18 +132,28 @@ def compare(
             view.set(pair, f"failed: {checked.problems[pair.dataset.name]}")
         else:
             queued.append(pair)
+    for model in {pair.model.key: pair.model for pair in queued}.values():
+        # what runs now (a finished pair's own records say what answered it)
+        write_json(model_file(plan.output, model), checked.models[model.key].spec)
+    needs_gpu = {key: result.needs_gpu for key, result in checked.models.items()}
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     running: list[Running] = []
     previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         while queued or running:
-            for pair in startable(queued, [r.pair for r in running], plan.jobs):
+            now = [r.pair for r in running]
+            for pair in startable(queued, now, plan.jobs, needs_gpu, visible):
                 queued.remove(pair)
-                run = start(pair, checked.rows.get(pair.dataset.name), _retries(pair, retry_failed))
+                run = start(
+                    pair,
+                    checked.rows.get(pair.dataset.name),
+                    retry_failed=_retries(pair, retry_failed),
+                )
                 _started(pair, run)
                 running.append(run)
             for run in list(running):
                 run.poll_records()
-                code = run.process.poll()
+                code = run.poll()
                 if code is None:
                     view.set(run.pair, running_text(run))
                     continue
@@ -147,6 +164,8 @@ def compare(
                 if status.get("state") == "done":
                     failed = status.get("failed_samples") or 0
                     note = f" ({failed} failed)" if failed else ""
+                    if status.get("score_error"):
+                        note += f"; not scored: {status['score_error']}"
                     view.set(run.pair, f"done {status.get('samples')} samples{note}")
                 else:
                     view.set(run.pair, f"failed: {status.get('reason')}")

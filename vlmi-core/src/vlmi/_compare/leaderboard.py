@@ -2,7 +2,10 @@
 
 Written as ``leaderboard.md`` (also printed), ``.csv`` and ``.json``. Scores
 are percentages as ``vlmi score`` computes them; the Markdown shows one
-decimal, the CSV and JSON the full figure.
+decimal, the CSV and JSON the full figure. The plugin, engine and their
+versions credited for a pair are what its own records say answered it; the
+model's resolution in its environment (``model.json``) only stands in where
+no record has been written yet.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import Any
 
 from .layout import Pair, model_file, read_json
 from .plan import Plan
+from .scores import ANSWERED_BY, answered_by
+from .stale import changes
 
 
 def flatten(scores: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
@@ -42,43 +47,75 @@ def cell_of(pair: Pair) -> dict[str, Any]:
         "samples_per_s": status.get("samples_per_s"),
         "predictions": str(pair.predictions),
         "log": str(pair.log),
+        "answered_by": answered_by(pair),
     }
+    if status.get("replaced"):
+        cell["replaced"] = status["replaced"]
     if state != "done":
         cell["reason"] = status.get("reason", "not run yet")
         return cell
+    why = _changed(pair, status)
+    if why:
+        cell |= {"state": "stale", "reason": f"{why}; run the plan again"}
+        return cell
     result = read_json(pair.scores_file) if pair.dataset.scored else None
     if pair.dataset.scored and result is None:
-        cell["reason"] = status.get("score_error", "not scored")
+        cell["reason"] = status.get("score_error", f"no {pair.scores_file.name}")
     if result is not None:
         flat = flatten(result["scores"])
         cell |= {"overall": flat.get("Overall"), "scores": result["scores"], "flat": flat}
     return cell
 
 
+def _changed(pair: Pair, status: Mapping[str, Any]) -> str | None:
+    """Why the pair's results do not belong to its dataset now (``None``: they do, or the
+    dataset is no longer at hand to tell)."""
+    try:
+        why = changes(status.get("identity"), pair.identity())
+    except OSError:
+        return None
+    return "; ".join(why) or None
+
+
 def build(plan: Plan) -> dict[str, Any]:
     """The whole leaderboard as data (what ``leaderboard.json`` holds)."""
     rows = []
     for model in plan.models:
-        spec = read_json(model_file(plan.output, model)) or {}
+        cells = {d.name: cell_of(Pair(model, d, plan.output)) for d in plan.datasets}
+        who = [w for cell in cells.values() for w in cell["answered_by"]]
+        if not who:  # nothing answered yet: what its environment resolved it to
+            spec = read_json(model_file(plan.output, model))
+            who = [{k: spec.get(k) for k in ANSWERED_BY}] if isinstance(spec, dict) else []
         rows.append(
             {
                 "model": model.label,
                 "name": model.name,
                 "key": model.key,
-                "plugin": spec.get("plugin"),
-                "version": spec.get("plugin_version"),
-                "engine": " ".join(
-                    str(part) for part in (spec.get("engine"), spec.get("engine_version")) if part
-                )
-                or None,
+                **credit(who),
                 "options": model.options,
                 "generation": model.generation,
                 "python": model.python,
-                "datasets": {d.name: cell_of(Pair(model, d, plan.output)) for d in plan.datasets},
+                "datasets": cells,
             }
         )
     datasets = [{"name": d.name, "path": str(d.path), "scored": d.scored} for d in plan.datasets]
     return {"datasets": datasets, "models": rows}
+
+
+def credit(who: list[dict[str, Any]]) -> dict[str, str | None]:
+    """``plugin``, ``version`` and ``engine`` (with its version) shown for ``who``; where the
+    records differ (a run resumed after an upgrade), each value once, joined by ", "."""
+
+    def joined(values: list[str]) -> str | None:
+        return ", ".join(dict.fromkeys(v for v in values if v)) or None
+
+    return {
+        "plugin": joined([str(w.get("plugin") or "") for w in who]),
+        "version": joined([str(w.get("plugin_version") or "") for w in who]),
+        "engine": joined(
+            [" ".join(str(w[k]) for k in ("engine", "engine_version") if w.get(k)) for w in who]
+        ),
+    }
 
 
 def _number(value: float | None) -> str:
@@ -86,9 +123,23 @@ def _number(value: float | None) -> str:
 
 
 def _shown(cell: Mapping[str, Any]) -> str:
-    if cell["state"] == "done":
-        return _number(cell.get("overall")) if "overall" in cell else "done"
-    return str(cell["state"])
+    if cell["state"] != "done":
+        return str(cell["state"])
+    shown = _number(cell.get("overall")) if "overall" in cell else "done"
+    if "overall" not in cell and cell.get("reason"):
+        shown = "not scored"
+    failed = cell.get("failed_samples")
+    return f"{shown} ({failed} failed)" if failed else shown
+
+
+def _state(cell: Mapping[str, Any]) -> str:
+    """The Runs table's state: why it is not scored or done, and earlier results replaced."""
+    text = str(cell["state"])
+    if cell.get("reason"):
+        text += f": {cell['reason']}" if text != "done" else f"; not scored: {cell['reason']}"
+    if cell.get("replaced"):
+        text += f"; {cell['replaced']}"
+    return text
 
 
 def _table(head: list[str], body: list[list[str]]) -> list[str]:
@@ -130,13 +181,12 @@ def markdown(board: Mapping[str, Any]) -> str:
         for name in names:
             cell = row["datasets"][name]
             rate = cell.get("samples_per_s")
+            who = credit(cell.get("answered_by") or []) if cell.get("answered_by") else row
             body.append(
                 [
                     row["model"],
                     name,
-                    cell["state"]
-                    if cell["state"] == "done"
-                    else f"{cell['state']}: {cell.get('reason')}",
+                    _state(cell),
                     str(cell.get("samples") if cell.get("samples") is not None else "-"),
                     str(
                         cell.get("failed_samples")
@@ -145,8 +195,8 @@ def markdown(board: Mapping[str, Any]) -> str:
                     ),
                     "-" if cell.get("time_s") is None else f"{cell['time_s']:.1f}",
                     "-" if rate is None else f"{rate:.2f}",
-                    f"{row['plugin'] or '-'} {row['version'] or ''}".strip(),
-                    row["engine"] or "-",
+                    f"{who['plugin'] or '-'} {who['version'] or ''}".strip(),
+                    who["engine"] or "-",
                     json.dumps(row["options"], sort_keys=True) if row["options"] else "-",
                 ]
             )
@@ -188,4 +238,4 @@ def write(board: Mapping[str, Any], folder: Path) -> list[Path]:
     return paths
 
 
-__all__ = ["build", "csv_text", "flatten", "markdown", "sub_columns", "write"]
+__all__ = ["build", "credit", "csv_text", "flatten", "markdown", "sub_columns", "write"]

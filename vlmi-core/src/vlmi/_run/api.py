@@ -32,6 +32,7 @@ from .output import (
     fresh_records,
     identity_of,
     prepare_output,
+    refuse_input_as_output,
 )
 from .retry import DEFAULT_MAX_FAILED_BATCHES, FailureGuard, check_retry_mode
 
@@ -66,7 +67,8 @@ def run(
     :param output: the JSON Lines file; existing ids are skipped (resume).
     :param executor: where the samples are answered: in this process (the default), or
         e.g. ``vlmi_ray.RayPool(address, replicas=8)`` on a Ray cluster.
-    :param overwrite: start the output over instead of resuming.
+    :param overwrite: start the output over instead of resuming (also replaces a file that
+        is not a ``vlmi run`` output; the input file itself is always refused).
     :param force: resume even if the output was made with another model/options.
     :param workers: image decoding threads of the local executor.
     :param dataset_name: the VLMEvalKit dataset name of a ``.tsv`` input (default: its stem).
@@ -93,14 +95,16 @@ def run(
             "workers sets the local executor's image decoding threads; leave it out when "
             "passing executor="
         )
+    out_path = Path(output)
+    refuse_input_as_output(samples, out_path)
     load_name = model if isinstance(model, str) else model.name
     model = _model_for(model, executor, load_options)
     base, identity = identity_of(model, generation)
-    out_path = Path(output)
+    # the input is read first (a TSV's first pass refuses a bad file), then the output
+    records, total = open_input(samples, model, dataset_name, dataset_type)
     done_ids, previously_failed, again = prepare_output(
         out_path, identity, overwrite, force, retry_failed
     )
-    records, total = open_input(samples, model, dataset_name, dataset_type)
     bar = Progress(total, enabled=progress)
     skipped = SkipCounter(bar)
 

@@ -39,7 +39,11 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", help=".jsonl (id, query, imgs) or VLMEvalKit .tsv file")
     parser.add_argument("-o", "--output", required=True, help="JSON Lines file to write")
     parser.add_argument("-b", "--batch-size", type=int, default=8, help="samples per eval_batch")
-    parser.add_argument("--overwrite", action="store_true", help="start OUTPUT over")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start OUTPUT over (also replaces a file that is not a `vlmi run` output)",
+    )
     parser.add_argument(
         "--force", action="store_true", help="resume even if OUTPUT used other settings"
     )
@@ -148,9 +152,10 @@ def register_commands(register: Callable[[Command], None]) -> None:
                 "skipped; --retry-failed answers again the samples that failed for the moment "
                 "(engine gone, timeout, lost connection), --retry-all-failed every failed one. "
                 "The run stops when the engine is gone or after --max-failed-batches whole "
-                f"batches failed in a row. Exit status: 0 all answered, 1 error, "
-                f"{EXIT_SAMPLES_FAILED} some samples failed, {EXIT_RUN_STOPPED} the run stopped "
-                "before the end (rerun with --retry-failed)."
+                "batches failed in a row. An OUTPUT that is not a `vlmi run` output is left as "
+                "it is unless --overwrite is given; INPUT is never its own OUTPUT. Exit status: "
+                f"0 all answered, 1 error, {EXIT_SAMPLES_FAILED} some samples failed, "
+                f"{EXIT_RUN_STOPPED} the run stopped before the end (rerun with --retry-failed)."
             ),
         )
     )

@@ -83,7 +83,7 @@ def answers_again(error: Mapping[str, Any] | None, mode: str | None) -> bool:
     """Whether a sample whose last record has ``error`` is answered again under ``mode``."""
     if error is None or mode is None:
         return False
-    return mode == "all" or is_retryable(error)
+    return mode == "all" or (isinstance(error, Mapping) and is_retryable(error))
 
 
 def _sample_fault_types() -> frozenset[str]:
