@@ -8,7 +8,7 @@ back at its input position. On failure:
 
 - a chunk that fails for another reason is split in halves and each half
   retried (recursively), so one bad request never costs the others their
-  answers, and one bad request among n costs about 2·log2(n) more calls, not n;
+  answers, and one bad request among n costs about 2 log2(n) more calls, not n;
 - a chunk that runs out of memory is halved and retried, and later chunks
   are no larger than what fitted, so the error is paid once, not per chunk;
 - a single request that runs out of memory becomes an
