@@ -31,6 +31,7 @@ BatchResult = list["str | VlmiError"]
 
 #: the run's chunk (samples per ``answer_prepared`` call) of a model that states none
 DEFAULT_BATCH_SIZE = 8
+
 OptionsT = TypeVar("OptionsT", bound=EngineOptions)
 
 
