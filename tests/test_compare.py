@@ -179,7 +179,11 @@ def compared(envs, tmp_path_factory):
 
 def test_check_names_the_environment_without_the_plugin_and_the_fix(envs, compared):
     folder, _ = compared
-    checked = compare(envs["driver"], "plan.toml", "--check", cwd=folder)
+    rows = [{"index": str(i), "image": IMAGE, "question": "q", "answer": "Yes"} for i in (1, 2, 2)]
+    write_tsv(folder / "twice.tsv", rows)
+    repeated = plan_text(envs) + '\n[[datasets]]\npath = "twice.tsv"\n'
+    (folder / "plan_check.toml").write_text(repeated)
+    checked = compare(envs["driver"], "plan_check.toml", "--check", cwd=folder)
     assert checked.returncode == 1, checked.stderr
     lines = checked.stdout.splitlines()
     assert f"ok      model 'echo': vlmi-echo in {envs['echo']}" in lines
@@ -192,6 +196,8 @@ def test_check_names_the_environment_without_the_plugin_and_the_fix(envs, compar
     ) in lines
     assert "ok      dataset 'shapes': 8 samples" in lines
     assert "ok      dataset 'yesno': 8 samples" in lines
+    (problem,) = [line for line in lines if line.startswith("PROBLEM dataset 'twice'")]
+    assert "twice.tsv: index '2' is on lines 3 and 4" in problem
 
 
 def test_the_leaderboard_shows_each_models_known_scores(compared):

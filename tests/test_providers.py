@@ -17,7 +17,13 @@ from pathlib import Path
 import pytest
 
 import vlmi
-from vlmi._listing import ERROR_FIELDS, MODEL_FIELDS, PLUGIN_FIELDS
+from vlmi._listing import (
+    ERROR_FIELDS,
+    MODEL_FIELDS,
+    PLUGIN_FIELDS,
+    RESOLVE_ERROR_FIELDS,
+    RESOLVE_FIELDS,
+)
 from vlmi._run.output import RunConfigMismatchError
 from vlmi.errors import DuplicateModelError, UnknownModelError
 from vlmi.plugin import find_spec
@@ -131,9 +137,38 @@ def test_plugins_json_has_exactly_the_documented_fields(vlmi_cli):
     assert (entry["status"], entry["models"], entry["engines"]) == ("disabled", 0, {})
 
 
+def test_resolve_json_says_what_a_name_gives_here_with_the_documented_fields(vlmi_cli):
+    out = vlmi_cli("models", "--resolve", "Parrot-3B", "--plugin", "vlmi-parrot", "--json")
+    assert out.returncode == 0, out.stderr
+    found = json.loads(out.stdout)
+    _check_fields(found, {"format": "", "vlmi_version": "", **RESOLVE_FIELDS})
+    assert (found["name"], found["given"], found["plugin"]) == (
+        "parrot-3b",
+        "Parrot-3B",
+        "vlmi-parrot",
+    )
+    assert (found["engine"], found["engine_version"], found["needs_gpu"]) == ("python", None, False)
+    mimic = json.loads(vlmi_cli("models", "--resolve", "parrot-3b", "--json").stdout)
+    assert (mimic["plugin"], mimic["engine_version"], mimic["needs_gpu"]) == (
+        "vlmi-mimic",
+        "1.4.0",
+        True,  # the default: an engine plugin's model runs on a GPU
+    )
+    missing = vlmi_cli("models", "--resolve", "Qwen3-VL-8B", "--json")
+    assert missing.returncode == 1
+    error = json.loads(missing.stdout)["error"]
+    _check_fields(error, RESOLVE_ERROR_FIELDS)
+    assert error["type"] == "UnknownModelError" and "'Qwen3-VL-8B'" in error["message"]
+    assert error["install"] == ["vlmi-transformers", "vlmi-vllm"]
+    bad = json.loads(vlmi_cli("models", "--resolve", "parrot-1b", "-O", "bogus=1", "--json").stdout)
+    assert bad["error"]["type"] == "InvalidOptionError" and bad["error"]["install"] == []
+    plain = vlmi_cli("models", "--resolve", "parrot-small")
+    assert "plugin: vlmi-parrot" in plain.stdout.splitlines()
+
+
 def test_the_documented_field_tables_are_in_the_listing_module_docs():
     """Each field has a one-line meaning, which the README's table is made from."""
-    for table in (MODEL_FIELDS, PLUGIN_FIELDS, ERROR_FIELDS):
+    for table in (MODEL_FIELDS, PLUGIN_FIELDS, ERROR_FIELDS, RESOLVE_FIELDS, RESOLVE_ERROR_FIELDS):
         assert all(isinstance(v, str) and v and "\n" not in v for v in table.values())
 
 

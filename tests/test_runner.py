@@ -12,7 +12,9 @@ import time
 import pytest
 
 import vlmi
+from vlmi._cli import main
 from vlmi._run.output import RunConfigMismatchError
+from vlmi.errors import OutputFileError
 from vlmi.testing.inputs import make_picture
 
 from .conftest import write_mixed
@@ -73,6 +75,59 @@ def test_a_cut_last_line_is_dropped_and_redone(mixed, tmp_path):
     assert summary.done == 1
     ids = [r["id"] for r in read(out)]
     assert sorted(ids) == sorted(["text", "one", "two", "broken", "5", "short"])
+
+
+def test_an_output_vlmi_did_not_write_is_refused_untouched(mixed, tmp_path, capsys):
+    dataset = tmp_path / "MMBench_DEV_EN.tsv"
+    dataset.write_text("index\tquestion\tA\tB\n1\tWhich?\tx\ty\n")
+    notes = tmp_path / "NOTES.md"
+    notes.write_text("# notes\n\nkeep these\n")
+    one_line = tmp_path / "one_line.txt"
+    one_line.write_text('{"id": "mine"}')  # no newline: not a torn record either
+    copied = tmp_path / "copy.jsonl"
+    copied.write_text(mixed.read_text())  # JSON lines, but not `vlmi run` records
+    before = {path: path.read_bytes() for path in (dataset, notes, one_line, copied)}
+    assert main(["run", "echo", str(mixed), "-o", str(dataset), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "is not a `vlmi run` output (line 1" in err and "--overwrite" in err
+    for path in (notes, one_line, copied):
+        with pytest.raises(OutputFileError, match="--overwrite"):
+            vlmi.run("echo", mixed, path, progress=False)
+    assert {path: path.read_bytes() for path in before} == before
+    replaced = vlmi.run("echo", mixed, notes, progress=False, overwrite=True)  # asked for
+    assert replaced.done == 6 and len(read(notes)) == 6
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert vlmi.run("echo", mixed, empty, progress=False).done == 6
+
+
+def test_the_input_is_never_its_own_output(mixed, tmp_path):
+    before = mixed.read_bytes()
+    (tmp_path / "sub").mkdir()
+    same = tmp_path / "sub" / ".." / "in.jsonl"
+    for overwrite in (False, True):
+        with pytest.raises(OutputFileError, match="is the input file itself"):
+            vlmi.run("echo", mixed, same, progress=False, overwrite=overwrite)
+    assert mixed.read_bytes() == before
+
+
+def test_a_damaged_line_before_the_end_is_refused_with_its_number(mixed, tmp_path):
+    out = tmp_path / "out.jsonl"
+    vlmi.run("echo", mixed, out, progress=False)
+    lines = out.read_text().splitlines(keepends=True)
+    lines[2] = "not a record\n"
+    out.write_text("".join(lines) + '{"id": "torn", "predic')
+    before = out.read_bytes()
+    with pytest.raises(OutputFileError, match="out.jsonl:3 is not a `vlmi run` record"):
+        vlmi.run("echo", mixed, out, progress=False)
+    assert out.read_bytes() == before  # neither the line nor the torn end is cut
+    lines[2] = "\n"  # a blank line is no record, and no damage either
+    out.write_text("".join(lines) + '{"id": "torn", "predic')
+    summary = vlmi.run("echo", mixed, out, progress=False)
+    assert (summary.skipped, summary.done) == (5, 1)
+    assert sorted(r["id"] for r in map(json.loads, filter(str.strip, out.open()))) == sorted(
+        ["text", "one", "two", "broken", "5", "short"]
+    )
 
 
 def test_duplicate_ids_in_input_are_reported_not_lost(tmp_path):

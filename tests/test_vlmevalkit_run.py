@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 import vlmi
+from vlmi._cli import main
 from vlmi.testing.inputs import make_picture, png_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,3 +124,16 @@ def test_resume_refuses_another_prompt_style(tmp_path, vlmi_cli):
     assert forced.returncode == 3  # skips the answered ids, as asked
     same = vlmi_cli("run", "echo", str(path), "-o", out, "-q")
     assert same.returncode == 3 and "skipped 4" in same.stderr
+
+
+def test_a_repeated_index_is_refused_before_anything_is_written(tmp_path, capsys):
+    path = blink_like(tmp_path)
+    out = tmp_path / "p.jsonl"
+    assert main(["run", "echo", str(path), "-o", str(out), "-q"]) == 3  # row 13 is broken
+    before = out.read_bytes()
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join([*lines[:3], lines[3].replace("12", "11", 1), *lines[4:]]))
+    for again in ([], ["--overwrite"]):
+        assert main(["run", "echo", str(path), "-o", str(out), "-q", *again]) == 1
+        assert "BLINK_like.tsv: index '11' is on lines 3 and 4" in capsys.readouterr().err
+    assert out.read_bytes() == before

@@ -10,7 +10,12 @@ import pytest
 
 from vlmi._cli import main
 from vlmi._vlmevalkit.export import export_vlmevalkit
-from vlmi.errors import InvalidOptionError, MissingDependencyError
+from vlmi.errors import (
+    DuplicateIndexError,
+    InvalidOptionError,
+    MissingDependencyError,
+    OutputFileError,
+)
 
 IMG = "iVBORw0KGgo" + "A" * 80
 
@@ -69,6 +74,36 @@ def test_cli_export_counts_missing_rows_and_checks_the_name(tmp_path, bench, cap
     assert pd.read_csv(target, sep="\t")["index"].tolist() == [1]
     with pytest.raises(InvalidOptionError, match="xlsx or .tsv"):
         export_vlmevalkit(predictions, tsv, tmp_path / "m_bench.csv")
+
+
+def test_export_never_replaces_an_input_or_another_file(tmp_path, bench):
+    predictions, tsv = bench
+    copy = tmp_path / "copy_bench.tsv"  # a dataset, but not the one given
+    copy.write_bytes(tsv.read_bytes())
+    sheet = tmp_path / "budget.xlsx"
+    pd.DataFrame({"item": ["gpu"], "cost": [1]}).to_excel(sheet, index=False)
+    not_xlsx = tmp_path / "notes.xlsx"
+    not_xlsx.write_text("notes")
+    before = {path: path.read_bytes() for path in (predictions, tsv, copy, sheet, not_xlsx)}
+    with pytest.raises(OutputFileError, match="one of the input files"):
+        export_vlmevalkit(predictions, tsv, tsv)
+    for target in (copy, sheet, not_xlsx):
+        with pytest.raises(OutputFileError, match="no `prediction` column"):
+            export_vlmevalkit(predictions, tsv, target)
+    assert {path: path.read_bytes() for path in before} == before
+    for suffix in (".tsv", ".xlsx"):  # an earlier export is replaced
+        target = tmp_path / f"echo_bench{suffix}"
+        export_vlmevalkit(predictions, tsv, target)
+        assert export_vlmevalkit(predictions, tsv, target) == 0
+
+
+def test_a_repeated_index_is_refused(tmp_path, bench):
+    predictions, tsv = bench
+    lines = tsv.read_text().splitlines(keepends=True)
+    tsv.write_text("".join([*lines[:3], lines[3].replace("3", "2", 1), *lines[4:]]))
+    with pytest.raises(DuplicateIndexError, match="index '2' is on lines 3 and 4"):
+        export_vlmevalkit(predictions, tsv, tmp_path / "m_bench.tsv")
+    assert not (tmp_path / "m_bench.tsv").exists()
 
 
 def test_missing_pandas_names_the_extra(tmp_path, bench, monkeypatch):

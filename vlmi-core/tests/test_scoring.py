@@ -10,7 +10,7 @@ import pytest
 from vlmi._cli import main
 from vlmi._vlmevalkit.score import score
 from vlmi._vlmevalkit.score.rules import extract_option, extract_yes_no
-from vlmi.errors import InvalidSampleError
+from vlmi.errors import DuplicateIndexError, InvalidSampleError
 
 IMG = "iVBORw0KGgo" + "A" * 80  # long enough not to be a row reference; never decoded here
 
@@ -200,3 +200,32 @@ def test_hallusionbench_and_pope_ratings(tmp_path):
     assert scores["Overall"] == {"F1": 50.0, "acc": 60.0, "precision": 50.0, "recall": 50.0}
     assert scores["category"]["a"]["F1"] == pytest.approx(66.6667, abs=1e-3)
     assert scores["category"]["b"] == {"F1": 0.0, "acc": 50.0, "precision": 0.0, "recall": 0.0}
+
+
+def test_a_repeated_index_is_refused_not_scored_with_another_rows_answer(tmp_path, capsys):
+    columns = {"index": [1, 2, 2], "image": [IMG] * 3, "question": ["q"] * 3}
+    columns |= {"A": ["x"] * 3, "B": ["y"] * 3, "answer": ["A", "A", "B"]}
+    out, tsv = write(tmp_path, "twice", columns, {1: "A", 2: "A", "2@line4": None})
+    assert main(["score", str(out), "--dataset-file", str(tsv)]) == 1
+    assert "twice.tsv: index '2' is on lines 3 and 4" in capsys.readouterr().err
+    assert not (tmp_path / "twice_score.json").exists()
+    with pytest.raises(DuplicateIndexError):
+        score(out, tsv)
+
+
+def test_the_score_file_never_replaces_an_input_or_another_file(tmp_path, capsys):
+    columns = {"index": [1, 2], "image": [IMG] * 2, "question": ["q"] * 2}
+    columns |= {"A": ["x", "x"], "B": ["y", "y"], "answer": ["A", "B"]}
+    out, tsv = write(tmp_path, "small", columns, {1: "A"})
+    notes = tmp_path / "NOTES.md"
+    notes.write_text("# notes\n")
+    before = {path: path.read_bytes() for path in (out, tsv, notes)}
+    expected = {tsv: "one of the input files", out: "one of the input files"}
+    expected[notes] = "is not a `vlmi score` file; it is left as it is"
+    for target, message in expected.items():
+        assert main(["score", str(out), "--dataset-file", str(tsv), "-o", str(target)]) == 1
+        assert message in capsys.readouterr().err
+    assert {path: path.read_bytes() for path in before} == before
+    scores = str(tmp_path / "scores.json")
+    for _ in range(2):  # its own file is replaced
+        assert main(["score", str(out), "--dataset-file", str(tsv), "-o", scores]) == 0

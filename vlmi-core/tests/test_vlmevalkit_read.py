@@ -10,7 +10,7 @@ import pytest
 
 from vlmi._run.inputs import open_records
 from vlmi._vlmevalkit.read import iter_rows, parse_list_cell, scan
-from vlmi.errors import InvalidSampleError
+from vlmi.errors import DuplicateIndexError, InvalidSampleError
 from vlmi.testing.inputs import make_picture, png_bytes
 
 
@@ -162,6 +162,27 @@ def test_list_cells_and_bad_files(tmp_path):
     (tmp_path / "empty.tsv").write_text("")
     with pytest.raises(InvalidSampleError, match="empty"):
         scan(tmp_path / "empty.tsv")
+
+
+def test_a_repeated_index_refuses_the_file_naming_its_lines(tmp_path):
+    rows = ["1", "2", "2", "007", "7", "8"]  # "007" is "7" in an integer index
+    path = tmp_path / "twice.tsv"
+    path.write_text(
+        "index\timage\tquestion\n"
+        + "".join(f"{index}\t{RED}\tq\n" for index in rows)
+        + "8\t\tno image: dropped, so not a repeat\n"
+    )
+    with pytest.raises(DuplicateIndexError, match="twice.tsv: index '2' is on lines 3 and 4"):
+        scan(path)
+    try:
+        scan(path)
+    except DuplicateIndexError as exc:
+        assert exc.repeated == {"2": (3, 4), "7": (5, 6)}
+    with pytest.raises(DuplicateIndexError, match="index '2'"):
+        open_records(path)  # what `vlmi run` reads, before any row
+    text = tmp_path / "text.tsv"  # string indices: "007" and "7" differ
+    text.write_text("index\tquestion\nA\tq\n007\tq\n7\tq\n")
+    assert scan(text).rows == 3
 
 
 def test_stray_tab_and_bad_utf8_fail_only_their_row(tmp_path):

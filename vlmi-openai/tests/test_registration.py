@@ -24,6 +24,8 @@ def test_openai_prefix_claims_any_model_id_keeping_its_spelling():
     assert spec.defaults == {"api_model": "Qwen/Qwen2.5-VL-7B-Instruct"}
     assert spec.plugin is not None and spec.plugin.distribution == "vlmi-openai"
     assert find_spec("openai:gpt-4o").name == "gpt-4o"
+    # an API model holds no GPU here: `vlmi compare` runs it beside the GPU models
+    assert not spec.needs_gpu and not find_spec("gpt-4o").needs_gpu
 
 
 def test_an_empty_model_id_is_not_claimed():

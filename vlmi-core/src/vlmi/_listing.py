@@ -1,7 +1,8 @@
-"""``vlmi models --json`` and ``vlmi plugins --json``: what an environment provides.
+"""``vlmi models --json``, ``vlmi models --resolve NAME --json`` and ``vlmi plugins --json``.
 
-The field names are stable (documented in :data:`MODEL_FIELDS` and
-:data:`PLUGIN_FIELDS`); ``format`` grows only when one changes meaning, so
+What an environment provides, and which model a name gives there. The field
+names are stable (documented in :data:`MODEL_FIELDS`, :data:`RESOLVE_FIELDS`
+and :data:`PLUGIN_FIELDS`); ``format`` grows only when one changes meaning, so
 tools such as ``vlmi compare`` can read another environment's listing
 without importing vlmi.
 """
@@ -32,6 +33,27 @@ MODEL_FIELDS: dict[str, str] = {
     "weights": "default weights per hub: {huggingface: id, modelscope: id}",
     "max_images": "most images one sample may hold, or null for no limit",
     "description": "one line for people",
+    "needs_gpu": "true when the model runs on a GPU of this machine (false: an API, the CPU)",
+}
+
+#: ``vlmi models --resolve NAME --json``: field -> meaning (the model ``vlmi.load`` would give)
+RESOLVE_FIELDS: dict[str, str] = {
+    "name": "canonical model name of what the name resolves to",
+    "given": "the name as given (a name, alias, hub id or folder)",
+    "plugin": "the distribution that serves it",
+    "plugin_version": "that distribution's version",
+    "engine": "the inference engine",
+    "engine_version": "the installed engine's version, or null when not installed",
+    "needs_gpu": "true when the model runs on a GPU of this machine (false: an API, the CPU)",
+    "family": "the model family",
+    "weights": "default weights per hub: {huggingface: id, modelscope: id}",
+}
+
+#: ``error`` of ``vlmi models --resolve NAME --json`` when the name does not resolve
+RESOLVE_ERROR_FIELDS: dict[str, str] = {
+    "type": "the vlmi.errors class, e.g. UnknownModelError, InvalidOptionError, PluginError",
+    "message": "what is wrong and the fix, as `vlmi run` would say it",
+    "install": "distributions to install here for it (list; empty when none is known)",
 }
 
 #: one entry of ``plugins`` in ``vlmi plugins --json``: field -> meaning
@@ -72,6 +94,38 @@ def model_entry(registry: Registry, spec: ModelSpec) -> dict[str, Any]:
         "weights": dict(spec.weights),
         "max_images": spec.max_images,
         "description": spec.description,
+        "needs_gpu": spec.needs_gpu,
+    }
+
+
+def resolution(spec: ModelSpec, given: str) -> dict[str, Any]:
+    """``vlmi models --resolve`` for a name that resolved to ``spec``."""
+    from vlmi import __version__
+
+    plugin = spec.plugin
+    return {
+        "format": FORMAT,
+        "vlmi_version": __version__,
+        "name": spec.name,
+        "given": given,
+        "plugin": plugin.distribution if plugin else None,
+        "plugin_version": plugin.version if plugin else None,
+        "engine": spec.engine,
+        "engine_version": engine_version(spec),
+        "needs_gpu": spec.needs_gpu,
+        "family": spec.family,
+        "weights": dict(spec.weights),
+    }
+
+
+def resolution_error(error: Exception, install: list[str]) -> dict[str, Any]:
+    """``vlmi models --resolve`` for a name that does not resolve."""
+    from vlmi import __version__
+
+    return {
+        "format": FORMAT,
+        "vlmi_version": __version__,
+        "error": {"type": type(error).__name__, "message": str(error), "install": install},
     }
 
 
@@ -155,8 +209,12 @@ __all__ = [
     "FORMAT",
     "MODEL_FIELDS",
     "PLUGIN_FIELDS",
+    "RESOLVE_ERROR_FIELDS",
+    "RESOLVE_FIELDS",
     "conflicts",
     "model_entry",
     "models_listing",
     "plugins_listing",
+    "resolution",
+    "resolution_error",
 ]

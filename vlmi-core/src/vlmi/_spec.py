@@ -54,6 +54,10 @@ class ModelSpec:
         ``vlmi.load`` fetch only these. Empty: vlmi's default (config,
         tokenizer, processor and chat-template files, remote code, safetensors
         weights, or ``.bin`` weights where a repository has no safetensors).
+    :param needs_gpu: whether the model runs on a GPU of the machine it is loaded on
+        (default True: an engine that loads weights); False for a model that answers
+        elsewhere or on the CPU only (an API client, a test model). ``vlmi compare`` lets
+        a model without GPUs of its own run beside others only when this is False.
     """
 
     name: str
@@ -71,6 +75,7 @@ class ModelSpec:
     engine_distributions: tuple[str, ...] = ()
     plugin: PluginInfo | None = None
     weights_files: tuple[str, ...] = ()
+    needs_gpu: bool = True
 
     def __post_init__(self) -> None:
         for label in (self.name, *self.aliases):

@@ -81,6 +81,33 @@ class TooManyImagesError(InvalidSampleError):
     """A sample has more images than the model declares it can take."""
 
 
+class DuplicateIndexError(InvalidSampleError):
+    """A VLMEvalKit TSV gives the same ``index`` to several rows.
+
+    Answers are matched to rows by index, so such a file is refused as a
+    whole when it is read. :attr:`repeated` maps each repeated index to the
+    file lines of its rows.
+    """
+
+    def __init__(self, message: str, repeated: dict[str, tuple[int, ...]]) -> None:
+        super().__init__(message)
+        self.repeated = repeated
+
+
+# --- files written ----------------------------------------------------------------
+
+
+class OutputFileError(VlmiError):
+    """An output path names a file vlmi will not write into.
+
+    It is one of the command's own inputs, it is not a file of the kind the
+    command writes (a ``vlmi run`` output, a score file, an export), or a
+    ``vlmi run`` output has a damaged line before its end. The file is left
+    as it is; the message names the line at fault and the way out (another
+    ``-o``, or ``--overwrite`` where replacing it is allowed).
+    """
+
+
 # --- images ---------------------------------------------------------------------
 
 
@@ -145,6 +172,7 @@ class MissingDependencyError(EngineUnavailableError, WeightsNotFoundError, Impor
 
 
 __all__ = [
+    "DuplicateIndexError",
     "DuplicateModelError",
     "EngineOutOfMemoryError",
     "EngineUnavailableError",
@@ -157,6 +185,7 @@ __all__ = [
     "InvalidOptionError",
     "InvalidSampleError",
     "MissingDependencyError",
+    "OutputFileError",
     "PluginError",
     "TooManyImagesError",
     "UnknownModelError",

@@ -43,6 +43,7 @@ def spec_for(api_model: str, *, name: str | None = None, description: str = "") 
         family=FAMILY,
         engine=ENGINE,
         defaults={"api_model": api_model},
+        needs_gpu=False,  # the endpoint answers; this environment holds no GPU for it
         description=description or f"{api_model} through an OpenAI-compatible endpoint",
     )
 

@@ -5,13 +5,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
-from .._install_hints import OPEN_NAMES_PLUGIN
+from vlmi.errors import UnknownModelError, VlmiError
+
+from .._install_hints import OPEN_NAMES_PLUGIN, providers_of
+from .options import add_model_arguments, load_options_from
 
 
 def add_models_arguments(parser: argparse.ArgumentParser) -> None:
     """``vlmi models`` flags."""
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument(
+        "--resolve",
+        metavar="MODEL",
+        help="which model MODEL (a name, alias, hub id or folder) gives here, with --plugin "
+        "and -O as `vlmi run` takes them: its plugin, engine, versions and whether it needs a "
+        "GPU; nothing is loaded (exit status 1 when it does not resolve)",
+    )
+    add_model_arguments(parser)
 
 
 def add_plugins_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,6 +38,11 @@ def run_models(args: argparse.Namespace) -> int:
     from .._listing import models_listing
     from .._registry import get_registry
 
+    if args.resolve is not None:
+        return _resolve(args)
+    if args.plugin or args.option:
+        print("error: --plugin and -O go with --resolve MODEL", file=sys.stderr)
+        return 2
     rows = list_models()
     registry = get_registry()
     if args.json:
@@ -65,6 +82,45 @@ def run_models(args: argparse.Namespace) -> int:
     if registry.plugins.failures:
         print("warning: some plugins failed to load; run `vlmi plugins`", file=sys.stderr)
     return 0
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    """``vlmi models --resolve MODEL``: the model ``vlmi run MODEL`` would load, not set up."""
+    from .._api import describe_model
+    from .._listing import resolution, resolution_error
+
+    try:
+        model = describe_model(args.resolve, **load_options_from(args))
+    except VlmiError as exc:
+        if not args.json:
+            raise
+        print(json.dumps(resolution_error(exc, _install(exc, args)), indent=2))
+        return 1
+    found: dict[str, Any] = resolution(model.spec, args.resolve)
+    if args.json:
+        print(json.dumps(found, indent=2))
+    else:
+        for key in ("name", "plugin", "plugin_version", "engine", "engine_version", "needs_gpu"):
+            print(f"{key}: {found[key]}")
+    return 0
+
+
+def _install(error: VlmiError, args: argparse.Namespace) -> list[str]:
+    """What to install here so that the model resolves (what the install table knows)."""
+    from .._registry import get_registry
+
+    if not isinstance(error, UnknownModelError):
+        return []
+
+    def norm(name: str) -> str:
+        return name.strip().lower().replace("_", "-")
+
+    loaded = get_registry().plugins.loaded
+    here = {norm(info.distribution) for info in loaded.values()} | {norm(ep) for ep in loaded}
+    if args.plugin:
+        return [] if norm(args.plugin) in here else [args.plugin]
+    wanted = [distribution for distribution, _ in providers_of(args.resolve) or ()]
+    return [distribution for distribution in wanted if norm(distribution) not in here]
 
 
 def run_plugins(args: argparse.Namespace) -> int:

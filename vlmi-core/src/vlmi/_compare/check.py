@@ -7,7 +7,7 @@ from typing import TextIO
 
 from vlmi.errors import VlmiError
 
-from .environments import ModelCheck, check_model, probe
+from .environments import ModelCheck, resolve_models
 from .layout import Pair
 from .plan import Plan
 from .scores import count_rows
@@ -27,10 +27,8 @@ class Checked:
 
 
 def check(plan: Plan) -> Checked:
-    """Ask every environment for its models; read every dataset."""
-    environments = probe([m.python for m in plan.models])
-    everywhere = list(environments.values())
-    models = {m.key: check_model(m, environments[m.python], everywhere) for m in plan.models}
+    """Resolve every model in its own environment; read every dataset."""
+    models = resolve_models(plan.models)
     rows: dict[str, int | None] = {}
     problems: dict[str, str] = {}
     for dataset in plan.datasets:
@@ -47,7 +45,7 @@ def report_check(plan: Plan, checked: Checked, stream: TextIO) -> int:
     for model in plan.models:
         result = checked.models[model.key]
         if result.ok:
-            source = (result.spec or {}).get("plugin") or "a plugin at load time"
+            source = (result.spec or {}).get("plugin") or "?"
             print(f"ok      model {model.label!r}: {source} in {model.python}", file=stream)
         else:
             print(f"PROBLEM model {model.label!r}: {result.problem}", file=stream)

@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--check",
         action="store_true",
-        help="only check: every environment has its plugin and model, every dataset reads",
+        help="only check: every model resolves in its environment (plugin, options), every "
+        "dataset reads",
     )
     parser.add_argument(
         "--report",

@@ -90,8 +90,6 @@ def compare(plan: Plan, *, stream: TextIO | None = None, live: bool | None = Non
     queued: list[Pair] = []
     for pair in pairs:
         result = checked.models[pair.model.key]
-        if result.ok:
-            write_json(model_file(plan.output, pair.model), result.spec)
         if pair.finished():
             view.set(pair, "done (earlier)")
         elif not result.ok:
@@ -102,11 +100,17 @@ def compare(plan: Plan, *, stream: TextIO | None = None, live: bool | None = Non
             view.set(pair, f"failed: {checked.problems[pair.dataset.name]}")
         else:
             queued.append(pair)
+    for model in {pair.model.key: pair.model for pair in queued}.values():
+        # what runs now (a finished pair's own records say what answered it)
+        write_json(model_file(plan.output, model), checked.models[model.key].spec)
+    needs_gpu = {key: result.needs_gpu for key, result in checked.models.items()}
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     running: list[Running] = []
     previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         while queued or running:
-            for pair in startable(queued, [r.pair for r in running], plan.jobs):
+            now = [r.pair for r in running]
+            for pair in startable(queued, now, plan.jobs, needs_gpu, visible):
                 queued.remove(pair)
                 run = start(pair, checked.rows.get(pair.dataset.name))
                 _started(pair, run)

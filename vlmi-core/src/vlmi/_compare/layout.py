@@ -74,7 +74,8 @@ def dataset_stamp(path: Path) -> dict[str, Any]:
 
 
 def model_file(folder: Path, model: ModelEntry) -> Path:
-    """What the model's environment said about it (``vlmi models --json``)."""
+    """How the model's environment resolved it when its pairs last started
+    (``vlmi models --resolve --json``); the records say what answered each pair."""
     return folder / model.key / "model.json"
 
 

@@ -4,7 +4,10 @@ Written as ``leaderboard.md`` (also printed), ``.csv`` and ``.json``. Scores
 are percentages as ``vlmi score`` computes them; the Markdown shows one
 decimal, the CSV and JSON the full figure. Throughput (samples/s) comes with
 the chunk it was measured at (``batch_size``: the most samples the model was
-handed at once), as ``12.30 @256`` in the Markdown.
+handed at once), as ``12.30 @256`` in the Markdown. The plugin, engine and their
+versions credited for a pair are what its own records say answered it; the
+model's resolution in its environment (``model.json``) only stands in where
+no record has been written yet.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 from .layout import Pair, model_file, read_json
 from .plan import Plan
+from .scores import ANSWERED_BY, answered_by
 
 
 def flatten(scores: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
@@ -45,6 +49,7 @@ def cell_of(pair: Pair) -> dict[str, Any]:
         "batch_size": status.get("batch_size"),
         "predictions": str(pair.predictions),
         "log": str(pair.log),
+        "answered_by": answered_by(pair),
     }
     if state != "done":
         cell["reason"] = status.get("reason", "not run yet")
@@ -62,26 +67,41 @@ def build(plan: Plan) -> dict[str, Any]:
     """The whole leaderboard as data (what ``leaderboard.json`` holds)."""
     rows = []
     for model in plan.models:
-        spec = read_json(model_file(plan.output, model)) or {}
+        cells = {d.name: cell_of(Pair(model, d, plan.output)) for d in plan.datasets}
+        who = [w for cell in cells.values() for w in cell["answered_by"]]
+        if not who:  # nothing answered yet: what its environment resolved it to
+            spec = read_json(model_file(plan.output, model))
+            who = [{k: spec.get(k) for k in ANSWERED_BY}] if isinstance(spec, dict) else []
         rows.append(
             {
                 "model": model.label,
                 "name": model.name,
                 "key": model.key,
-                "plugin": spec.get("plugin"),
-                "version": spec.get("plugin_version"),
-                "engine": " ".join(
-                    str(part) for part in (spec.get("engine"), spec.get("engine_version")) if part
-                )
-                or None,
+                **credit(who),
                 "options": model.options,
                 "generation": model.generation,
                 "python": model.python,
-                "datasets": {d.name: cell_of(Pair(model, d, plan.output)) for d in plan.datasets},
+                "datasets": cells,
             }
         )
     datasets = [{"name": d.name, "path": str(d.path), "scored": d.scored} for d in plan.datasets]
     return {"datasets": datasets, "models": rows}
+
+
+def credit(who: list[dict[str, Any]]) -> dict[str, str | None]:
+    """``plugin``, ``version`` and ``engine`` (with its version) shown for ``who``; where the
+    records differ (a run resumed after an upgrade), each value once, joined by ", "."""
+
+    def joined(values: list[str]) -> str | None:
+        return ", ".join(dict.fromkeys(v for v in values if v)) or None
+
+    return {
+        "plugin": joined([str(w.get("plugin") or "") for w in who]),
+        "version": joined([str(w.get("plugin_version") or "") for w in who]),
+        "engine": joined(
+            [" ".join(str(w[k]) for k in ("engine", "engine_version") if w.get(k)) for w in who]
+        ),
+    }
 
 
 def _number(value: float | None) -> str:
@@ -140,6 +160,7 @@ def markdown(board: Mapping[str, Any]) -> str:
         for name in names:
             cell = row["datasets"][name]
             rate = cell.get("samples_per_s")
+            who = credit(cell.get("answered_by") or []) if cell.get("answered_by") else row
             body.append(
                 [
                     row["model"],
@@ -155,8 +176,8 @@ def markdown(board: Mapping[str, Any]) -> str:
                     ),
                     "-" if cell.get("time_s") is None else f"{cell['time_s']:.1f}",
                     _rate(rate, cell.get("batch_size")),
-                    f"{row['plugin'] or '-'} {row['version'] or ''}".strip(),
-                    row["engine"] or "-",
+                    f"{who['plugin'] or '-'} {who['version'] or ''}".strip(),
+                    who["engine"] or "-",
                     json.dumps(row["options"], sort_keys=True) if row["options"] else "-",
                 ]
             )
@@ -199,4 +220,4 @@ def write(board: Mapping[str, Any], folder: Path) -> list[Path]:
     return paths
 
 
-__all__ = ["build", "csv_text", "flatten", "markdown", "sub_columns", "write"]
+__all__ = ["build", "credit", "csv_text", "flatten", "markdown", "sub_columns", "write"]

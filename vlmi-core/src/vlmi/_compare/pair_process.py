@@ -10,7 +10,6 @@ normally or by a signal it can catch ends its children.
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import signal
 import subprocess
@@ -20,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .environments import option_flags
 from .layout import Pair
 
 _FLAGS = {
@@ -43,10 +43,7 @@ def run_command(pair: Pair) -> list[str]:
         command += ["--dataset-name", dataset.name]
     if dataset.type:
         command += ["--dataset-type", dataset.type]
-    for key, value in model.options.items():
-        # -O values are text, read for the option's type: a str as it is, anything else as JSON
-        text = value if isinstance(value, str) else json.dumps(value)
-        command += ["-O", f"{key}={text}"]
+    command += option_flags(model.load_options)  # --plugin, -O: as the environment resolved it
     for key, value in model.generation.items():
         if key == "stop":
             for text in [value] if isinstance(value, str) else value:

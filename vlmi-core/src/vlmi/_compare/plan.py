@@ -2,6 +2,9 @@
 
 Every error names the file, the line and the key, and is raised before
 anything runs. Paths are relative to the plan file's folder; ``~`` expands.
+That holds for a model's ``name`` when it is a folder and for its
+``options.model_path`` too: the entry keeps (and its hash covers) the
+absolute path, whatever folder ``vlmi compare`` runs from.
 """
 
 from __future__ import annotations
@@ -23,7 +26,16 @@ else:  # pragma: no cover - Python 3.10
 
 TOP_KEYS = ("output", "jobs", "generation", "picture", "datasets", "models")
 DATASET_KEYS = ("path", "name", "type")
-MODEL_KEYS = ("name", "label", "python", "options", "generation", "gpus", "batch_size")
+MODEL_KEYS = (
+    "name",
+    "label",
+    "python",
+    "plugin",
+    "options",
+    "generation",
+    "gpus",
+    "batch_size",
+)
 GENERATION_KEYS = ("max_new_tokens", "temperature", "top_p", "top_k", "seed", "stop")
 PICTURE_KEYS = ("categories",)
 DATASET_TYPES = ("mcq", "yorn", "vqa")
@@ -50,7 +62,8 @@ class DatasetEntry:
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """One model entry: a name in an environment, with its options."""
+    """One model entry: a name in an environment, with its plugin (None: the default one)
+    and options."""
 
     name: str
     label: str
@@ -59,11 +72,17 @@ class ModelEntry:
     generation: dict[str, Any] = field(default_factory=dict)
     gpus: tuple[str, ...] = ()
     batch_size: int | None = None  # None: the model's preferred_batch_size
+    plugin: str | None = None
+
+    @property
+    def load_options(self) -> dict[str, Any]:
+        """What ``vlmi.load`` gets besides the name: the options, and ``plugin`` when chosen."""
+        return {"plugin": self.plugin, **self.options} if self.plugin else dict(self.options)
 
     @property
     def key(self) -> str:
         """The folder of its outputs: the label, and a hash of what changes the answers."""
-        what = {"name": self.name, "options": self.options, "generation": self.generation}
+        what = {"name": self.name, "options": self.load_options, "generation": self.generation}
         digest = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:8]
         return f"{slug(self.label)}-{digest}"
 
@@ -219,9 +238,9 @@ class _Parser:
         for i, item in enumerate(value):
             entry = self.model(item, i, generation)
             for j, other in enumerate(found):
-                same = (other.name, other.options, other.generation) == (
+                same = (other.name, other.load_options, other.generation) == (
                     entry.name,
-                    entry.options,
+                    entry.load_options,
                     entry.generation,
                 )
                 if other.label == entry.label:
@@ -264,6 +283,10 @@ class _Parser:
         options = item.get("options", {})
         if not isinstance(options, dict):
             self.fail("'options' must be a table, e.g. { tp = 2 }", "options", "models", i)
+        options = dict(options)
+        plugin = self.plugin(item.get("plugin"), options.pop("plugin", None), i)
+        if isinstance(options.get("model_path"), str):
+            options["model_path"] = self.place(options["model_path"], folder=True)
         own = self.generation(item.get("generation", {}), "models", i)
         gpus = self.gpus(item.get("gpus"), i)
         batch_size = item.get("batch_size")  # none: `vlmi run`'s default, the model's own
@@ -271,7 +294,49 @@ class _Parser:
             not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1
         ):
             self.fail("'batch_size' must be a whole number >= 1", "batch_size", "models", i)
-        return ModelEntry(name, label, python, dict(options), generation | own, gpus, batch_size)
+        return ModelEntry(
+            self.place(name, folder=False),
+            label,
+            python,
+            options,
+            generation | own,
+            gpus,
+            batch_size,
+            plugin,
+        )
+
+    def plugin(self, value: Any, in_options: Any, i: int) -> str | None:
+        """The plan's ``plugin``, or ``options.plugin`` (the same thing, as ``-O`` takes it)."""
+        for given, key in ((value, "plugin"), (in_options, "options")):
+            if given is not None and (not isinstance(given, str) or not given.strip()):
+                self.fail(
+                    "'plugin' must be a distribution name, e.g. \"vlmi-vllm\"", key, "models", i
+                )
+        if value is not None and in_options is not None and value != in_options:
+            self.fail(
+                f"plugin {value!r} and options.plugin {in_options!r} differ; keep one",
+                "plugin",
+                "models",
+                i,
+            )
+        chosen = value if value is not None else in_options
+        return chosen.strip() if isinstance(chosen, str) else None
+
+    def place(self, value: str, folder: bool) -> str:
+        """A folder named relative to the plan as an absolute path; other names as given.
+
+        A value that starts with ``.``, ``~`` or ``/`` is a path. Another is one when that
+        folder exists next to the plan and the value has a ``/`` (else it is a hub id), or
+        ``folder`` says it names one, or the folder holds a ``config.json`` (a checkpoint,
+        not a model name).
+        """
+        given = Path(value).expanduser()
+        candidate = given if given.is_absolute() else self.base / given
+        if value.startswith((".", "~", "/")) or given.is_absolute():
+            return str(candidate.resolve())
+        if candidate.is_dir() and (folder or "/" in value or (candidate / "config.json").is_file()):
+            return str(candidate.resolve())
+        return value
 
     def gpus(self, value: Any, i: int) -> tuple[str, ...]:
         if value is None:

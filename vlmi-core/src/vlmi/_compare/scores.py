@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from vlmi.errors import VlmiError
+
 from .layout import Pair, write_json
 
 
@@ -31,6 +33,25 @@ def count_records(pair: Pair) -> tuple[int, int]:
     return len(records), sum(r.get("error") is not None for r in records.values())
 
 
+#: what each ``vlmi run`` record says of who answered it
+ANSWERED_BY = ("plugin", "plugin_version", "engine", "engine_version")
+
+
+def answered_by(pair: Pair) -> list[dict[str, Any]]:
+    """Who answered the pair's predictions, from the records themselves: each distinct
+    (plugin, plugin_version, engine, engine_version) once, in the order first seen."""
+    from .._vlmevalkit.predictions import load_predictions
+
+    if not pair.predictions.is_file():
+        return []
+    try:
+        records = load_predictions(pair.predictions)
+    except VlmiError:
+        return []
+    seen = dict.fromkeys(tuple(r.get(k) for k in ANSWERED_BY) for r in records.values())
+    return [dict(zip(ANSWERED_BY, who)) for who in seen if any(who)]
+
+
 def largest_batch(pair: Pair) -> int | None:
     """The most samples the model was handed at once (the records' ``time.batch_size``).
 
@@ -41,9 +62,13 @@ def largest_batch(pair: Pair) -> int | None:
 
     if not pair.predictions.is_file():
         return None
+    try:
+        records = load_predictions(pair.predictions)
+    except VlmiError:
+        return None
     sizes = [
         size
-        for record in load_predictions(pair.predictions).values()
+        for record in records.values()
         if isinstance(time := record.get("time"), dict)
         and isinstance(size := time.get("batch_size"), int)
     ]
@@ -60,4 +85,11 @@ def count_rows(pair: Pair) -> int | None:
     return count_jsonl(pair.dataset.path)
 
 
-__all__ = ["count_records", "count_rows", "largest_batch", "score_pair"]
+__all__ = [
+    "ANSWERED_BY",
+    "answered_by",
+    "count_records",
+    "count_rows",
+    "largest_batch",
+    "score_pair",
+]

@@ -30,6 +30,7 @@ from .output import (
     fresh_records,
     identity_of,
     prepare_output,
+    refuse_input_as_output,
 )
 
 #: ``vlmi.run`` keywords of vlmi-core 0.2 that choose a Ray pool (now ``executor=``).
@@ -65,7 +66,8 @@ def run(
         ``answer_prepared`` call, so the most the engine sees at once); ``None``: the
         model's :attr:`~vlmi.Model.preferred_batch_size` (8 for most, vLLM's
         ``max_num_seqs`` (256) for vlmi-vllm, 4 times ``concurrency`` for vlmi-openai).
-    :param overwrite: start the output over instead of resuming.
+    :param overwrite: start the output over instead of resuming (also replaces a file that
+        is not a ``vlmi run`` output; the input file itself is always refused).
     :param force: resume even if the output was made with another model/options.
     :param workers: image decoding threads of the local executor.
     :param dataset_name: the VLMEvalKit dataset name of a ``.tsv`` input (default: its stem).
@@ -82,13 +84,15 @@ def run(
             "workers sets the local executor's image decoding threads; leave it out when "
             "passing executor="
         )
+    out_path = Path(output)
+    refuse_input_as_output(samples, out_path)
     load_name = model if isinstance(model, str) else model.name
     model = _model_for(model, executor, load_options)
     batch_size = batch_size or _preferred_batch_size(model)
     base, identity = identity_of(model, generation)
-    out_path = Path(output)
-    done_ids, previously_failed = prepare_output(out_path, identity, overwrite, force)
+    # the input is read first (a TSV's first pass refuses a bad file), then the output
     records, total = open_input(samples, model, dataset_name, dataset_type)
+    done_ids, previously_failed = prepare_output(out_path, identity, overwrite, force)
     bar = Progress(total, enabled=progress)
     skipped = SkipCounter(bar)
 

@@ -41,7 +41,11 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="samples handed to the model at once (default: the model's preferred chunk, 8 "
         "for most, 256 for vlmi-vllm, 4 x concurrency for vlmi-openai)",
     )
-    parser.add_argument("--overwrite", action="store_true", help="start OUTPUT over")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start OUTPUT over (also replaces a file that is not a `vlmi run` output)",
+    )
     parser.add_argument(
         "--force", action="store_true", help="resume even if OUTPUT used other settings"
     )
@@ -113,8 +117,9 @@ def register_commands(register: Callable[[Command], None]) -> None:
             description=(
                 "Answer every sample of INPUT with MODEL, appending one JSON record per sample "
                 "to OUTPUT. Re-running the same command resumes: ids already in OUTPUT are "
-                f"skipped. Exit status: 0 all answered, 1 error, {EXIT_SAMPLES_FAILED} some "
-                "samples failed."
+                "skipped. An OUTPUT that is not a `vlmi run` output is left as it is unless "
+                "--overwrite is given; INPUT is never its own OUTPUT. Exit status: 0 all "
+                f"answered, 1 error, {EXIT_SAMPLES_FAILED} some samples failed."
             ),
         )
     )

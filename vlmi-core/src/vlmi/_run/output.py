@@ -8,12 +8,13 @@ changes of model or options.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any
 
-from vlmi.errors import InvalidSampleError, VlmiError
+from vlmi.errors import InvalidSampleError, OutputFileError, VlmiError
 
 from .._generation import GenerationOptions
 from .._model import Model
@@ -142,14 +143,33 @@ def options_of(model: Model[Any], generation: dict[str, Any]) -> dict[str, Any]:
     return plain
 
 
+#: How every line ``vlmi run`` writes begins (``json.dumps`` of a record, ``id`` first).
+RECORD_START = b'{"id": '
+
+
+def refuse_input_as_output(samples: Any, path: Path) -> None:
+    """Refuse an output that is the input file itself, even with ``overwrite``."""
+    if not isinstance(samples, (str, Path)) or not path.exists() or not Path(samples).exists():
+        return
+    if os.path.samefile(samples, path):
+        raise OutputFileError(
+            f"{path} is the input file itself; writing the answers there would destroy it: "
+            "name another file with -o"
+        )
+
+
 def prepare_output(
     path: Path, identity: dict[str, Any], overwrite: bool, force: bool
 ) -> tuple[dict[str, str | None], int]:
     """Ids already answered in ``path`` (with their prompt style), how many failed; start it.
 
     A last line cut off by a crash is removed (its sample runs again). A file
-    written with another model or options is refused unless ``force``.
+    written with another model or options is refused unless ``force``; a file
+    that is not a ``vlmi run`` output, or one with a damaged line before its
+    end, is refused unless ``overwrite``, and left as it is.
     """
+    if path.is_dir():
+        raise OutputFileError(f"{path} is a folder; name a file with -o")
     if overwrite or not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("", encoding="utf-8")
@@ -159,13 +179,15 @@ def prepare_output(
     checked = False
     good_end = 0
     with path.open("rb") as handle:
-        for raw in handle:
-            if not raw.endswith(b"\n"):
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                good_end += len(raw)
+                continue
+            record = _record_of(raw)
+            if not raw.endswith(b"\n") and _torn(raw, record):
                 break  # a line cut off by a crash: dropped below, its sample runs again
-            try:
-                record = json.loads(raw)
-            except json.JSONDecodeError:
-                break
+            if record is None:
+                raise _not_a_record(path, number, checked)
             good_end += len(raw)
             if not checked:
                 _check_identity(path, record, identity, force)
@@ -176,6 +198,44 @@ def prepare_output(
         with path.open("r+b") as handle:
             handle.truncate(good_end)
     return done, failed
+
+
+def _record_of(raw: bytes) -> dict[str, Any] | None:
+    """The line as a ``vlmi run`` record, or ``None`` when it is not one."""
+    try:
+        record = json.loads(raw)
+    except (ValueError, RecursionError):  # not JSON, or not UTF-8
+        return None
+    if isinstance(record, dict) and {"id", "prediction", "error"} <= record.keys():
+        return record
+    return None
+
+
+def _torn(raw: bytes, record: dict[str, Any] | None) -> bool:
+    """Whether an unterminated last line is a record cut off while it was written."""
+    if record is not None:
+        return True
+    if not raw.startswith(RECORD_START):
+        return False
+    try:  # complete JSON that is no record was not cut off: another program wrote it
+        json.loads(raw)
+    except (ValueError, RecursionError):
+        return True
+    return False
+
+
+def _not_a_record(path: Path, number: int, after_records: bool) -> OutputFileError:
+    if after_records:
+        return OutputFileError(
+            f"{path}:{number} is not a `vlmi run` record, though the lines before it are; the "
+            "file is left as it is: fix or remove that line, or pass --overwrite "
+            "(overwrite=True) to start it over"
+        )
+    return OutputFileError(
+        f"{path} is not a `vlmi run` output (line {number} is not one of its records); it is "
+        "left as it is: name another file with -o, or pass --overwrite (overwrite=True) to "
+        "replace it"
+    )
 
 
 def _check_identity(
@@ -309,4 +369,5 @@ __all__ = [
     "identity_of",
     "options_of",
     "prepare_output",
+    "refuse_input_as_output",
 ]

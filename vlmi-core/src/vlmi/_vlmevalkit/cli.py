@@ -73,19 +73,22 @@ def add_score_arguments(parser: argparse.ArgumentParser) -> None:
 def run_score(args: argparse.Namespace) -> int:
     """Score, print, and write the scores as JSON."""
     from .score import format_scores, score
+    from .targets import check_target, is_score_file
 
-    result = score(
-        args.predictions,
-        dataset_file(args),
-        dataset_name=args.dataset_name,
-        dataset_type=args.dataset_type,
-        vqa_method=args.vqa_method,
-    )
+    dataset = dataset_file(args)
     predictions = Path(args.predictions)
     target = (
         Path(args.output)
         if args.output
         else predictions.with_name(predictions.stem + "_score.json")
+    )
+    check_target(target, (predictions, dataset), is_score_file, "a `vlmi score` file")
+    result = score(
+        args.predictions,
+        dataset,
+        dataset_name=args.dataset_name,
+        dataset_type=args.dataset_type,
+        vqa_method=args.vqa_method,
     )
     target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(format_scores(result))

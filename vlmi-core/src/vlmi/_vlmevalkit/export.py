@@ -7,7 +7,9 @@ failed sample's prediction is ``Failed to obtain answer: <error type>``
 (VLMEvalKit's text for a failed local inference), an empty one is left empty.
 Rows without a prediction are left out (VLMEvalKit scores a subset of a
 multiple-choice file; the count is returned). ``index`` is written as
-integers when every index is one.
+integers when every index is one. An existing file is replaced only when it
+is such a table (a header with ``prediction``), never when it is the
+dataset or the predictions (:mod:`vlmi._vlmevalkit.targets`).
 
 Name the file ``<model>_<DATASET>.xlsx`` (or ``.tsv``): ``vlmutil eval``
 takes the dataset name from what follows the model name. Writing needs
@@ -22,6 +24,7 @@ from typing import Any
 from vlmi.errors import InvalidOptionError, MissingDependencyError
 
 from .predictions import matched_rows
+from .targets import check_target, is_predictions_table
 
 _INSTALL = "pip install 'vlmi-core[datasets]'"
 
@@ -37,6 +40,8 @@ def export_vlmevalkit(predictions: str | Path, dataset: str | Path, output: str 
     pandas = _require("pandas")
     if suffix == ".xlsx":
         _require("openpyxl")
+    kind = "a predictions table (its header has no `prediction` column)"
+    check_target(output, (predictions, dataset), is_predictions_table, kind)
     table, matched, missing = matched_rows(predictions, dataset)
     columns = [c for c in table.columns if c != "image"]
     rows: list[dict[str, Any]] = []

@@ -15,21 +15,23 @@ that, so pandas is not needed here. The rules followed (``image_base.py``):
   ``image_path`` only names files (it is not read); without one,
   ``image_path`` is read: absolute, else relative to the TSV's folder, else
   to ``$LMUData/images/<dataset name>``;
-- ``index`` values are strings, or integers when every one is an integer;
+- ``index`` values are strings, or integers when every one is an integer; two
+  kept rows with one index refuse the file (:mod:`vlmi._vlmevalkit.indices`);
 - an all-number column reads as pandas reads it: integers (``"007"`` is
   ``"7"``), or floats when some are decimals or missing (``"3"`` is ``"3.0"``).
 
 Memory: a first pass counts rows and notes the indices other rows refer to;
 the second yields rows one at a time, keeping the byte offsets of referenced
 rows (and the 16 referenced images used last; another is re-read from its
-offset). Only the referenced indices and offsets grow with the file.
+offset). Only the referenced indices and offsets grow with the file, and,
+during the first pass only, the set of every kept row's index (a repeated
+index refuses the file before any row is yielded).
 """
 
 from __future__ import annotations
 
 import ast
 import csv
-import itertools
 import os
 import re
 import sys
@@ -39,6 +41,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
+
+from .indices import IndexCheck, repeated_index_error
+from .lines import records as _records
 
 #: The strings pandas' ``read_csv`` reads as missing by default.
 _NA_TEXT = "|#N/A|#N/A N/A|#NA|-1.#IND|-1.#QNAN|-NaN|-nan|1.#IND|1.#QNAN|<NA>|N/A|NA|NULL|NaN"
@@ -119,59 +124,6 @@ class TsvScan:
         self.kinds[column] = kind
 
 
-class _Lines:
-    """Lines of a binary file as text, counting bytes and line numbers for the csv reader."""
-
-    def __init__(self, handle: BinaryIO) -> None:
-        self.handle = handle
-        self.pos = handle.tell()
-        self.start = self.pos  # where the line last returned begins
-        self.number = 0
-        self.bad_lines: set[int] = set()
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        raw = self.handle.readline()
-        if not raw:
-            raise StopIteration
-        self.start = self.pos
-        self.pos += len(raw)
-        self.number += 1
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            self.bad_lines.add(self.number)
-            return raw.decode("utf-8", errors="replace")
-
-
-def _records(handle: BinaryIO) -> Iterator[tuple[int, int, list[str], bool]]:
-    """(byte offset, first line, fields, readable) of each non-blank record from here on.
-
-    A line without a quote is split on tabs (what the csv reader would give, only
-    faster); a line with one goes through the csv reader, which reads on to the end
-    of a quoted cell that holds newlines.
-    """
-    lines = _Lines(handle)
-    for line in lines:
-        start, first = lines.start, lines.number
-        if '"' not in line:
-            fields = line.rstrip("\r\n").split("\t")
-            if fields == [""]:
-                continue
-        else:
-            try:
-                fields = next(csv.reader(itertools.chain([line], lines), delimiter="\t"))
-            except (csv.Error, StopIteration):
-                yield start, first, [], False
-                continue
-        if fields:
-            bad = any(first <= n <= lines.number for n in lines.bad_lines)
-            lines.bad_lines.clear()
-            yield start, first, fields, not bad
-
-
 def _header(records: Iterator[tuple[int, int, list[str], bool]], path: Path) -> list[str]:
     from vlmi.errors import InvalidSampleError
 
@@ -186,7 +138,10 @@ def _header(records: Iterator[tuple[int, int, list[str], bool]], path: Path) -> 
 
 
 def scan(path: str | Path) -> TsvScan:
-    """First pass: columns, row count, integer index, referenced indices, answer values."""
+    """First pass: columns, row count, integer index, referenced indices, answer values.
+
+    :raises DuplicateIndexError: two kept rows have the same index.
+    """
     path = Path(path)
     csv.field_size_limit(sys.maxsize)
     with path.open("rb") as handle:
@@ -195,7 +150,8 @@ def scan(path: str | Path) -> TsvScan:
         result = TsvScan(path, columns)
         at = {name: i for i, name in enumerate(columns)}
         typed = [c for c in columns if c not in ("image", "index")]
-        for _, _, fields, _ in records:
+        indices = IndexCheck() if "index" in at else None
+        for _, line, fields, _ in records:
             cell = _cell(fields, at, "index")
             if cell is not None and result.integer_index and not _INTEGER.fullmatch(cell):
                 result.integer_index = False
@@ -207,6 +163,8 @@ def scan(path: str | Path) -> TsvScan:
                 result.dropped += 1
                 continue
             result.rows += 1
+            if indices is not None:
+                indices.add(cell, line)
             image = _cell(fields, at, "image")
             if image is not None and len(image) <= REFERENCE_MAX_CHARS:
                 result.referenced.add(image)
@@ -216,7 +174,19 @@ def scan(path: str | Path) -> TsvScan:
                 result.yes_no = result.yes_no and answer.lower() in ("yes", "no")
             question = _cell(fields, at, "question") or ""
             result.has_markers = result.has_markers or "<image " in question
+    if indices is not None and indices.repeated(result.integer_index):
+        raise repeated_index_error(path.name, _kept_indices(result, at))
     return result
+
+
+def _kept_indices(table: TsvScan, at: dict[str, int]) -> Iterator[tuple[str, int]]:
+    """(index, line) of every kept row, read again (to name a repeated index's lines)."""
+    with table.path.open("rb") as handle:
+        records = _records(handle)
+        _header(records, table.path)
+        for _, line, fields, _ in records:
+            if _has_image(fields, at):
+                yield table.canonical_index(_cell(fields, at, "index"), line), line
 
 
 def _cell(fields: list[str], at: dict[str, int], column: str) -> str | None:

@@ -16,6 +16,7 @@ def register_models(register: Callable[[ModelSpec], None]) -> None:
             family="constant",
             engine="python",
             max_images=4,
+            needs_gpu=False,
             description="answers every sample with its `answer` option; for tests",
         )
     )

@@ -20,6 +20,7 @@ def register_models(register: Callable[[ModelSpec], None]) -> None:
             factory="vlmi_echo.model:EchoModel",
             family="echo",
             engine="python",
+            needs_gpu=False,
             weights={"huggingface": "vlmi/echo"},
             max_images=4,
             description="echoes its input; for tests and benchmarks",
@@ -31,6 +32,7 @@ def register_models(register: Callable[[ModelSpec], None]) -> None:
             factory="vlmi_echo.model:EchoModel",
             family="echo",
             engine="python",
+            needs_gpu=False,
             max_images=0,
             description="text-only echo",
         )
@@ -41,6 +43,7 @@ def register_models(register: Callable[[ModelSpec], None]) -> None:
             factory="vlmi_echo.model:EchoModel",
             family="echo",
             engine="python",
+            needs_gpu=False,
             max_images=4,
             description="echo with its own multiple-choice prompt (build_dataset_prompt)",
         )

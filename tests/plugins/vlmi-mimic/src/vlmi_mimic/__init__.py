@@ -1,4 +1,7 @@
-"""An engine plugin serving the ``parrot`` models with its own engine (test only)."""
+"""An engine plugin serving the ``parrot`` models with its own engine (test only).
+
+Its specs keep ``needs_gpu`` at the default (True), as a GPU engine plugin's do.
+"""
 
 from __future__ import annotations
 

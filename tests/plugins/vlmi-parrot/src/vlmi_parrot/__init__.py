@@ -18,6 +18,7 @@ def _spec(name: str, **fields: Any) -> ModelSpec:
         engine="python",
         weights={"huggingface": f"parrot-org/{name}"},
         description="a parrot model, from its family plugin",
+        needs_gpu=False,
         **fields,
     )
 
