@@ -21,9 +21,11 @@ from pathlib import Path
 
 import pytest
 
+from vlmi._compare.driver import compare as run_compare
 from vlmi._compare.layout import Pair
-from vlmi._compare.pair_process import child_env
-from vlmi._compare.plan import PlanError, load_plan
+from vlmi._compare.pair_process import child_env, start
+from vlmi._compare.plan import Plan, PlanError, load_plan
+from vlmi._compare.rebuild import plan_from_manifest, rebuild
 from vlmi._compare.schedule import startable
 from vlmi._compare.view import View
 from vlmi.testing.inputs import make_picture, png_bytes
@@ -409,6 +411,23 @@ BAD_PLANS = [
     ),
     ('[[datasets]]\npath = "a.tsv"\n[[models]]\nname = "echo"\ngpus = "0,x"\n', "plan.toml:5"),
     ("output = \n", "plan.toml: not valid TOML"),
+    (
+        '[[datasets]]\npath = "a.tsv"\nname = "MMBench_DEV_EN"\n'
+        '[[datasets]]\npath = "a.tsv"\nname = "MMBench DEV EN"\n'
+        '[[models]]\nname = "m"\n',
+        "plan.toml:6: [[datasets]] #2, 'MMBench DEV EN' and [[datasets]] #1 'MMBench_DEV_EN' "
+        "would share one file ('MMBench_DEV_EN', letter case aside); give one a different 'name'",
+    ),
+    (
+        '[[datasets]]\npath = "a.tsv"\nname = "mme"\n[[datasets]]\npath = "a.tsv"\nname = "MME"\n'
+        '[[models]]\nname = "m"\n',
+        "plan.toml:6: [[datasets]] #2, 'MME' and [[datasets]] #1 'mme' would share one file",
+    ),
+    (
+        '[[datasets]]\npath = "a.tsv"\n[[models]]\nname = "echo"\nlabel = "echo 3"\n'
+        '[[models]]\nname = "echo"\nlabel = "Echo_3"\n',
+        "plan.toml:8: [[models]] #2, 'Echo_3' and [[models]] #1 'echo 3' would share one file name",
+    ),
 ]
 
 
@@ -497,3 +516,168 @@ def test_progress_redraws_one_line_per_pair_on_a_terminal_and_logs_changes_elsew
     plain.set(first, "done 8 samples")
     plain.draw()
     assert log.getvalue().splitlines() == ["m / a: running 1/8", "m / a: done 8 samples"]
+
+
+# --- in this environment (the echo plugin is installed here) ---------------------------
+
+
+#: echo by an alias (vlmi-dupe, installed beside it, claims the name "echo" too)
+ECHO_HERE = '[[models]]\nname = "echo-test"\nlabel = "echo"\ngeneration = { max_new_tokens = 3 }\n'
+
+
+def compare_here(folder: Path, plan: str) -> tuple[Plan, int, str]:
+    """Run ``vlmi compare`` in this process; (plan, exit status, progress)."""
+    (folder / "plan.toml").write_text(plan)
+    loaded = load_plan(folder / "plan.toml")
+    progress = io.StringIO()
+    return loaded, run_compare(loaded, stream=progress, live=False), progress.getvalue()
+
+
+def test_a_changed_dataset_type_or_content_is_run_afresh(tmp_path):
+    make_datasets(tmp_path)
+    plan = '[[datasets]]\npath = "shapes.tsv"\n{}\n'
+    loaded, status, _ = compare_here(tmp_path, plan.format("") + ECHO_HERE)
+    assert status == 0
+    pair = Pair(loaded.models[0], loaded.datasets[0], loaded.output)
+    first = pair.predictions.read_text()
+    assert "| echo | 62.5 |" in (loaded.output / "leaderboard.md").read_text()
+
+    loaded, status, progress = compare_here(tmp_path, plan.format('type = "vqa"') + ECHO_HERE)
+    assert status == 0
+    pair = Pair(loaded.models[0], loaded.datasets[0], loaded.output)
+    note = "earlier results moved to "
+    assert f"echo / shapes: {note}" in progress
+    assert "(the dataset's type changed (from the name -> vqa))" in progress
+    assert "done (earlier)" not in progress
+    (moved,) = (pair.folder / pair.model.key / "replaced").iterdir()
+    assert sorted(p.name for p in moved.iterdir()) == [
+        "shapes.jsonl",
+        "shapes.log",
+        "shapes.status.json",
+        "shapes_score.json",
+    ]
+    assert (moved / "shapes.jsonl").read_text() == first
+    assert json.loads(pair.scores_file.read_text())["dataset_type"] == "vqa"
+    assert pair.log.read_text().count("== ") == 1  # a fresh run, its own log
+    runs = (loaded.output / "leaderboard.md").read_text().split("## Runs")[1]
+    assert f"| echo | shapes | done; {note}{moved} (the dataset's type changed" in runs
+
+    # every hint is now the right letter: echo is right on every row
+    rows = (tmp_path / "shapes.tsv").read_text().splitlines()
+    for i, answer in enumerate(MCQ_ANSWERS, start=1):
+        cells = rows[i].split("\t")
+        cells[rows[0].split("\t").index("hint")] = f"{answer} is a guess"
+        rows[i] = "\t".join(cells)
+    (tmp_path / "shapes.tsv").write_text("\n".join(rows) + "\n")
+    loaded, status, progress = compare_here(tmp_path, plan.format("") + ECHO_HERE)
+    assert status == 0
+    assert "the dataset's type changed (vqa -> from the name); the dataset's content changed" in (
+        progress
+    )
+    assert "| echo | 100.0 |" in (loaded.output / "leaderboard.md").read_text()
+    assert len(list((pair.folder / pair.model.key / "replaced").iterdir())) == 2
+    hashes = json.loads((loaded.output / "dataset_hashes.json").read_text())
+    assert list(hashes) == [str(tmp_path / "shapes.tsv")]
+
+
+def test_failed_samples_show_beside_the_score_and_a_failed_rescore_says_why(tmp_path):
+    make_datasets(tmp_path)
+    plan = (
+        '[[datasets]]\npath = "shapes.tsv"\n'
+        + ECHO_HERE
+        + 'options = { fail_on = "B is a guess" }\n'
+    )
+    loaded, status, _ = compare_here(tmp_path, plan)
+    assert status == 3  # samples failed
+    assert "| echo | 37.5 (2 failed) |" in (loaded.output / "leaderboard.md").read_text()
+    pair = Pair(loaded.models[0], loaded.datasets[0], loaded.output)
+    assert pair.scores_file.is_file()
+    with pair.predictions.open("a") as handle:
+        handle.write("not a record\n")
+    assert rebuild(plan_from_manifest(loaded.output), io.StringIO()) == 4
+    assert not pair.scores_file.exists()  # no scores of other predictions shown
+    board = json.loads((loaded.output / "leaderboard.json").read_text())
+    cell = board["models"][0]["datasets"]["shapes"]
+    assert cell["reason"] == "shapes.jsonl:9 is not JSON; is it a `vlmi run` output?"
+    markdown = (loaded.output / "leaderboard.md").read_text()
+    assert "| echo | not scored (2 failed) |" in markdown
+    assert "| echo | shapes | done; not scored: shapes.jsonl:9 is not JSON;" in markdown
+
+
+SPAWNER = """
+import os, signal, subprocess, sys, time
+grandchild = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+with open(sys.argv[1] + ".part", "w") as handle:
+    handle.write(str(grandchild.pid))
+os.replace(sys.argv[1] + ".part", sys.argv[1])
+if sys.argv[2] == "die":
+    os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer does
+time.sleep(60)
+"""
+
+
+def one_pair(folder: Path) -> Pair:
+    (folder / "a.tsv").write_text("index\tquestion\n1\tq\n")
+    (folder / "plan.toml").write_text('[[datasets]]\npath = "a.tsv"\n[[models]]\nname = "m"\n')
+    plan = load_plan(folder / "plan.toml")
+    return Pair(plan.models[0], plan.datasets[0], plan.output)
+
+
+def wait_for_pid(path: Path) -> int:
+    deadline = time.monotonic() + 30
+    while not path.exists():
+        assert time.monotonic() < deadline, "the child never started its own child"
+        time.sleep(0.02)
+    return int(path.read_text())
+
+
+def gone(pid: int, within_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return not alive(pid)
+
+
+def test_what_a_killed_run_started_ends_with_its_pair(tmp_path):
+    pair = one_pair(tmp_path)
+    run = start(pair, None, [sys.executable, "-c", SPAWNER, str(tmp_path / "pid"), "die"])
+    grandchild = wait_for_pid(tmp_path / "pid")
+    try:
+        deadline = time.monotonic() + 30
+        while (code := run.poll()) is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert code == -signal.SIGKILL
+        assert gone(grandchild), "a process the killed run started outlived its pair"
+    finally:
+        run.stop()
+
+
+def test_what_a_run_started_dies_with_a_killed_driver(tmp_path):
+    pair = one_pair(tmp_path)
+    driver_code = (
+        "import sys, time\n"
+        "from vlmi._compare.layout import Pair\n"
+        "from vlmi._compare.pair_process import start\n"
+        "from vlmi._compare.plan import load_plan\n"
+        "plan = load_plan(sys.argv[1])\n"
+        "pair = Pair(plan.models[0], plan.datasets[0], plan.output)\n"
+        "start(pair, None, [sys.executable, '-c', sys.argv[2], sys.argv[3], 'live'])\n"
+        "time.sleep(60)\n"
+    )
+    driver = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            driver_code,
+            str(tmp_path / "plan.toml"),
+            SPAWNER,
+            str(tmp_path / "pid"),
+        ]
+    )
+    try:
+        grandchild = wait_for_pid(tmp_path / "pid")
+    finally:
+        driver.kill()
+        driver.wait()
+    assert gone(grandchild), "a process the run started outlived its driver"
+    assert "vlmi compare runs:" in pair.log.read_text()

@@ -18,7 +18,7 @@ DESCRIPTION = (
     "write OUTPUT/leaderboard.md, .csv, .json and a picture (.svg, .png; needs "
     "pip install 'vlmi-core[plot]'). Given the output folder of an earlier run instead of a "
     "plan, rebuild the leaderboard without running anything. Exit status: 0 all done, "
-    "1 error, 3 some samples failed, 4 some pair could not run."
+    "1 error, 3 some samples failed, 4 some pair could not run or be scored (or is stale)."
 )
 
 

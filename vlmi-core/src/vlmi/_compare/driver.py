@@ -16,13 +16,14 @@ from typing import Any, TextIO
 from vlmi.errors import VlmiError
 
 from .check import check
-from .layout import MANIFEST, Pair, dataset_stamp, model_file, write_json
+from .layout import MANIFEST, Pair, model_file, write_json
 from .pair_process import Running, last_error, start
 from .plan import Plan
 from .rebuild import manifest
 from .results import EXIT_SAMPLES_FAILED, exit_status, write_results
 from .schedule import startable
 from .scores import count_records, largest_batch, score_pair
+from .stale import replace_stale
 from .view import View, running_text
 
 TICK_S = 0.2
@@ -40,7 +41,7 @@ def _finish(run: Running, code: int) -> None:
     status: dict[str, Any] = {
         "state": "done" if code in (0, EXIT_SAMPLES_FAILED) else "failed",
         "exit_status": code,
-        "dataset": dataset_stamp(pair.dataset.path),
+        "identity": before.get("identity"),  # of the dataset as the run started
         "time_s": round(before.get("time_s_before", 0.0) + wall, 3),
         "samples_per_s": run.rate() or run.overall_rate(),
         "batch_size": largest_batch(pair),
@@ -52,8 +53,10 @@ def _finish(run: Running, code: int) -> None:
     if status["state"] == "done" and pair.dataset.scored:
         try:
             score_pair(pair)
-        except VlmiError as exc:
+        except (VlmiError, OSError, ValueError) as exc:
             status["score_error"] = str(exc)
+    if before.get("replaced"):
+        status["replaced"] = before["replaced"]
     write_json(pair.status_file, status)
 
 
@@ -71,6 +74,8 @@ def _started(pair: Pair, run: Running) -> None:
             "pid": run.process.pid,
             "driver_pid": os.getpid(),
             "time_s_before": spent,
+            "identity": pair.identity(),
+            **({"replaced": before["replaced"]} if before.get("replaced") else {}),
         },
     )
 
@@ -86,6 +91,10 @@ def compare(plan: Plan, *, stream: TextIO | None = None, live: bool | None = Non
     checked = check(plan)
     write_json(plan.output / MANIFEST, manifest(plan))
     pairs = [Pair(m, d, plan.output) for m in plan.models for d in plan.datasets]
+    for pair in pairs:  # answers of another version of the dataset are never reused
+        note = replace_stale(pair)
+        if note:
+            print(f"{pair.name}: {note}", file=stream)
     view = View(pairs, stream, live)
     queued: list[Pair] = []
     for pair in pairs:
@@ -117,7 +126,7 @@ def compare(plan: Plan, *, stream: TextIO | None = None, live: bool | None = Non
                 running.append(run)
             for run in list(running):
                 run.poll_records()
-                code = run.process.poll()
+                code = run.poll()
                 if code is None:
                     view.set(run.pair, running_text(run))
                     continue
@@ -128,6 +137,8 @@ def compare(plan: Plan, *, stream: TextIO | None = None, live: bool | None = Non
                 if status.get("state") == "done":
                     failed = status.get("failed_samples") or 0
                     note = f" ({failed} failed)" if failed else ""
+                    if status.get("score_error"):
+                        note += f"; not scored: {status['score_error']}"
                     view.set(run.pair, f"done {status.get('samples')} samples{note}")
                 else:
                     view.set(run.pair, f"failed: {status.get('reason')}")

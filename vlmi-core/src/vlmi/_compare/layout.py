@@ -4,10 +4,18 @@
 ``vlmi run`` log beside them, ``.status.json`` how the last run of the pair
 ended and ``_score.json`` its scores. ``OUTPUT/compare.json`` is the plan as
 last run, so ``vlmi compare OUTPUT`` can rebuild the leaderboard.
+
+A pair's results belong to one version of its dataset: its *identity* is the
+dataset's name, type and the SHA-256 of the file's content, recorded in the
+status. ``OUTPUT/dataset_hashes.json`` caches each file's hash by its size and
+modification time, so a file is read again only when one of them changed.
+Results of another identity are moved to ``OUTPUT/<model key>/replaced/``
+(:mod:`.stale`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -17,6 +25,8 @@ from typing import Any
 from .plan import DatasetEntry, ModelEntry, slug
 
 MANIFEST = "compare.json"
+#: the content hash of each dataset file, by its size and modification time
+HASHES = "dataset_hashes.json"
 
 
 @dataclass(frozen=True)
@@ -56,21 +66,63 @@ class Pair:
         status = read_json(self.status_file)
         return status if isinstance(status, dict) else None
 
+    def identity(self) -> dict[str, Any]:
+        """The dataset's identity now (name, type, content hash): what results must match."""
+        return dataset_identity(self.dataset, self.folder)
+
     def finished(self) -> bool:
-        """The pair ran to its end on this very dataset file; nothing is left to do."""
+        """The pair ran to its end on this very dataset; nothing is left to do."""
         status = self.status()
-        return (
-            status is not None
-            and status.get("state") == "done"
-            and status.get("dataset") == dataset_stamp(self.dataset.path)
-            and self.predictions.is_file()
-        )
+        if status is None or status.get("state") != "done" or not self.predictions.is_file():
+            return False
+        try:
+            return bool(status.get("identity") == self.identity())
+        except OSError:  # the dataset cannot be read now
+            return False
+
+    def outputs(self) -> list[Path]:
+        """The files vlmi wrote for this pair that exist now."""
+        files = (self.predictions, self.log, self.status_file, self.scores_file)
+        return [path for path in files if path.exists()]
 
 
-def dataset_stamp(path: Path) -> dict[str, Any]:
-    """What tells a changed dataset file from the one a pair answered."""
+def dataset_identity(dataset: DatasetEntry, folder: Path) -> dict[str, Any]:
+    """What a pair's results belong to: the dataset's name, type and content."""
+    return {
+        "name": dataset.name,
+        "type": dataset.type,
+        "sha256": content_hash(dataset.path, folder),
+    }
+
+
+def content_hash(path: Path, folder: Path) -> str:
+    """The SHA-256 of ``path``, read again only when its size or modification time changed.
+
+    The hashes are cached in ``folder/dataset_hashes.json`` by path.
+    """
     stat = path.stat()
-    return {"path": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    cache_file = folder / HASHES
+    cache = read_json(cache_file)
+    cache = cache if isinstance(cache, dict) else {}
+    seen = cache.get(str(path))
+    if (
+        isinstance(seen, dict)
+        and seen.get("size") == stat.st_size
+        and seen.get("mtime_ns") == stat.st_mtime_ns
+        and isinstance(seen.get("sha256"), str)
+    ):
+        return str(seen["sha256"])
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    found = digest.hexdigest()
+    cache[str(path)] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": found}
+    try:
+        write_json(cache_file, cache)
+    except OSError:  # a read-only results folder: hash again next time
+        pass
+    return found
 
 
 def model_file(folder: Path, model: ModelEntry) -> Path:
@@ -90,9 +142,18 @@ def read_json(path: Path) -> Any:
 def write_json(path: Path, data: Any) -> None:
     """Write ``data`` whole or not at all (a crash leaves the old file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part")
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")  # one per writing process
     partial.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(partial, path)
 
 
-__all__ = ["MANIFEST", "Pair", "dataset_stamp", "model_file", "read_json", "write_json"]
+__all__ = [
+    "HASHES",
+    "MANIFEST",
+    "Pair",
+    "content_hash",
+    "dataset_identity",
+    "model_file",
+    "read_json",
+    "write_json",
+]

@@ -22,6 +22,7 @@ from typing import Any
 from .layout import Pair, model_file, read_json
 from .plan import Plan
 from .scores import ANSWERED_BY, answered_by
+from .stale import changes
 
 
 def flatten(scores: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
@@ -51,16 +52,32 @@ def cell_of(pair: Pair) -> dict[str, Any]:
         "log": str(pair.log),
         "answered_by": answered_by(pair),
     }
+    if status.get("replaced"):
+        cell["replaced"] = status["replaced"]
     if state != "done":
         cell["reason"] = status.get("reason", "not run yet")
         return cell
+    why = _changed(pair, status)
+    if why:
+        cell |= {"state": "stale", "reason": f"{why}; run the plan again"}
+        return cell
     result = read_json(pair.scores_file) if pair.dataset.scored else None
     if pair.dataset.scored and result is None:
-        cell["reason"] = status.get("score_error", "not scored")
+        cell["reason"] = status.get("score_error", f"no {pair.scores_file.name}")
     if result is not None:
         flat = flatten(result["scores"])
         cell |= {"overall": flat.get("Overall"), "scores": result["scores"], "flat": flat}
     return cell
+
+
+def _changed(pair: Pair, status: Mapping[str, Any]) -> str | None:
+    """Why the pair's results do not belong to its dataset now (``None``: they do, or the
+    dataset is no longer at hand to tell)."""
+    try:
+        why = changes(status.get("identity"), pair.identity())
+    except OSError:
+        return None
+    return "; ".join(why) or None
 
 
 def build(plan: Plan) -> dict[str, Any]:
@@ -116,9 +133,23 @@ def _rate(rate: float | None, batch: int | None) -> str:
 
 
 def _shown(cell: Mapping[str, Any]) -> str:
-    if cell["state"] == "done":
-        return _number(cell.get("overall")) if "overall" in cell else "done"
-    return str(cell["state"])
+    if cell["state"] != "done":
+        return str(cell["state"])
+    shown = _number(cell.get("overall")) if "overall" in cell else "done"
+    if "overall" not in cell and cell.get("reason"):
+        shown = "not scored"
+    failed = cell.get("failed_samples")
+    return f"{shown} ({failed} failed)" if failed else shown
+
+
+def _state(cell: Mapping[str, Any]) -> str:
+    """The Runs table's state: why it is not scored or done, and earlier results replaced."""
+    text = str(cell["state"])
+    if cell.get("reason"):
+        text += f": {cell['reason']}" if text != "done" else f"; not scored: {cell['reason']}"
+    if cell.get("replaced"):
+        text += f"; {cell['replaced']}"
+    return text
 
 
 def _table(head: list[str], body: list[list[str]]) -> list[str]:
@@ -165,9 +196,7 @@ def markdown(board: Mapping[str, Any]) -> str:
                 [
                     row["model"],
                     name,
-                    cell["state"]
-                    if cell["state"] == "done"
-                    else f"{cell['state']}: {cell.get('reason')}",
+                    _state(cell),
                     str(cell.get("samples") if cell.get("samples") is not None else "-"),
                     str(
                         cell.get("failed_samples")

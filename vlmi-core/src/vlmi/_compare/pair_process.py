@@ -1,9 +1,14 @@
 """One pair as a ``vlmi run`` child process of the model's own Python.
 
 The child's stdout and stderr go to the log beside its predictions. It runs
-in a process group of its own and, on Linux, is told by the kernel to die
-with the driver (``PR_SET_PDEATHSIG``), so a driver killed even by SIGKILL
-leaves no run behind it writing; on other systems only a driver that exits
+in a process group of its own, led by a small process of the driver's Python
+(:mod:`.group_leader`) that everything the run starts (an engine's workers)
+belongs to. The whole group ends with the pair: when its leader exits, for
+whatever reason (an out-of-memory kill too), the driver kills what is left
+of the group; when the driver stops the pair or exits, it ends the group.
+On Linux the kernel tells the leader when the driver dies
+(``PR_SET_PDEATHSIG``), even by SIGKILL, and the leader ends the group, so no
+run is left behind writing; on other systems only a driver that exits
 normally or by a signal it can catch ends its children.
 """
 
@@ -15,10 +20,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import group_leader
 from .environments import option_flags
 from .layout import Pair
 
@@ -54,13 +60,13 @@ def run_command(pair: Pair) -> list[str]:
 
 
 def _die_with(parent: int) -> Callable[[], None] | None:
-    """The child's pre-exec step: die when the driver dies (Linux)."""
+    """The child's pre-exec step: SIGTERM when the driver dies (Linux)."""
     if not sys.platform.startswith("linux"):
         return None
 
     def preexec() -> None:
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)  # the leader then ends its group
         if os.getppid() != parent:  # the driver died before the line above
             os._exit(1)
 
@@ -116,20 +122,36 @@ class Running:
         done = self.records - self.initial
         return done / took if done > 0 and took > 0 else None
 
+    def poll(self) -> int | None:
+        """The run's exit status once its leader has exited (``None`` before); then nothing of
+        its process group is left running."""
+        code = self.process.poll()
+        if code is not None:
+            self.end_group()
+        return code
+
+    def end_group(self) -> None:
+        """Kill whatever is left of the run's process group (its leader has exited)."""
+        try:
+            # the group's id cannot be reused while any process of the group is alive
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
     def stop(self, grace_s: float = 5.0) -> None:
         """End the run and everything it started (its process group)."""
-        if self.process.poll() is not None:
-            return
         for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
+            if self.process.poll() is not None:
+                break
             try:
                 os.killpg(self.process.pid, sig)
             except (ProcessLookupError, PermissionError):
-                return
+                break
             try:
                 self.process.wait(timeout=wait)
-                return
             except subprocess.TimeoutExpired:
                 continue
+        self.end_group()
 
 
 def child_env(pair: Pair, base: Mapping[str, str]) -> dict[str, str]:
@@ -140,10 +162,11 @@ def child_env(pair: Pair, base: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def start(pair: Pair, total: int | None) -> Running:
-    """Start ``vlmi run`` for ``pair``, its log appended to beside its predictions."""
+def start(pair: Pair, total: int | None, command: Sequence[str] | None = None) -> Running:
+    """Start ``vlmi run`` for ``pair`` (or ``command`` in its place), its log appended to beside
+    its predictions, in a process group of its own (see the module's text)."""
     pair.log.parent.mkdir(parents=True, exist_ok=True)
-    command = run_command(pair)
+    command = list(command) if command is not None else run_command(pair)
     began = time.monotonic()
     before = Running(pair, None, total)  # type: ignore[arg-type]
     before.poll_records()
@@ -153,7 +176,7 @@ def start(pair: Pair, total: int | None) -> Running:
         log.write(f"== {stamp} vlmi compare runs: {_shell(command)}\n".encode())
         log.flush()
         process = subprocess.Popen(
-            command,
+            [sys.executable, "-I", group_leader.__file__, *command],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -104,6 +104,16 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_.") or "x"
 
 
+def file_name(text: str) -> str:
+    """The form two names must not share: their file name, letter case aside.
+
+    Two datasets (or model labels) whose names differ only there would write
+    one file (``MMBench_DEV_EN`` and ``MMBench DEV EN``; ``MME`` and ``mme`` on
+    a file system that ignores case).
+    """
+    return slug(text).casefold()
+
+
 class _Lines:
     """Finds the line of a key in the plan text (tomllib gives values only)."""
 
@@ -224,10 +234,19 @@ class _Parser:
             name = item.get("name", path.stem)
             if not isinstance(name, str) or not name:
                 self.fail("'name' must be a dataset name", "name", "datasets", i)
-            if name in {d.name for d in found}:
-                self.fail(
-                    f"a second dataset named {name!r}; give one a 'name'", "path", "datasets", i
-                )
+            for j, other in enumerate(found):
+                if other.name == name:
+                    self.fail(
+                        f"a second dataset named {name!r}; give one a 'name'", "path", "datasets", i
+                    )
+                if file_name(other.name) == file_name(name):
+                    self.fail(
+                        f"{name!r} and [[datasets]] #{j + 1} {other.name!r} would share one "
+                        f"file ({slug(name)!r}, letter case aside); give one a different 'name'",
+                        "name" if "name" in item else "path",
+                        "datasets",
+                        i,
+                    )
             found.append(DatasetEntry(path, name, kind))
         return tuple(found)
 
@@ -243,15 +262,22 @@ class _Parser:
                     entry.load_options,
                     entry.generation,
                 )
-                if other.label == entry.label:
+                if file_name(other.label) == file_name(entry.label):
                     hint = (
                         "the same model twice with the same options: remove one, or give it a "
                         "'label'"
                         if same
                         else "give one of them a 'label'"
                     )
+                    message = f"{entry.label!r} is already [[models]] #{j + 1}; {hint}"
+                    if other.label != entry.label:
+                        message = (
+                            f"{entry.label!r} and [[models]] #{j + 1} {other.label!r} would share "
+                            f"one file name ({slug(entry.label)!r}, letter case aside); give one "
+                            "of them a different 'label'"
+                        )
                     self.fail(
-                        f"{entry.label!r} is already [[models]] #{j + 1}; {hint}",
+                        message,
                         "label" if "label" in item else "name",
                         "models",
                         i,
@@ -351,4 +377,12 @@ class _Parser:
         return tuple(str(g).strip() for g in items)
 
 
-__all__ = ["DatasetEntry", "ModelEntry", "Plan", "PlanError", "load_plan", "slug"]
+__all__ = [
+    "DatasetEntry",
+    "ModelEntry",
+    "Plan",
+    "PlanError",
+    "file_name",
+    "load_plan",
+    "slug",
+]

@@ -48,17 +48,21 @@ def plan_from_manifest(folder: Path) -> Plan:
 
 
 def rebuild(plan: Plan, stream: TextIO | None = None) -> int:
-    """Rescore what is there (where the dataset is still at hand) and rewrite the leaderboard."""
+    """Rescore what is there (where the dataset is still at hand, as the pair answered it) and
+    rewrite the leaderboard. A failed rescore removes the old scores; its cell says why."""
     stream = stream or sys.stderr
     for model in plan.models:
         for dataset in plan.datasets:
             pair = Pair(model, dataset, plan.output)
             status = pair.status() or {}
-            if status.get("state") == "done" and dataset.scored and dataset.path.is_file():
-                try:
-                    score_pair(pair)
-                except VlmiError as exc:
-                    write_json(pair.status_file, {**status, "score_error": str(exc)})
+            if status.get("state") != "done" or not dataset.scored or not pair.finished():
+                continue  # a changed dataset: its cell says so (the leaderboard)
+            status.pop("score_error", None)
+            try:
+                score_pair(pair)
+            except (VlmiError, OSError, ValueError) as exc:
+                status["score_error"] = str(exc)
+            write_json(pair.status_file, status)
     return exit_status(write_results(plan, stream))
 
 

@@ -9,7 +9,8 @@ from vlmi.errors import MissingDependencyError
 from . import leaderboard, picture
 from .plan import Plan
 
-#: exit statuses: some samples failed (as `vlmi run`), some pair could not run
+#: exit statuses: some samples failed (as `vlmi run`); some pair could not run, could not be
+#: scored or (rebuilding from a results folder) answered a dataset that has changed since
 EXIT_SAMPLES_FAILED = 3
 EXIT_PAIRS_FAILED = 4
 

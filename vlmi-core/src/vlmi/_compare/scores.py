@@ -10,15 +10,23 @@ from .layout import Pair, write_json
 
 
 def score_pair(pair: Pair) -> dict[str, Any]:
-    """Score the pair's predictions as ``vlmi score`` does; saved beside them."""
+    """Score the pair's predictions as ``vlmi score`` does; saved beside them.
+
+    When scoring fails, an earlier ``_score.json`` is removed: it would show
+    scores of other predictions.
+    """
     from .._vlmevalkit.score import score
 
-    result = score(
-        pair.predictions,
-        pair.dataset.path,
-        dataset_name=pair.dataset.name,
-        dataset_type=pair.dataset.type,
-    )
+    try:
+        result = score(
+            pair.predictions,
+            pair.dataset.path,
+            dataset_name=pair.dataset.name,
+            dataset_type=pair.dataset.type,
+        )
+    except BaseException:
+        pair.scores_file.unlink(missing_ok=True)
+        raise
     write_json(pair.scores_file, result)
     return result
 
