@@ -42,7 +42,9 @@ def run_command(pair: Pair) -> list[str]:
     """The ``vlmi run`` command line of ``pair``."""
     model, dataset = pair.model, pair.dataset
     command = [model.python, "-m", "vlmi", "run", model.name, str(dataset.path)]
-    command += ["-o", str(pair.predictions), "-b", str(model.batch_size), "-q"]
+    command += ["-o", str(pair.predictions), "-q"]
+    if model.batch_size is not None:  # else the model's preferred chunk
+        command += ["-b", str(model.batch_size)]
     if dataset.scored:
         command += ["--dataset-name", dataset.name]
     if dataset.type:

@@ -60,6 +60,29 @@ def answered_by(pair: Pair) -> list[dict[str, Any]]:
     return [dict(zip(ANSWERED_BY, who)) for who in seen if any(who)]
 
 
+def largest_batch(pair: Pair) -> int | None:
+    """The most samples the model was handed at once (the records' ``time.batch_size``).
+
+    The run's chunk (``batch_size``, else the model's preferred one), or fewer where the
+    dataset is smaller; ``None`` without records that say.
+    """
+    from .._vlmevalkit.predictions import load_predictions
+
+    if not pair.predictions.is_file():
+        return None
+    try:
+        records = load_predictions(pair.predictions)
+    except VlmiError:
+        return None
+    sizes = [
+        size
+        for record in records.values()
+        if isinstance(time := record.get("time"), dict)
+        and isinstance(size := time.get("batch_size"), int)
+    ]
+    return max(sizes, default=None)
+
+
 def count_rows(pair: Pair) -> int | None:
     """How many samples the dataset holds (``None`` when it cannot be read)."""
     from .._run.inputs import count_records as count_jsonl
@@ -70,4 +93,11 @@ def count_rows(pair: Pair) -> int | None:
     return count_jsonl(pair.dataset.path)
 
 
-__all__ = ["ANSWERED_BY", "answered_by", "count_records", "count_rows", "score_pair"]
+__all__ = [
+    "ANSWERED_BY",
+    "answered_by",
+    "count_records",
+    "count_rows",
+    "largest_batch",
+    "score_pair",
+]

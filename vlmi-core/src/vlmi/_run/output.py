@@ -57,7 +57,11 @@ class Answer:
 
 @dataclass(frozen=True)
 class RunSummary:
-    """What a run did (``replicas``: samples answered per worker, on a cluster)."""
+    """What a run did (``replicas``: samples answered per worker, on a cluster).
+
+    ``batch_size`` is the run's chunk: the most samples handed to the model at once
+    (0 when not known).
+    """
 
     output: Path
     done: int
@@ -66,6 +70,7 @@ class RunSummary:
     previously_failed: int
     wall_s: float
     replicas: dict[str, int] = field(default_factory=dict)
+    batch_size: int = 0
 
     @property
     def samples_per_s(self) -> float:
@@ -89,6 +94,8 @@ class RunSummary:
             f"{self.output.name} ({self.previously_failed} of them failed), "
             f"{self.wall_s:.1f} s, {self.samples_per_s:.1f} samples/s"
         )
+        if self.batch_size:
+            text += f" in chunks of {self.batch_size}"
         if self.replicas:
             rates = self.replica_rates()
             per = ", ".join(
