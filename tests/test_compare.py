@@ -219,6 +219,7 @@ def test_the_leaderboard_shows_each_models_known_scores(compared):
     assert markdown.split("\n## Runs")[0] in done.stdout  # printed at the end too
     runs = markdown.split("## Runs")[1]
     assert "| echo | shapes | done | 8 | 0 |" in runs
+    assert " @8 | vlmi-echo" in runs  # samples/s, at the chunk it was measured at
     assert 'vlmi-constant 0.1.0 | python | {"answer": "B no"} |' in runs
     assert "provides model 'constant'; fix:" in runs
 
@@ -244,6 +245,7 @@ def test_the_leaderboard_shows_each_models_known_scores(compared):
     assert echo["datasets"]["shapes"]["overall"] == 62.5
     assert echo["datasets"]["yesno"]["scores"] == {"Overall": 75.0}
     assert echo["datasets"]["shapes"]["samples_per_s"] > 0
+    assert echo["datasets"]["shapes"]["batch_size"] == 8  # echo's preferred chunk, all 8 rows
     assert echo["datasets"]["shapes"]["time_s"] > 0
     assert board["models"][2]["options"] == {"answer": "B no"}
 
@@ -459,6 +461,34 @@ def test_pairs_on_disjoint_gpu_sets_run_together(tmp_path):
     assert [p.model.label for p in startable(pairs[2:], pairs[:1], jobs=4)] == ["3"]
     assert [p.model.label for p in startable(pairs[1:], [], jobs=1)] == ["2"]
     assert child_env(pairs[0], {"PATH": "/bin"})["CUDA_VISIBLE_DEVICES"] == "0,1"
+
+
+def test_a_model_without_batch_size_runs_in_its_preferred_chunk(tmp_path):
+    from vlmi._compare.leaderboard import build, markdown
+    from vlmi._compare.pair_process import run_command
+    from vlmi._compare.scores import largest_batch
+
+    (tmp_path / "a.tsv").write_text("index\tquestion\n1\tq\n")
+    models = '[[models]]\nname = "m"\n[[models]]\nname = "m"\nlabel = "b4"\nbatch_size = 4\n'
+    (tmp_path / "plan.toml").write_text(f'[[datasets]]\npath = "a.tsv"\n{models}')
+    plan = load_plan(tmp_path / "plan.toml")
+    own, given = (Pair(m, plan.datasets[0], plan.output) for m in plan.models)
+    assert own.model.batch_size is None and "-b" not in run_command(own)
+    command = run_command(given)
+    assert command[command.index("-b") + 1] == "4"
+    # the chunk used is read from the records, and shown with the samples/s
+    own.predictions.parent.mkdir(parents=True)
+    own.predictions.write_text(
+        "".join(
+            json.dumps({"id": str(i), "time": {"batch_s": 0.1, "batch_size": size}}) + "\n"
+            for i, size in enumerate([256, 256, 100])
+        )
+    )
+    assert largest_batch(own) == 256 and largest_batch(given) is None
+    own.status_file.write_text(
+        json.dumps({"state": "done", "samples": 3, "samples_per_s": 12.3, "batch_size": 256})
+    )
+    assert "| 12.30 @256 |" in markdown(build(plan))
 
 
 def test_progress_redraws_one_line_per_pair_on_a_terminal_and_logs_changes_elsewhere(tmp_path):

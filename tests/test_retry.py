@@ -61,7 +61,7 @@ def test_the_engine_gone_stops_the_run_with_exit_5_and_retry_failed_answers_agai
 
     again = vlmi_cli(*args, "--retry-failed")
     assert again.returncode == 0, again.stderr
-    assert "2 of them answered again" in again.stderr
+    assert "2 of them retried after an earlier failure" in again.stderr
     final = last_by_id(out)
     assert len(final) == 20 and all(r["error"] is None for r in final.values())
     assert len(records(out)) == 22  # the retries were appended; the last record of an id wins
@@ -110,7 +110,7 @@ def test_retry_failed_answers_the_retryable_ones_and_retry_all_failed_every_one(
 
     again = vlmi.run("echo", source, out, batch_size=4, progress=False, retry_failed="retryable")
     assert (again.done, again.failed, again.retried, again.previously_failed) == (4, 0, 4, 1)
-    assert "4 of them answered again" in again.line()
+    assert "4 of them retried after an earlier failure" in again.line()
 
     make_picture(seed=0).save(tmp_path / "gone.png")  # the user fixes the missing image
     fixed = vlmi.run("echo", source, out, batch_size=4, progress=False, retry_failed="all")

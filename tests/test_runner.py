@@ -184,6 +184,46 @@ def test_progress_lines_when_not_a_terminal(tmp_path, vlmi_cli):
     assert "vlmi run:" not in quiet.stderr
 
 
+def test_without_b_a_run_reads_in_the_models_preferred_chunk(tmp_path, capsys):
+    from vlmi._cli.main import main
+
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "query": f"q {i}"}) + "\n" for i in range(12)))
+    out = tmp_path / "out.jsonl"
+    assert main(["run", "echo", str(path), "-o", str(out), "-q", "-O", "chunk=5"]) == 0
+    assert [r["time"]["batch_size"] for r in read(out)] == [5] * 10 + [2] * 2
+    assert "samples/s in chunks of 5" in capsys.readouterr().err
+    model = vlmi.load("echo")  # preferred_batch_size 8 unless the model says otherwise
+    assert vlmi.run(model, path, tmp_path / "a.jsonl", progress=False).batch_size == 8
+    assert model.batch_sizes == [8, 4]
+    given = vlmi.run(model, path, tmp_path / "b.jsonl", batch_size=3, progress=False)
+    assert given.batch_size == 3 and model.batch_sizes[2:] == [3, 3, 3, 3]
+
+
+def test_an_executor_that_only_describes_the_model_gets_its_preferred_chunk(tmp_path):
+    from vlmi.plugin import Answer, Executor
+
+    class Remote(Executor):
+        loads_model = False
+        sizes: list[int] = []
+
+        def answer(self, job):
+            assert not hasattr(job.model, "batch_sizes")  # described: setup never ran
+            self.sizes.append(job.batch_size)
+            yield [Answer(r.id, "x", None, r.prompt_style, {}) for r in job.records]
+
+    remote = Remote()
+    summary = vlmi.run(
+        "echo",
+        ["a", "b"],
+        tmp_path / "o.jsonl",
+        executor=remote,
+        load_options={"chunk": 6},
+        progress=False,
+    )
+    assert summary.done == 2 and remote.sizes == [6]
+
+
 def test_resume_after_sigkill_has_every_id_exactly_once(tmp_path):
     total = 400
     make_picture().save(tmp_path / "a.png")

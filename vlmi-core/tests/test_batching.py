@@ -1,4 +1,4 @@
-"""vlmi.plugin.run_chunked: chunks, groups, order, retries, out-of-memory shrinking, progress."""
+"""vlmi.plugin.run_chunked: chunks, groups, order, retries in halves, out-of-memory shrinking, progress."""
 
 from __future__ import annotations
 
@@ -25,19 +25,55 @@ def test_results_come_back_in_input_order_with_groups_and_sorting():
     assert calls == [["a", "e"], ["ccc"], ["bb", "dddd"]]
 
 
-def test_a_failing_call_is_retried_one_item_at_a_time():
+def test_a_failing_call_is_split_in_halves_until_the_bad_item_is_alone():
+    seen: list[list[int]] = []
+
+    def run(chunk: list[int]) -> list[int]:
+        seen.append(chunk)
+        if 37 in chunk:
+            raise ValueError("engine refused item 37")
+        return [x * 10 for x in chunk]
+
+    results = run_chunked(list(range(64)), run, batch_size=64)
+    assert results[:37] == [x * 10 for x in range(37)]
+    assert results[38:] == [x * 10 for x in range(38, 64)]
+    assert isinstance(results[37], ValueError)
+    # the chunk, then both halves at each of log2(64) = 6 levels: 13 calls, not 1 + 64
+    assert len(seen) == 1 + 2 * 6
+    assert sorted((len(c) for c in seen), reverse=True) == [
+        64,
+        32,
+        32,
+        16,
+        16,
+        8,
+        8,
+        4,
+        4,
+        2,
+        2,
+        1,
+        1,
+    ]
+    assert [x for c in seen if len(c) == 1 for x in c] == [36, 37]
+
+
+def test_halving_finds_every_bad_item_and_answers_the_rest():
+    bad = {3, 50}
     seen: list[int] = []
 
     def run(chunk: list[int]) -> list[int]:
         seen.append(len(chunk))
-        if 3 in chunk:
-            raise ValueError("engine refused item 3")
-        return [x * 10 for x in chunk]
+        if bad & set(chunk):
+            raise ValueError("engine refused a request")
+        return chunk
 
-    results = run_chunked(list(range(6)), run, batch_size=6)
-    assert results[:3] == [0, 10, 20] and results[4:] == [40, 50]
-    assert isinstance(results[3], ValueError)
-    assert seen == [6, 1, 1, 1, 1, 1, 1]
+    results = run_chunked(list(range(64)), run, batch_size=64)
+    assert [r for r in results if not isinstance(r, ValueError)] == [
+        x for x in range(64) if x not in bad
+    ]
+    assert {i for i, r in enumerate(results) if isinstance(r, ValueError)} == bad
+    assert len(seen) <= 1 + 2 * 2 * 6  # about 2·log2(64) per bad item; one at a time: 65
 
 
 def test_per_item_errors_from_the_engine_stay_in_their_slots():
@@ -78,7 +114,7 @@ def test_after_an_out_of_memory_error_later_chunks_are_smaller():
     assert seen == [8, 4, 2, 2, 2, 2, 2, 2]
 
 
-def test_a_wrong_result_count_fails_the_call_and_is_retried_per_item():
+def test_a_wrong_result_count_fails_the_call_and_is_retried_in_halves():
     def run(chunk: list[int]) -> list[int]:
         return chunk[:1]
 

@@ -127,7 +127,7 @@ def test_batch_size_bounds_each_call(loaded: Any):
     assert calls == [2, 2, 1]
 
 
-def test_a_failing_call_is_retried_one_sample_at_a_time(loaded: Any):
+def test_a_failing_call_is_split_until_the_bad_sample_is_alone(loaded: Any):
     model = loaded()
     infer = model.pipe.infer
 

@@ -206,8 +206,9 @@ def test_bad_samples_fail_only_their_slot(
     assert isinstance(answers[2], errors.TooManyImagesError) and answers[2].sample_index == 2
     assert isinstance(answers[3], errors.GenerationError) and answers[3].sample_index == 3
     assert "maximum context length is 1024" in str(answers[3])
-    # the bad images never reach vLLM; its rejection of one prompt is retried one by one
-    assert [len(prompts) for prompts, _ in spy.calls] == [3, 1, 1, 1]
+    # the bad images never reach vLLM; the call it rejects is split in halves until the bad
+    # prompt is alone: [good, too long] then each alone, and [good]
+    assert [len(prompts) for prompts, _ in spy.calls] == [3, 2, 1, 1, 1]
 
 
 def test_eval_raises_vllms_rejection(model: Any) -> None:

@@ -182,3 +182,22 @@ def test_vlmi_run_records_no_api_key(endpoint, tmp_path):
     records = [json.loads(line) for line in text.splitlines()]
     assert [r["prediction"] for r in records] == ["q 0", "q 1", "q 2"]
     assert records[0]["options"]["engine"]["api_key"] == "<hidden>"
+
+
+def test_vlmi_run_reads_four_times_concurrency_per_chunk(endpoint, tmp_path):
+    source = tmp_path / "bench.jsonl"
+    source.write_text("\n".join(json.dumps({"id": i, "query": f"q {i}"}) for i in range(10)))
+    summary = vlmi.run(
+        "openai:m",
+        source,
+        tmp_path / "out.jsonl",
+        progress=False,
+        load_options={"base_url": endpoint.base_url, "concurrency": 1},
+    )
+    assert summary.ok and summary.batch_size == 4
+    records = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [r["time"]["batch_size"] for r in records] == [4] * 8 + [2] * 2
+    from vlmi.plugin import describe_model
+
+    described = describe_model("openai:m", concurrency=16)
+    assert described.preferred_batch_size == 64  # known without a client or a request

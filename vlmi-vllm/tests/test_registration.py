@@ -98,3 +98,10 @@ def test_remote_code_needs_the_users_opt_in(tmp_path: Path):
 def test_unknown_option_is_rejected_before_any_engine_work():
     with pytest.raises(vlmi.errors.InvalidOptionError, match="max_model_len"):
         vlmi.load("qwen3-vl-8b", max_len=4096)
+
+
+def test_a_run_hands_vllm_max_num_seqs_samples_at_once_without_an_engine():
+    from vlmi.plugin import describe_model  # options checked, no weights read, no engine
+
+    assert describe_model("qwen3-vl-8b").preferred_batch_size == 256
+    assert describe_model("qwen3-vl-8b", max_num_seqs=32).preferred_batch_size == 32

@@ -6,8 +6,9 @@ that take one config per call, and sorted, e.g. by prompt length), hands each
 chunk to the plugin's ``run_chunk`` (one engine call), and puts every result
 back at its input position. On failure:
 
-- a chunk that fails for another reason is retried one request at a time, so
-  one bad request never costs the others their answers;
+- a chunk that fails for another reason is split in halves and each half
+  retried (recursively), so one bad request never costs the others their
+  answers, and one bad request among n costs about 2 log2(n) more calls, not n;
 - a chunk that runs out of memory is halved and retried, and later chunks
   are no larger than what fitted, so the error is paid once, not per chunk;
 - a single request that runs out of memory becomes an
@@ -78,7 +79,7 @@ def run_chunked(
     :param items: the plugin's prepared requests (prompts, configs, ...).
     :param run_chunk: one engine call for a list of items; returns one result
         per item, in order, where an exception stands for that item's failure.
-        Raising fails the whole call (then the retries above apply).
+        Raising fails the whole call (then the chunk is split and retried as above).
     :param batch_size: the most items per call.
     :param group_by: items of one chunk share this key (e.g. generation options).
     :param sort_by: order within a group (e.g. prompt length, to pad less).
@@ -167,9 +168,10 @@ def _run(state: _State[Any], indices: list[int]) -> None:
                 exc = oom
             state.results[indices[0]] = exc
             return
-        if not state.is_out_of_memory(exc):
-            for index in indices:
-                _run(state, [index])
+        if not state.is_out_of_memory(exc):  # find the bad request(s) by halving
+            half = (len(indices) + 1) // 2
+            _run(state, indices[:half])
+            _run(state, indices[half:])
             return
         state.budget = min(state.budget, (len(indices) + 1) // 2)
         done = 0

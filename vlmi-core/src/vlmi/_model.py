@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from ._spec import ModelSpec
 
 BatchResult = list["str | VlmiError"]
+
+#: the run's chunk (samples per ``answer_prepared`` call) of a model that states none
+DEFAULT_BATCH_SIZE = 8
+
 OptionsT = TypeVar("OptionsT", bound=EngineOptions)
 
 
@@ -118,6 +122,20 @@ class Model(ABC, Generic[OptionsT]):
     def max_images(self) -> int | None:
         """Most images one sample may hold (None: no limit)."""
         return self.spec.max_images
+
+    @property
+    def preferred_batch_size(self) -> int:
+        """Samples a run hands the model at once when it is given no chunk size.
+
+        ``vlmi run`` without ``-b`` (``vlmi.run(batch_size=None)``) reads the input in
+        chunks of this many samples, and each chunk is one :meth:`answer_prepared` call,
+        so it caps what the engine sees at once. 8 here (an engine that answers one
+        sample at a time gains nothing from more); an engine that batches overrides it
+        from its options, e.g. vLLM's ``max_num_seqs`` or an endpoint's concurrency.
+        Read from a described model too (``vlmi.plugin.describe_model``): it must not
+        need :meth:`setup`.
+        """
+        return DEFAULT_BATCH_SIZE
 
     @property
     def images_first(self) -> bool:
@@ -294,4 +312,4 @@ def _in_slot(error: BaseException, index: int) -> VlmiError:
     return error
 
 
-__all__ = ["BatchedModel", "Model"]
+__all__ = ["DEFAULT_BATCH_SIZE", "BatchedModel", "Model"]

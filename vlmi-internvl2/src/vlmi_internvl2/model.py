@@ -54,6 +54,10 @@ from vlmi_internvl2.startup import lmdeploy_error_lines, require_turbomind, star
 Ready = tuple[int, list[dict[str, Any]], Any, GenerationOptions]
 
 
+#: the smallest ``max_batch_size`` LMDeploy chooses on a CUDA GPU when none is given
+LMDEPLOY_MIN_CUDA_BATCH = 128
+
+
 @dataclass(frozen=True)
 class InternVL2Options(EngineOptions):
     """LMDeploy engine options of ``vlmi.load`` (engine_config.py has the mapping).
@@ -123,6 +127,12 @@ class InternVL2Model(BatchedModel[InternVL2Options]):
     def pipeline_kwargs(self, folder: str) -> dict[str, Any]:
         """The ``lmdeploy.pipeline`` keyword arguments this model is built with."""
         return pipeline_kwargs(folder, self.engine_options, self.spec.max_images)
+
+    @property
+    def preferred_batch_size(self) -> int:
+        """``max_batch_size`` when set, else 128: the smallest batch LMDeploy picks for a CUDA
+        GPU when left to choose (128 to 1024 by GPU), so a run's chunk keeps it busy."""
+        return self.engine_options.max_batch_size or LMDEPLOY_MIN_CUDA_BATCH
 
     def setup(self) -> None:
         """Check for CUDA, find the weights, start the LMDeploy pipeline."""

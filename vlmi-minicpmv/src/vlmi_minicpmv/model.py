@@ -122,6 +122,11 @@ class MiniCPMVModel(BatchedModel[MiniCPMVOptions]):
             )
         return kwargs
 
+    @property
+    def preferred_batch_size(self) -> int:
+        """``max_num_seqs`` (256): a run's chunk is as many requests as vLLM schedules at once."""
+        return self.engine_options.max_num_seqs
+
     def setup(self) -> None:
         """Check the platform (CUDA, or vLLM's CPU backend), find the weights, start vLLM."""
         cpu = _platform_is_cpu()

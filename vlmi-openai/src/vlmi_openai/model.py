@@ -96,6 +96,12 @@ class OpenAIModel(BatchedModel[OpenAIOptions]):
         """The endpoint requests go to (None: the OpenAI API)."""
         return self.engine_options.base_url or os.environ.get("OPENAI_BASE_URL") or None
 
+    @property
+    def preferred_batch_size(self) -> int:
+        """4 times ``concurrency``: a run's chunk keeps every request thread busy while the
+        chunk's slowest requests finish."""
+        return 4 * self.engine_options.concurrency
+
     def setup(self) -> None:
         """Make the client and the request threads (no request is sent here)."""
         options = self.engine_options

@@ -78,6 +78,11 @@ class TransformersModel(BatchedModel[TransformersOptions]):
     Options = TransformersOptions
     engine: Engine | None = None
 
+    @property
+    def preferred_batch_size(self) -> int:
+        """The ``batch_size`` option (8): a run's chunk is one ``generate`` call."""
+        return self.engine_options.batch_size
+
     def setup(self) -> None:
         """Check the architecture from ``config.json``, find the weights, load processor and model.
 

@@ -111,6 +111,11 @@ class VllmModel(BatchedModel[VllmOptions]):
     template_owner: Any = None
     stop_ids: list[int]
 
+    @property
+    def preferred_batch_size(self) -> int:
+        """``max_num_seqs`` (256): a run's chunk is as many requests as vLLM schedules at once."""
+        return self.engine_options.max_num_seqs
+
     def setup(self) -> None:
         """Check the platform and the checkpoint, start vLLM, load the chat template's owner."""
         cpu = _platform_is_cpu()

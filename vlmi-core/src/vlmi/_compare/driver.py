@@ -22,7 +22,7 @@ from .plan import Plan
 from .rebuild import manifest
 from .results import EXIT_RUN_STOPPED, EXIT_SAMPLES_FAILED, exit_status, write_results
 from .schedule import startable
-from .scores import count_records, retryable_failures, score_pair
+from .scores import count_records, largest_batch, retryable_failures, score_pair
 from .stale import replace_stale
 from .view import View, running_text
 
@@ -44,6 +44,7 @@ def _finish(run: Running, code: int) -> None:
         "identity": before.get("identity"),  # of the dataset as the run started
         "time_s": round(before.get("time_s_before", 0.0) + wall, 3),
         "samples_per_s": run.rate() or run.overall_rate(),
+        "batch_size": largest_batch(pair),
     }
     if code == EXIT_RUN_STOPPED:
         status["reason"] = (

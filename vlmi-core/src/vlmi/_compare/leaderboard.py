@@ -2,7 +2,9 @@
 
 Written as ``leaderboard.md`` (also printed), ``.csv`` and ``.json``. Scores
 are percentages as ``vlmi score`` computes them; the Markdown shows one
-decimal, the CSV and JSON the full figure. The plugin, engine and their
+decimal, the CSV and JSON the full figure. Throughput (samples/s) comes with
+the chunk it was measured at (``batch_size``: the most samples the model was
+handed at once), as ``12.30 @256`` in the Markdown. The plugin, engine and their
 versions credited for a pair are what its own records say answered it; the
 model's resolution in its environment (``model.json``) only stands in where
 no record has been written yet.
@@ -45,6 +47,7 @@ def cell_of(pair: Pair) -> dict[str, Any]:
         "failed_samples": status.get("failed_samples"),
         "time_s": status.get("time_s"),
         "samples_per_s": status.get("samples_per_s"),
+        "batch_size": status.get("batch_size"),
         "predictions": str(pair.predictions),
         "log": str(pair.log),
         "answered_by": answered_by(pair),
@@ -122,6 +125,13 @@ def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def _rate(rate: float | None, batch: int | None) -> str:
+    """``12.30 @256``: samples per second, and the most samples the model had at once."""
+    if rate is None:
+        return "-"
+    return f"{rate:.2f}" if batch is None else f"{rate:.2f} @{batch}"
+
+
 def _shown(cell: Mapping[str, Any]) -> str:
     if cell["state"] != "done":
         return str(cell["state"])
@@ -194,7 +204,7 @@ def markdown(board: Mapping[str, Any]) -> str:
                         else "-"
                     ),
                     "-" if cell.get("time_s") is None else f"{cell['time_s']:.1f}",
-                    "-" if rate is None else f"{rate:.2f}",
+                    _rate(rate, cell.get("batch_size")),
                     f"{who['plugin'] or '-'} {who['version'] or ''}".strip(),
                     who["engine"] or "-",
                     json.dumps(row["options"], sort_keys=True) if row["options"] else "-",
@@ -212,6 +222,7 @@ def csv_text(board: Mapping[str, Any]) -> str:
     for name in names:
         head += [name, *(f"{name} {c}" for c in sub_columns(board, name))]
         head += [f"{name} state", f"{name} failed", f"{name} time_s", f"{name} samples/s"]
+        head.append(f"{name} batch_size")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(head)
@@ -223,7 +234,7 @@ def csv_text(board: Mapping[str, Any]) -> str:
             flat = cell.get("flat", {})
             line += [cell.get("overall"), *(flat.get(c) for c in sub_columns(board, name))]
             line += [cell["state"], cell.get("failed_samples"), cell.get("time_s")]
-            line.append(cell.get("samples_per_s"))
+            line += [cell.get("samples_per_s"), cell.get("batch_size")]
         writer.writerow(["" if v is None else v for v in line])
     return out.getvalue()
 

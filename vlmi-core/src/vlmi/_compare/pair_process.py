@@ -42,7 +42,9 @@ def run_command(pair: Pair, retry_failed: bool = False) -> list[str]:
     """The ``vlmi run`` command line of ``pair`` (``retry_failed``: with ``--retry-failed``)."""
     model, dataset = pair.model, pair.dataset
     command = [model.python, "-m", "vlmi", "run", model.name, str(dataset.path)]
-    command += ["-o", str(pair.predictions), "-b", str(model.batch_size), "-q"]
+    command += ["-o", str(pair.predictions), "-q"]
+    if model.batch_size is not None:  # else the model's preferred chunk
+        command += ["-b", str(model.batch_size)]
     if retry_failed:
         command.append("--retry-failed")
     if dataset.scored:

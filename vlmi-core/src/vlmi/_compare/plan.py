@@ -71,7 +71,7 @@ class ModelEntry:
     options: dict[str, Any] = field(default_factory=dict)
     generation: dict[str, Any] = field(default_factory=dict)
     gpus: tuple[str, ...] = ()
-    batch_size: int = 8
+    batch_size: int | None = None  # None: the model's preferred_batch_size
     plugin: str | None = None
 
     @property
@@ -315,8 +315,10 @@ class _Parser:
             options["model_path"] = self.place(options["model_path"], folder=True)
         own = self.generation(item.get("generation", {}), "models", i)
         gpus = self.gpus(item.get("gpus"), i)
-        batch_size = item.get("batch_size", 8)
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        batch_size = item.get("batch_size")  # none: `vlmi run`'s default, the model's own
+        if batch_size is not None and (
+            not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1
+        ):
             self.fail("'batch_size' must be a whole number >= 1", "batch_size", "models", i)
         return ModelEntry(
             self.place(name, folder=False),

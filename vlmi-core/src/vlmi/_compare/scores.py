@@ -60,6 +60,29 @@ def answered_by(pair: Pair) -> list[dict[str, Any]]:
     return [dict(zip(ANSWERED_BY, who)) for who in seen if any(who)]
 
 
+def largest_batch(pair: Pair) -> int | None:
+    """The most samples the model was handed at once (the records' ``time.batch_size``).
+
+    The run's chunk (``batch_size``, else the model's preferred one), or fewer where the
+    dataset is smaller; ``None`` without records that say.
+    """
+    from .._vlmevalkit.predictions import load_predictions
+
+    if not pair.predictions.is_file():
+        return None
+    try:
+        records = load_predictions(pair.predictions)
+    except VlmiError:
+        return None
+    sizes = [
+        size
+        for record in records.values()
+        if isinstance(time := record.get("time"), dict)
+        and isinstance(size := time.get("batch_size"), int)
+    ]
+    return max(sizes, default=None)
+
+
 def retryable_failures(pair: Pair) -> int:
     """How many of the pair's samples failed for the moment (``vlmi run --retry-failed``)."""
     from .._run.retry import is_retryable
@@ -89,6 +112,7 @@ __all__ = [
     "answered_by",
     "count_records",
     "count_rows",
+    "largest_batch",
     "retryable_failures",
     "score_pair",
 ]

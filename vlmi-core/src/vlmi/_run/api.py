@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from vlmi.errors import InvalidOptionError, InvalidSampleError
+from vlmi.errors import InvalidOptionError, InvalidSampleError, PluginError
 
 from .._model import Model
 from .._progress import Progress
@@ -47,7 +47,7 @@ def run(
     output: str | Path,
     *,
     executor: Executor | None = None,
-    batch_size: int = 8,
+    batch_size: int | None = None,
     overwrite: bool = False,
     force: bool = False,
     workers: int | None = None,
@@ -67,6 +67,10 @@ def run(
     :param output: the JSON Lines file; existing ids are skipped (resume).
     :param executor: where the samples are answered: in this process (the default), or
         e.g. ``vlmi_ray.RayPool(address, replicas=8)`` on a Ray cluster.
+    :param batch_size: samples read and handed to the model at once (one
+        ``answer_prepared`` call, so the most the engine sees at once); ``None``: the
+        model's :attr:`~vlmi.Model.preferred_batch_size` (8 for most, vLLM's
+        ``max_num_seqs`` (256) for vlmi-vllm, 4 times ``concurrency`` for vlmi-openai).
     :param overwrite: start the output over instead of resuming (also replaces a file that
         is not a ``vlmi run`` output; the input file itself is always refused).
     :param force: resume even if the output was made with another model/options.
@@ -84,7 +88,7 @@ def run(
     :param generation: generation options for every sample (a sample's own win).
     """
     executor, dataset_name = _deprecated_keywords(executor, dataset_name, generation)
-    if batch_size < 1:
+    if batch_size is not None and batch_size < 1:
         raise InvalidSampleError(f"batch_size must be >= 1, got {batch_size}")
     check_retry_mode(retry_failed)
     guard = FailureGuard(max_failed_batches)
@@ -99,6 +103,7 @@ def run(
     refuse_input_as_output(samples, out_path)
     load_name = model if isinstance(model, str) else model.name
     model = _model_for(model, executor, load_options)
+    batch_size = batch_size or _preferred_batch_size(model)
     base, identity = identity_of(model, generation)
     # the input is read first (a TSV's first pass refuses a bad file), then the output
     records, total = open_input(samples, model, dataset_name, dataset_type)
@@ -137,9 +142,20 @@ def run(
         previously_failed,
         wall,
         writer.per_worker,
-        retried,
-        stopped,
+        batch_size=batch_size,
+        retried=retried,
+        stopped=stopped,
     )
+
+
+def _preferred_batch_size(model: Model[Any]) -> int:
+    size = model.preferred_batch_size
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        raise PluginError(
+            f"{type(model).__name__}.preferred_batch_size is {size!r}, not a whole number >= 1 "
+            "(a bug in the plugin); pass batch_size= (-b) to run anyway"
+        )
+    return size
 
 
 def _model_for(

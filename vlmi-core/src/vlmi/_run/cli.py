@@ -38,7 +38,13 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="model name or alias (see `vlmi models`)")
     parser.add_argument("input", help=".jsonl (id, query, imgs) or VLMEvalKit .tsv file")
     parser.add_argument("-o", "--output", required=True, help="JSON Lines file to write")
-    parser.add_argument("-b", "--batch-size", type=int, default=8, help="samples per eval_batch")
+    parser.add_argument(
+        "-b",
+        "--batch-size",
+        type=int,
+        help="samples handed to the model at once (default: the model's preferred chunk, 8 "
+        "for most, 256 for vlmi-vllm, 4 x concurrency for vlmi-openai)",
+    )
     parser.add_argument(
         "--overwrite",
         action="store_true",

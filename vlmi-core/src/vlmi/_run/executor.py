@@ -32,7 +32,8 @@ class RunJob:
     :param records: the records still to answer, in input order (ids already in the
         output are left out).
     :param base: the run's generation options (a record's own options are merged in).
-    :param batch_size: samples per engine call.
+    :param batch_size: the run's chunk: samples handed to the model at once (the
+        ``batch_size`` given to the run, or the model's ``preferred_batch_size``).
     :param output: the output file (for messages such as how to resume).
     :param load_name: the name that loads the model again elsewhere (what the user gave
         ``vlmi.run``: a name, a hub id or a folder), with the model's options.

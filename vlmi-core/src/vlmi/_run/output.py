@@ -60,7 +60,8 @@ class Answer:
 class RunSummary:
     """What a run did (``replicas``: samples answered per worker, on a cluster).
 
-    ``retried``: failed samples of the output answered again (``retry_failed``);
+    ``batch_size`` is the run's chunk: the most samples handed to the model at once
+    (0 when not known); ``retried``: failed samples of the output answered again (``retry_failed``);
     ``stopped``: why the run stopped before the end (the engine is gone, whole batches
     failed in a row), else ``None``.
     """
@@ -72,6 +73,7 @@ class RunSummary:
     previously_failed: int
     wall_s: float
     replicas: dict[str, int] = field(default_factory=dict)
+    batch_size: int = 0
     retried: int = 0
     stopped: str | None = None
 
@@ -92,12 +94,14 @@ class RunSummary:
 
     def line(self) -> str:
         """A one-line summary for people."""
-        again = f", {self.retried} of them answered again" if self.retried else ""
+        again = f", {self.retried} of them retried after an earlier failure" if self.retried else ""
         text = (
-            f"done {self.done} ({self.failed} failed{again}), skipped {self.skipped} already in "
+            f"done {self.done} ({self.failed} failed){again}, skipped {self.skipped} already in "
             f"{self.output.name} ({self.previously_failed} of them failed), "
             f"{self.wall_s:.1f} s, {self.samples_per_s:.1f} samples/s"
         )
+        if self.batch_size:
+            text += f" in chunks of {self.batch_size}"
         if self.replicas:
             rates = self.replica_rates()
             per = ", ".join(

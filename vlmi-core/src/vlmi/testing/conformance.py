@@ -31,7 +31,9 @@ inputs (missing, corrupt, truncated, unsupported, too large, too many images)
 raised before the engine is touched; ``eval_batch`` keeps input order, puts
 errors in the failed slots and matches one-at-a-time answers; ``max_new_tokens``
 cuts answers short (a one-token limit gives a shorter answer than 24 tokens on
-at least one of three prompts); unknown options are rejected; importing the plugin and listing
+at least one of three prompts); unknown options are rejected; the model's
+``preferred_batch_size`` (a run's chunk when none is given) is a whole number >= 1, and the
+same on the model described without an engine; importing the plugin and listing
 its models pulls in no heavy module (torch, engines); the model's ``map_error`` turns the
 engine's own exceptions the test declares (``engine_errors``: the engine gone, a timeout, a
 lost connection) into vlmi's failures of the moment, and an engine call that raises one gives
@@ -364,6 +366,14 @@ class ModelConformance:
             monkeypatch.undo()
         plain = model.map_error(ValueError("a failure of the sample"))
         assert plain is None or not plain.retryable, "a plain ValueError is not of the moment"
+
+    def test_preferred_batch_size_is_known_without_an_engine(self, model: vlmi.Model[Any]) -> None:
+        from vlmi.plugin import describe_model
+
+        size = model.preferred_batch_size
+        assert isinstance(size, int) and not isinstance(size, bool) and size >= 1, size
+        described = describe_model(self.model_name, **self.load_options)
+        assert described.preferred_batch_size == size
 
     def test_listed_and_light(self) -> None:
         from .._registry import get_registry

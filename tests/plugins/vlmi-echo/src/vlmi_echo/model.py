@@ -28,10 +28,12 @@ class EchoEngineDead(RuntimeError):
 
 @dataclass(frozen=True)
 class EchoOptions(EngineOptions):
-    """latency: seconds slept per engine call; fail_on: text that makes generation fail.
+    """latency: seconds slept per engine call; fail_on: text that makes generation fail;
+    chunk: the model's ``preferred_batch_size`` (a run's chunk when it is given none).
 
     ``ignore_max_new_tokens``, ``reverse_images``, ``ignore_stop``, ``ignore_seed`` and
-    ``unmapped_errors`` make a deliberately wrong model, for the tests that show the conformance kit catches one.
+    ``unmapped_errors`` make a deliberately wrong model, for the tests that show the
+    conformance kit catches one.
     """
 
     latency: float = 0.0
@@ -41,12 +43,17 @@ class EchoOptions(EngineOptions):
     ignore_stop: bool = False
     ignore_seed: bool = False
     unmapped_errors: bool = False
+    chunk: int = 8
 
 
 class EchoModel(Model[EchoOptions]):
     """Answers with the words of its input; each image becomes ``<image:WxH:digest>``."""
 
     Options = EchoOptions
+
+    @property
+    def preferred_batch_size(self) -> int:
+        return self.engine_options.chunk
 
     def setup(self) -> None:
         self.batch_sizes: list[int] = []
