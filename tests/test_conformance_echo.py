@@ -6,7 +6,9 @@ import re
 
 import pytest
 
+from vlmi import errors
 from vlmi.testing import ModelConformance
+from vlmi_echo.model import EchoEngineDead
 
 pytest_plugins = ["pytester"]
 
@@ -20,6 +22,10 @@ class TestEcho(ModelConformance):
     model_name = "echo"
     plugin_module = "vlmi_echo"
     image_report = staticmethod(echo_images)
+    engine_errors = [
+        (lambda: EchoEngineDead("engine process exited"), errors.EngineGoneError),
+        (lambda: ConnectionRefusedError(111, "Connection refused"), errors.EngineConnectionError),
+    ]
 
 
 class TestEchoTextOnly(ModelConformance):
@@ -29,12 +35,15 @@ class TestEchoTextOnly(ModelConformance):
 
 KIT_AGAINST = """
 import re
+from vlmi import errors
 from vlmi.testing import ModelConformance
+from vlmi_echo.model import EchoEngineDead
 
 class TestWrong(ModelConformance):
     model_name = "echo"
     plugin_module = "vlmi_echo"
     load_options = {options!r}
+    engine_errors = [(lambda: EchoEngineDead("gone"), errors.EngineGoneError)]
     image_report = staticmethod(
         lambda a: [(int(w), int(h)) for w, h in re.findall(r"<image:(\\d+)x(\\d+):", a)]
     )
@@ -48,6 +57,7 @@ class TestWrong(ModelConformance):
         ({"reverse_images": True}, ["test_several_images"]),
         ({"ignore_stop": True}, ["test_generation_options_are_honoured_or_refused"]),
         ({"ignore_seed": True}, ["test_generation_options_are_honoured_or_refused"]),
+        ({"unmapped_errors": True}, ["test_engine_errors_are_mapped"]),
     ],
 )
 def test_the_kit_fails_a_wrong_model(pytester: pytest.Pytester, options: dict, caught: list[str]):

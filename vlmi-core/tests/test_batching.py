@@ -158,3 +158,52 @@ def test_run_built_keeps_a_failed_build_in_its_slot_and_chunks_the_rest():
     assert results[:2] == ["P0", "P1"] and results[3:] == ["P3", "P4"]
     assert isinstance(results[2], ValueError)
     assert calls == [["p0", "p1"], ["p3", "p4"]]  # the failed one never reaches the engine
+
+
+class EngineDead(RuntimeError):
+    """An engine's own "the engine process died" exception."""
+
+
+def _map_engine_errors(exc: BaseException):
+    from vlmi.errors import EngineGoneError, EngineTimeoutError
+
+    if isinstance(exc, EngineDead):
+        return EngineGoneError(f"the engine is gone: {exc}")
+    if isinstance(exc, TimeoutError):
+        return EngineTimeoutError(f"no answer in time: {exc}")
+    return None
+
+
+def test_a_chunk_failing_for_the_moment_is_not_retried_item_by_item():
+    from vlmi.errors import EngineTimeoutError
+
+    seen: list[list[int]] = []
+
+    def run(chunk: list[int]) -> list[int]:
+        seen.append(chunk)
+        if 2 in chunk:
+            raise TimeoutError("read timed out")
+        return [x * 10 for x in chunk]
+
+    results = run_chunked(list(range(6)), run, batch_size=3, map_error=_map_engine_errors)
+    assert results[3:] == [30, 40, 50]
+    assert all(isinstance(r, EngineTimeoutError) for r in results[:3])
+    assert isinstance(results[0].__cause__, TimeoutError)
+    assert seen == [[0, 1, 2], [3, 4, 5]]  # no request-by-request retry of the first chunk
+
+
+def test_once_the_engine_is_gone_no_later_chunk_calls_it():
+    from vlmi.errors import EngineGoneError
+
+    calls: list[list[int]] = []
+
+    def run(chunk: list[int]) -> list[int]:
+        calls.append(chunk)
+        if len(calls) > 1:
+            raise EngineDead("EngineCore died")
+        return list(chunk)
+
+    results = run_chunked(list(range(8)), run, batch_size=2, map_error=_map_engine_errors)
+    assert results[:2] == [0, 1]
+    assert all(isinstance(r, EngineGoneError) and r.retryable for r in results[2:])
+    assert calls == [[0, 1], [2, 3]]

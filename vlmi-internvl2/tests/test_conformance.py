@@ -11,7 +11,14 @@ from typing import Any
 import pytest
 
 import vlmi
+from vlmi import errors
 from vlmi.testing import ModelConformance
+
+
+def _engine_unavailable() -> BaseException:
+    from lmdeploy.serve.core.exceptions import ErrorCode, RequestError
+
+    return RequestError(ErrorCode.ENGINE_UNAVAILABLE)
 
 
 class TestConformanceThroughLMDeploy(ModelConformance):
@@ -19,6 +26,7 @@ class TestConformanceThroughLMDeploy(ModelConformance):
 
     model_name = "internvl2-1b"
     plugin_module = "vlmi_internvl2"
+    engine_errors = [(_engine_unavailable, errors.EngineGoneError)]
 
     @pytest.fixture(scope="class")
     @classmethod

@@ -9,6 +9,7 @@ import pytest
 
 import vlmi
 from vlmi.errors import (
+    EngineGoneError,
     EngineOutOfMemoryError,
     EngineUnavailableError,
     ImageNotFoundError,
@@ -179,3 +180,11 @@ def test_weights_that_cannot_be_downloaded_say_where_else_to_look(
     message = str(caught.value)
     assert "OpenGVLab/InternVL2-8B" in message and "huggingface" in message
     assert "hub='modelscope'" in message and "HF_ENDPOINT" in message
+
+
+def test_a_stopped_engine_is_engine_gone_in_every_slot(loaded: Any, engines: list[ScriptedEngine]):
+    model = loaded()
+    engines[0].stopped = True  # LMDeploy answers each request "engine_unavailable"
+    answers = model.eval_batch(["Hi", "Bye"])
+    assert all(isinstance(a, EngineGoneError) and a.retryable for a in answers), answers
+    assert "unavailable" in str(answers[0])

@@ -15,7 +15,27 @@ from typing import Any, ClassVar
 import pytest
 
 import vlmi
+from vlmi import errors
 from vlmi.testing import ModelConformance
+
+
+def _engine_dead() -> BaseException:
+    from vllm.v1.engine.exceptions import EngineDeadError
+
+    return EngineDeadError()
+
+
+def _engine_generate_failed() -> BaseException:
+    from vllm.v1.engine.exceptions import EngineGenerateError
+
+    return EngineGenerateError("request failed")
+
+
+#: vLLM's own failures of the moment and the vlmi errors they become
+ENGINE_ERRORS = [
+    (_engine_dead, errors.EngineGoneError),
+    (_engine_generate_failed, errors.TransientError),
+]
 
 WEIGHTS_VARIABLE = "VLMI_MINICPMV_WEIGHTS"
 WEIGHTS = os.environ.get(WEIGHTS_VARIABLE, "")
@@ -26,6 +46,7 @@ class TestMiniCPMVOnVllmCpu(ModelConformance):
     model_name = "minicpm-v-2.6"
     plugin_module = "vlmi_minicpmv"
     load_options: ClassVar[dict[str, Any]] = {"model_path": "/not/used"}
+    engine_errors = ENGINE_ERRORS
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -41,6 +62,7 @@ class TestMiniCPMVOnVllm(ModelConformance):
     load_options = LOAD
     plugin_module = "vlmi_minicpmv"
     batch_matches_single = False  # bf16 continuous batching
+    engine_errors = ENGINE_ERRORS
 
 
 @pytest.mark.gpu

@@ -106,8 +106,19 @@ def test_server_errors_are_retried_then_reported(endpoint):
         results = model.eval_batch(["first", "second"])
     # two requests, each tried twice: all four scripted errors are used up
     assert len(endpoint.requests) == 4
-    assert all(isinstance(r, errors.GenerationError) for r in results)
+    # the last answer decides: a 500 is the sample's failure, a 502 / 503 one of the moment
+    kinds = {type(r) for r in results}
+    assert kinds <= {errors.GenerationError, errors.EngineConnectionError}, results
+    assert all(r.retryable == isinstance(r, errors.EngineConnectionError) for r in results)
     assert "after 1 retries" in str(results[0])
+
+
+def test_a_busy_endpoint_is_a_failure_of_the_moment(endpoint):
+    endpoint.errors = [503]
+    with vlmi.load("openai:m", base_url=endpoint.base_url, max_retries=0) as model:
+        (result,) = model.eval_batch(["x"])
+    assert isinstance(result, errors.EngineConnectionError) and result.retryable
+    assert "busy or unavailable" in str(result)
 
 
 def test_a_400_is_not_retried(endpoint):
@@ -117,16 +128,17 @@ def test_a_400_is_not_retried(endpoint):
     assert len(endpoint.requests) == 1
 
 
-def test_an_unreachable_endpoint_is_a_generation_error():
+def test_an_unreachable_endpoint_is_a_connection_error_of_the_moment():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     unreachable = f"http://127.0.0.1:{port}/v1"
     with (
         vlmi.load("openai:m", base_url=unreachable, max_retries=0) as model,
-        pytest.raises(errors.GenerationError, match="no answer from"),
+        pytest.raises(errors.EngineConnectionError, match="no answer from") as info,
     ):
         model.eval("anyone?")
+    assert info.value.retryable
 
 
 @pytest.mark.parametrize("concurrency", [1, 4])

@@ -531,3 +531,13 @@ def test_an_unexpected_server_error_is_a_500_in_openai_shape(monkeypatch):
             status, error = error_of(lambda: ask(c, [{"role": "user", "content": "x"}]))
     assert (status, error["type"], error["code"]) == (500, "server_error", "RuntimeError")
     assert "a bug in the server" in error["message"]
+
+
+def test_failures_of_the_moment_are_a_503_naming_them():
+    from vlmi import errors
+    from vlmi_serve.api_errors import ApiError
+
+    gone = ApiError.from_vlmi(errors.EngineGoneError("the engine core died"))
+    assert (gone.status, gone.body["error"]["code"]) == (503, "EngineGoneError")
+    assert ApiError.from_vlmi(errors.EngineTimeoutError("slow")).status == 503
+    assert ApiError.from_vlmi(errors.GenerationError("failed on this sample")).status == 500

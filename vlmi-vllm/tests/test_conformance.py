@@ -11,13 +11,30 @@ from typing import Any
 import pytest
 from conftest import Engines, checkpoint
 
+from vlmi import errors
 from vlmi.testing import ModelConformance
+
+
+def _engine_dead() -> BaseException:
+    from vllm.v1.engine.exceptions import EngineDeadError
+
+    return EngineDeadError()
+
+
+def _engine_generate_failed() -> BaseException:
+    from vllm.v1.engine.exceptions import EngineGenerateError
+
+    return EngineGenerateError("request failed")
 
 
 class TestConformance(ModelConformance):
     # a folder vlmi-vllm resolves; the kit's load-time checks fail before any engine starts
     model_name = str(checkpoint("qwen2_vl"))
     plugin_module = "vlmi_vllm"
+    engine_errors = [
+        (_engine_dead, errors.EngineGoneError),
+        (_engine_generate_failed, errors.TransientError),
+    ]
 
     @pytest.fixture(scope="class")
     @classmethod

@@ -12,7 +12,12 @@ back at its input position. On failure:
 - a chunk that runs out of memory is halved and retried, and later chunks
   are no larger than what fitted, so the error is paid once, not per chunk;
 - a single request that runs out of memory becomes an
-  :class:`~vlmi.errors.EngineOutOfMemoryError` in its slot.
+  :class:`~vlmi.errors.EngineOutOfMemoryError` in its slot;
+- a chunk that fails for the moment (``map_error`` gives a
+  :class:`~vlmi.errors.TransientError`: a timeout, a lost connection) is not
+  retried request by request: each of its slots gets that error; when the
+  engine is gone (:class:`~vlmi.errors.EngineGoneError`) the later chunks get
+  it too, without another engine call.
 
 With more than one chunk a progress display counts them, unless one is
 already on screen (``vlmi run``'s).
@@ -24,7 +29,13 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from vlmi.errors import EngineOutOfMemoryError, GenerationError
+from vlmi.errors import (
+    EngineGoneError,
+    EngineOutOfMemoryError,
+    GenerationError,
+    TransientError,
+    VlmiError,
+)
 
 from ._accelerator import is_out_of_memory as _default_is_out_of_memory
 from ._progress import Progress
@@ -47,6 +58,8 @@ class _State(Generic[T]):
     oom_hint: str
     budget: int
     results: list[Any]
+    map_error: Callable[[BaseException], VlmiError | None] | None = None
+    gone: BaseException | None = None
 
 
 def run_chunked(
@@ -59,6 +72,7 @@ def run_chunked(
     is_out_of_memory: Callable[[BaseException], bool] = _default_is_out_of_memory,
     oom_hint: str = DEFAULT_OOM_HINT,
     label: str = "vlmi",
+    map_error: Callable[[BaseException], VlmiError | None] | None = None,
 ) -> list[R | BaseException]:
     """Answer every item through ``run_chunk``; results (or exceptions) in input order.
 
@@ -72,10 +86,14 @@ def run_chunked(
     :param is_out_of_memory: whether an exception is an out-of-memory error.
     :param oom_hint: what a user can do when one request alone does not fit.
     :param label: the progress display's name (the model's name).
+    :param map_error: the model's :meth:`~vlmi.plugin.Model.map_error`: a chunk whose
+        exception it maps to a :class:`~vlmi.errors.TransientError` is not retried.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    state = _State(items, run_chunk, is_out_of_memory, oom_hint, batch_size, [None] * len(items))
+    state = _State(
+        items, run_chunk, is_out_of_memory, oom_hint, batch_size, [None] * len(items), map_error
+    )
     groups: dict[Hashable, list[int]] = {}
     for index, item in enumerate(items):
         groups.setdefault(group_by(item) if group_by else None, []).append(index)
@@ -90,7 +108,11 @@ def run_chunked(
             while start < len(indices):
                 chunk = indices[start : start + state.budget]
                 start += len(chunk)
-                _run(state, chunk)
+                if state.gone is not None:  # no engine left to call
+                    for index in chunk:
+                        state.results[index] = state.gone
+                else:
+                    _run(state, chunk)
                 failed = sum(isinstance(state.results[i], BaseException) for i in chunk)
                 bar.update(len(chunk), failed)
     return [
@@ -135,6 +157,8 @@ def _run(state: _State[Any], indices: list[int]) -> None:
                 f"the engine returned {len(outcomes)} results for {len(indices)} requests"
             )
     except Exception as exc:
+        if _failed_for_the_moment(state, indices, exc):
+            return
         if len(indices) == 1:
             if state.is_out_of_memory(exc):
                 oom = EngineOutOfMemoryError(
@@ -158,6 +182,26 @@ def _run(state: _State[Any], indices: list[int]) -> None:
         return
     for index, outcome in zip(indices, outcomes):
         state.results[index] = outcome
+
+
+def _failed_for_the_moment(state: _State[Any], indices: list[int], exc: Exception) -> bool:
+    """A chunk's failure of the moment (not out of memory) is every slot's; True if it was."""
+    if state.is_out_of_memory(exc):
+        return False
+    mapped = exc if isinstance(exc, VlmiError) else (state.map_error or _unmapped)(exc)
+    if not isinstance(mapped, TransientError) or isinstance(mapped, EngineOutOfMemoryError):
+        return False
+    if mapped is not exc and mapped.__cause__ is None:
+        mapped.__cause__ = exc
+    for index in indices:
+        state.results[index] = mapped
+    if isinstance(mapped, EngineGoneError):
+        state.gone = mapped
+    return True
+
+
+def _unmapped(exc: BaseException) -> None:
+    return None
 
 
 __all__ = ["DEFAULT_OOM_HINT", "run_built", "run_chunked"]

@@ -189,19 +189,22 @@ def _download(url: str) -> bytes:
                     raise ImageDownloadError(
                         f"image URL {describe(url)} did not finish downloading within "
                         f"{timeout:g} s ({len(received)} bytes so far); raise VLMI_URL_TIMEOUT "
-                        "or download it yourself"
+                        "or download it yourself",
+                        retryable=True,
                     )
     except ImageDownloadError:
         raise
     except TimeoutError as exc:
         raise ImageDownloadError(
             f"image URL {describe(url)} did not finish downloading within {timeout:g} s "
-            f"({len(received)} bytes so far); raise VLMI_URL_TIMEOUT or download it yourself"
+            f"({len(received)} bytes so far); raise VLMI_URL_TIMEOUT or download it yourself",
+            retryable=True,
         ) from exc
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise ImageDownloadError(
             f"could not fetch image URL {describe(url)}: {exc}; check the address and the network, "
-            f"or raise VLMI_URL_TIMEOUT (now {timeout:g} s)"
+            f"or raise VLMI_URL_TIMEOUT (now {timeout:g} s)",
+            retryable=_of_the_moment(exc),
         ) from exc
     if len(received) > limit:
         raise ImageDownloadError(
@@ -209,6 +212,16 @@ def _download(url: str) -> bytes:
             "or download it yourself"
         )
     return bytes(received)
+
+
+def _of_the_moment(exc: BaseException) -> bool:
+    """Whether a failed fetch may succeed later: timed out, refused or reset, server busy."""
+    import urllib.error
+
+    if isinstance(exc, urllib.error.HTTPError):
+        return exc.code == 429 or exc.code >= 500
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    return isinstance(reason, (TimeoutError, ConnectionError))
 
 
 def _shorten_timeout(response: Any, deadline: float) -> None:

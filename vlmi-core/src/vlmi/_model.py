@@ -86,6 +86,24 @@ class Model(ABC, Generic[OptionsT]):
                 results.append(exc)
         return results
 
+    def map_error(self, exc: BaseException) -> VlmiError | None:
+        """The vlmi error for an exception of this model's engine, or ``None`` (not known).
+
+        Override it to tell failures of the moment from failures of the
+        sample: map the engine's own exceptions onto
+        :class:`~vlmi.errors.EngineGoneError` (its process died),
+        :class:`~vlmi.errors.EngineTimeoutError`,
+        :class:`~vlmi.errors.EngineConnectionError` (refused, reset, busy) or
+        another :class:`~vlmi.errors.TransientError`, so that ``vlmi run`` stops
+        when the engine is gone and ``--retry-failed`` answers those samples
+        again. Every exception of ``generate``/``generate_batch`` (and every
+        chunk of :func:`~vlmi.plugin.run_chunked` given ``map_error=``) passes
+        here; one left unmapped becomes a :class:`~vlmi.errors.GenerationError`.
+        The conformance kit checks it with the examples a plugin's test declares
+        (``ModelConformance.engine_errors``).
+        """
+        return None
+
     def load_img(self, src: Any) -> Image.Image:
         """Load one image input as an RGB PIL image; override for model-specific handling."""
         return load_img(src)
@@ -147,6 +165,9 @@ class Model(ABC, Generic[OptionsT]):
         except VlmiError:
             raise
         except Exception as exc:
+            mapped = self._mapped(exc)
+            if mapped is not None:
+                raise mapped from exc
             raise GenerationError(f"{self.name} failed on this sample: {exc!r}") from exc
 
     def eval_batch(self, samples: Iterable[Any], **generation: Any) -> BatchResult:
@@ -191,6 +212,8 @@ class Model(ABC, Generic[OptionsT]):
                         f"{type(self).__name__}.generate_batch gave {type(output).__name__} for a "
                         "sample instead of a str or an exception (a bug in the plugin)"
                     )
+                if isinstance(output, BaseException) and not isinstance(output, VlmiError):
+                    output = self._mapped(output) or output
                 results[index] = output if isinstance(output, str) else _in_slot(output, index)
         return [
             result
@@ -210,6 +233,18 @@ class Model(ABC, Generic[OptionsT]):
             f"{self.name} ({self.spec.engine}) cannot honour {', '.join(dropped)}: it honours "
             f"{honoured}; leave the others at their defaults"
         )
+
+    def _mapped(self, exc: BaseException) -> VlmiError | None:
+        """:meth:`map_error`'s answer, with ``exc`` as its cause; a failing mapping is a bug."""
+        try:
+            mapped = self.map_error(exc)
+        except Exception as bug:
+            return PluginError(
+                f"{type(self).__name__}.map_error failed on {exc!r}: {bug!r} (a bug in the plugin)"
+            )
+        if mapped is not None and mapped.__cause__ is None and mapped is not exc:
+            mapped.__cause__ = exc
+        return mapped
 
     def _generate_guarded(
         self, samples: list[Sample], generations: list[GenerationOptions]

@@ -8,25 +8,30 @@ exactly the problems vlmi knows how to explain.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 
 class VlmiError(Exception):
     """Base class of every vlmi error.
 
     ``sample_index`` is set when the error stands in the slot of a failed
-    sample in an ``eval_batch`` result.
+    sample in an ``eval_batch`` result. ``retryable`` says whether the failure
+    was of the moment (the engine, the network: :class:`TransientError`), so
+    that answering the sample again may succeed, or of the sample itself (a
+    bad image, a prompt too long, an invalid option), which fails again.
     """
 
     sample_index: int | None = None
+    retryable: bool = False
 
     @property
     def reason(self) -> str:
         """The message alone, without the class name."""
         return str(self)
 
-    def to_dict(self) -> dict[str, str]:
-        """``{"type": ..., "message": ...}`` for JSON output."""
-        return {"type": type(self).__name__, "message": str(self)}
+    def to_dict(self) -> dict[str, Any]:
+        """``{"type": ..., "message": ..., "retryable": ...}`` for JSON output."""
+        return {"type": type(self).__name__, "message": str(self), "retryable": self.retryable}
 
 
 # --- plugins and the registry ---------------------------------------------------
@@ -132,7 +137,16 @@ class UnsupportedImageTypeError(ImageError, TypeError):
 
 
 class ImageDownloadError(ImageError):
-    """An image URL could not be fetched (network error, timeout, too large)."""
+    """An image URL could not be fetched (network error, timeout, too large).
+
+    ``retryable`` is True when the fetch failed for the moment (it timed out,
+    the connection was refused or reset, the server was busy), False when the
+    address itself is at fault (not found, too large).
+    """
+
+    def __init__(self, message: str, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 # --- weights and engines --------------------------------------------------------
@@ -146,8 +160,40 @@ class EngineUnavailableError(VlmiError):
     """The engine cannot run here: not installed, no CUDA device, ..."""
 
 
-class EngineOutOfMemoryError(VlmiError):
-    """The engine ran out of accelerator memory while loading the model."""
+class TransientError(VlmiError):
+    """A failure of the moment, not of the sample: answering it again later may succeed.
+
+    Its subclasses say what failed; an engine plugin maps its engine's own
+    exceptions onto them (``Model.map_error``). ``vlmi run --retry-failed``
+    answers the samples that failed this way again.
+    """
+
+    retryable = True
+
+
+class EngineGoneError(TransientError):
+    """The engine is gone (its process died, its server shut down): nothing more is answered.
+
+    ``vlmi run`` stops at the first one (exit status 5) instead of failing
+    every remaining sample; start the engine again and rerun with
+    ``--retry-failed``.
+    """
+
+
+class EngineTimeoutError(TransientError, TimeoutError):
+    """The engine or endpoint gave no answer in time."""
+
+
+class EngineConnectionError(TransientError, ConnectionError):
+    """The engine or endpoint could not be reached: connection refused or reset, busy."""
+
+
+class EngineOutOfMemoryError(TransientError):
+    """The engine ran out of accelerator memory (loading the model, or on a batch).
+
+    Retryable: the memory may be free on another try, with another batch
+    size, or with other processes gone.
+    """
 
 
 class GenerationError(VlmiError):
@@ -174,7 +220,10 @@ class MissingDependencyError(EngineUnavailableError, WeightsNotFoundError, Impor
 __all__ = [
     "DuplicateIndexError",
     "DuplicateModelError",
+    "EngineConnectionError",
+    "EngineGoneError",
     "EngineOutOfMemoryError",
+    "EngineTimeoutError",
     "EngineUnavailableError",
     "GenerationError",
     "ImageDecodeError",
@@ -188,6 +237,7 @@ __all__ = [
     "OutputFileError",
     "PluginError",
     "TooManyImagesError",
+    "TransientError",
     "UnknownModelError",
     "UnsupportedImageTypeError",
     "VlmiError",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vlmi.errors import (
+    EngineGoneError,
     EngineOutOfMemoryError,
     EngineUnavailableError,
     GenerationError,
@@ -213,10 +214,24 @@ class InternVL2Model(BatchedModel[InternVL2Options]):
             is_out_of_memory=_is_out_of_memory,
             oom_hint="lower max_total_tiles / max_dynamic_patch or session_len, or raise tp",
             label=self.name,
+            map_error=self.map_error,
         )
         for (index, _, _, _), answer in zip(ready, answers):
-            results[index] = _plain_failure(answer)
+            mapped = self.map_error(answer) if isinstance(answer, BaseException) else None
+            results[index] = _plain_failure(mapped or answer)
         return results
+
+    def map_error(self, exc: BaseException) -> VlmiError | None:
+        """LMDeploy's "engine unavailable" (its engine stopped) as ``EngineGoneError``.
+
+        LMDeploy raises, or answers a request with, a ``RequestError`` whose
+        code is ``engine_unavailable`` when its engine is stopped or its
+        session handler gone.
+        """
+        code = getattr(exc, "code", None)
+        if getattr(code, "value", code) == ENGINE_UNAVAILABLE:
+            return _engine_gone(self.name, getattr(exc, "message", None) or str(exc))
+        return None
 
     def _encode(self, text: str) -> list[int]:
         return list(self.tokenizer.encode(text, add_bos=False, add_special_tokens=False))
@@ -245,6 +260,8 @@ class InternVL2Model(BatchedModel[InternVL2Options]):
             )
         if code in ("invalid_request", "preprocess_failed"):
             return InvalidSampleError(f"LMDeploy refused this sample: {message}")
+        if code == ENGINE_UNAVAILABLE:
+            return _engine_gone(self.name, message)
         return GenerationError(f"LMDeploy failed on this sample: {message}")
 
     def close(self) -> None:
@@ -252,6 +269,17 @@ class InternVL2Model(BatchedModel[InternVL2Options]):
         pipe, self.pipe = self.pipe, None
         if pipe is not None and hasattr(pipe, "close"):
             pipe.close()
+
+
+#: LMDeploy's error code for a stopped engine (``lmdeploy.serve.core.exceptions.ErrorCode``)
+ENGINE_UNAVAILABLE = "engine_unavailable"
+
+
+def _engine_gone(name: str, message: object) -> EngineGoneError:
+    return EngineGoneError(
+        f"LMDeploy's engine for {name} is unavailable ({message}); see the log above for the "
+        "cause, then load the model again"
+    )
 
 
 def _plain_failure(answer: str | BaseException) -> str | BaseException:

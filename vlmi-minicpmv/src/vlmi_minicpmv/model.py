@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from vlmi.errors import (
+    EngineGoneError,
     EngineOutOfMemoryError,
     EngineUnavailableError,
     InvalidOptionError,
     MissingDependencyError,
+    TransientError,
+    VlmiError,
 )
 from vlmi.plugin import (
     OUT_OF_MEMORY_PHRASES,
@@ -182,7 +185,26 @@ class MiniCPMVModel(BatchedModel[MiniCPMVOptions]):
             is_out_of_memory=_is_out_of_memory,
             oom_hint="lower max_model_len, max_slice_nums or the number of images",
             label=self.name,
+            map_error=self.map_error,
         )
+
+    def map_error(self, exc: BaseException) -> VlmiError | None:
+        """vLLM's failures of the moment while answering, recognised by class name.
+
+        ``EngineDeadError`` (the engine core process died) is
+        :class:`~vlmi.errors.EngineGoneError`; ``EngineGenerateError`` (a request
+        vLLM calls recoverable) a :class:`~vlmi.errors.TransientError`.
+        """
+        kinds = {kind.__name__ for kind in type(exc).__mro__}
+        said = " ".join(str(exc).split())[:300]
+        if "EngineDeadError" in kinds:
+            return EngineGoneError(
+                f"vLLM's engine core for {self.name} died ({said}); load the model again once "
+                "its cause (in the log above) is fixed"
+            )
+        if "EngineGenerateError" in kinds:
+            return TransientError(f"vLLM failed to generate for {self.name} ({said})")
+        return None
 
     def _run(self, chunk: list[Ready]) -> list[str]:
         outputs = self.llm.generate(

@@ -156,25 +156,48 @@ class OpenAIModel(BatchedModel[OpenAIOptions]):
             response = self.client.chat.completions.create(
                 model=options.api_model, messages=messages, **params
             )
-        except openai.APIStatusError as exc:
-            raise self.status_error(exc) from exc
-        except openai.APIConnectionError as exc:  # timeouts included
-            raise errors.GenerationError(
-                f"{self.name}: no answer from {self.base_url or 'the OpenAI API'} after "
-                f"{options.max_retries} retries ({exc}); check that the server runs, or raise "
-                "timeout / max_retries"
-            ) from exc
+        except (openai.APIStatusError, openai.APIConnectionError) as exc:  # timeouts included
+            raise self.map_error(exc) or errors.GenerationError(f"{self.name}: {exc}") from exc
         if not response.choices:
             raise errors.GenerationError(f"{self.name}: the endpoint answered with no choices")
         answer = response.choices[0].message.content or ""
         return generation.cut_at_stop(answer)
+
+    def map_error(self, exc: BaseException) -> VlmiError | None:
+        """The openai client's failures as vlmi errors (after the client's own retries).
+
+        A timeout is :class:`~vlmi.errors.EngineTimeoutError`, a connection
+        refused or reset :class:`~vlmi.errors.EngineConnectionError`, an HTTP
+        error answer what :meth:`status_error` says (busy or unavailable:
+        retryable; the sample refused: not).
+        """
+        options = self.engine_options
+        where = self.base_url or "the OpenAI API"
+        if isinstance(exc, openai.APITimeoutError):
+            return errors.EngineTimeoutError(
+                f"{self.name}: no answer from {where} within {options.timeout:g} s, after "
+                f"{options.max_retries} retries; raise timeout / max_retries, or check the "
+                "server's load"
+            )
+        if isinstance(exc, openai.APIConnectionError):
+            return errors.EngineConnectionError(
+                f"{self.name}: no answer from {where} after {options.max_retries} retries "
+                f"({exc}); check that the server runs, or raise timeout / max_retries"
+            )
+        if isinstance(exc, openai.APIStatusError):
+            return self.status_error(exc)
+        return None
 
     def status_error(self, exc: openai.APIStatusError) -> VlmiError:
         """The vlmi error for an HTTP error answer (after the client's retries)."""
         code, message = _error_fields(exc)
         where = f"{self.name} (HTTP {exc.status_code})"
         named = getattr(errors, code or "", None)  # vlmi serve names the vlmi error class
-        if isinstance(named, type) and issubclass(named, VlmiError) and exc.status_code < 500:
+        if (
+            isinstance(named, type)
+            and issubclass(named, VlmiError)
+            and (exc.status_code < 500 or issubclass(named, errors.TransientError))
+        ):
             try:
                 return named(f"{where}: {message}")
             except TypeError:  # an error class built from other arguments
@@ -191,6 +214,11 @@ class OpenAIModel(BatchedModel[OpenAIOptions]):
         if exc.status_code < 500 and exc.status_code != 429:
             return errors.InvalidSampleError(
                 f"{where}: the endpoint refused this sample: {message}"
+            )
+        if exc.status_code in (429, 502, 503, 504):
+            return errors.EngineConnectionError(
+                f"{where}: the endpoint is busy or unavailable, after "
+                f"{self.engine_options.max_retries} retries: {message}"
             )
         return errors.GenerationError(
             f"{where}: failed after {self.engine_options.max_retries} retries: {message}"

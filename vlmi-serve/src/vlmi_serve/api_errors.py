@@ -31,7 +31,8 @@ class ApiError(Exception):
             return cls(400, str(exc), "invalid_request_error", code)
         if isinstance(exc, (errors.InvalidSampleError, errors.ImageError)):
             return cls(400, str(exc), "invalid_request_error", code, "messages")
-        status = 503 if isinstance(exc, errors.EngineOutOfMemoryError) else 500
+        # a failure of the moment (out of memory, the engine gone or unreachable): try again
+        status = 503 if exc.retryable else 500
         return cls(status, str(exc), "server_error", code)
 
 

@@ -73,7 +73,10 @@ def chat_responses(keyed: bool) -> dict[int | str, dict[str, Any]]:
         404: documented("the model named is not served here (GET /v1/models)"),
         413: documented("the body is larger than the server's --max-body-mb"),
         500: documented("the model failed on this request"),
-        503: documented("the engine ran out of memory"),
+        503: documented(
+            "a failure of the moment: the engine ran out of memory, is gone or unreachable; "
+            "the error's code names it (e.g. EngineGoneError); try again later"
+        ),
         504: documented("no answer within the server's --timeout"),
     }
 

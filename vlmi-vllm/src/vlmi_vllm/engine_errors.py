@@ -7,6 +7,12 @@ vLLM reports a bad engine setting as pydantic's ``ValidationError`` or a
 out-of-memory failure into :class:`~vlmi.errors.EngineOutOfMemoryError`, and
 anything else into :class:`~vlmi.errors.EngineUnavailableError` with vLLM's
 message.
+
+While it answers, :func:`run_error` maps vLLM's own failures of the moment:
+``EngineDeadError`` (the engine core process died: nothing more is answered)
+to :class:`~vlmi.errors.EngineGoneError`, ``EngineGenerateError`` (a failed
+request vLLM calls recoverable) to :class:`~vlmi.errors.TransientError`. They
+are recognised by class name, so this module never imports vLLM.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ from __future__ import annotations
 from typing import Any
 
 from vlmi.errors import (
+    EngineGoneError,
     EngineOutOfMemoryError,
     EngineUnavailableError,
     InvalidOptionError,
+    TransientError,
     VlmiError,
 )
 from vlmi.plugin import OUT_OF_MEMORY_PHRASES, is_out_of_memory
@@ -66,8 +74,23 @@ def engine_start_error(
     return EngineUnavailableError(f"vLLM could not start {name}: {_first_lines(text)}")
 
 
+def run_error(exc: BaseException, name: str) -> VlmiError | None:
+    """The vlmi error for vLLM's failure of the moment while answering, else ``None``."""
+    kinds = {kind.__name__ for kind in type(exc).__mro__}
+    if "EngineDeadError" in kinds:
+        return EngineGoneError(
+            f"vLLM's engine core for {name} died ({type(exc).__name__}: {_first_lines(str(exc))}); "
+            "see the log above for the root cause, then load the model again"
+        )
+    if "EngineGenerateError" in kinds:
+        return TransientError(
+            f"vLLM failed to generate for {name} ({_first_lines(str(exc))}); it may succeed again"
+        )
+    return None
+
+
 def _first_lines(text: str, lines: int = 6) -> str:
     return " ".join(text.strip().splitlines()[:lines])
 
 
-__all__ = ["VLLM_TO_VLMI", "engine_start_error"]
+__all__ = ["VLLM_TO_VLMI", "engine_start_error", "run_error"]

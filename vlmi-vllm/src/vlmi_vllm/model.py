@@ -20,6 +20,7 @@ from vlmi.errors import (
     EngineUnavailableError,
     InvalidOptionError,
     InvalidSampleError,
+    VlmiError,
 )
 from vlmi.plugin import (
     OUT_OF_MEMORY_PHRASES,
@@ -35,7 +36,7 @@ from vlmi.plugin import (
 )
 from vlmi_vllm.architectures import CHAT_TEMPLATE
 from vlmi_vllm.engine_config import llm_kwargs, sampling_params
-from vlmi_vllm.engine_errors import engine_start_error
+from vlmi_vllm.engine_errors import engine_start_error, run_error
 from vlmi_vllm.prompts import build_request, stop_token_ids
 from vlmi_vllm.resolving import (
     check_checkpoint,
@@ -182,7 +183,12 @@ class VllmModel(BatchedModel[VllmOptions]):
             is_out_of_memory=_is_out_of_memory,
             oom_hint="lower max_model_len, max_image_pixels or the number of images",
             label=self.name,
+            map_error=self.map_error,
         )
+
+    def map_error(self, exc: BaseException) -> VlmiError | None:
+        """vLLM's dead engine core as ``EngineGoneError`` (see engine_errors.run_error)."""
+        return run_error(exc, self.name)
 
     def _run(self, chunk: list[Ready]) -> list[str]:
         try:

@@ -47,13 +47,17 @@ def describe(request: Request) -> str:
 
 @dataclass
 class ScriptedEngine:
-    """Stands in for ``TurboMind`` / the PyTorch ``Engine`` (create_instance, engine_config)."""
+    """Stands in for ``TurboMind`` / the PyTorch ``Engine`` (create_instance, engine_config).
+
+    ``stopped``: answer every request as a stopped engine does (``ENGINE_STOP_ERROR``).
+    """
 
     engine_config: Any
     tokenizer: Any
     reply: Reply = describe
     requests: list[Request] = field(default_factory=list)
     end_of_turn: str = "<|im_end|>"
+    stopped: bool = False
 
     def __post_init__(self) -> None:
         # a real engine fills max_batch_size in from the GPU it finds (128 on "other" GPUs)
@@ -92,6 +96,9 @@ class _Instance:
 
         request = Request(list(input_ids), multimodal, gen_config)
         self.engine.requests.append(request)
+        if self.engine.stopped:
+            yield EngineOutput(ResponseType.ENGINE_STOP_ERROR, [])
+            return
         stop = set() if gen_config.ignore_eos else set(gen_config.stop_token_ids or [])
         out: list[int] = []
         for token in self.engine.tokens_for(request)[: gen_config.max_new_tokens]:

@@ -17,8 +17,12 @@ DESCRIPTION = (
     "`vlmi run` in the model's own Python environment, score them as `vlmi score` does and "
     "write OUTPUT/leaderboard.md, .csv, .json and a picture (.svg, .png; needs "
     "pip install 'vlmi-core[plot]'). Given the output folder of an earlier run instead of a "
-    "plan, rebuild the leaderboard without running anything. Exit status: 0 all done, "
-    "1 error, 3 some samples failed, 4 some pair could not run or be scored (or is stale)."
+    "plan, rebuild the leaderboard without running anything. A pair whose `vlmi run` "
+    "stopped before the end (exit status 5: its engine was gone, or whole batches kept "
+    "failing) is not done: the next `vlmi compare` runs it again and answers its samples that "
+    "failed for the moment again; --retry-failed does that for every pair. Exit status: "
+    "0 all done, 1 error, 3 some samples failed, 4 some pair could not run or be scored (or "
+    "is stale)."
 )
 
 
@@ -35,6 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--report",
         action="store_true",
         help="rebuild the leaderboard from what the output folder holds; run nothing",
+    )
+    parser.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="answer again, in every pair (finished ones too), the samples that failed for the "
+        "moment (engine gone, timeout, lost connection): `vlmi run --retry-failed`",
     )
 
 
@@ -53,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         return report_check(plan, check(plan), sys.stdout)
     if args.report:
         return rebuild(plan)
-    return compare(plan)
+    return compare(plan, retry_failed=args.retry_failed)
 
 
 @hookimpl

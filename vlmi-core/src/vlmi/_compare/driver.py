@@ -20,9 +20,9 @@ from .layout import MANIFEST, Pair, model_file, write_json
 from .pair_process import Running, last_error, start
 from .plan import Plan
 from .rebuild import manifest
-from .results import EXIT_SAMPLES_FAILED, exit_status, write_results
+from .results import EXIT_RUN_STOPPED, EXIT_SAMPLES_FAILED, exit_status, write_results
 from .schedule import startable
-from .scores import count_records, largest_batch, score_pair
+from .scores import count_records, largest_batch, retryable_failures, score_pair
 from .stale import replace_stale
 from .view import View, running_text
 
@@ -46,7 +46,13 @@ def _finish(run: Running, code: int) -> None:
         "samples_per_s": run.rate() or run.overall_rate(),
         "batch_size": largest_batch(pair),
     }
-    if status["state"] == "failed":
+    if code == EXIT_RUN_STOPPED:
+        status["reason"] = (
+            f"`vlmi run` stopped before the end (exit status {code}): {last_error(pair.log)}; "
+            "once the engine works again, rerun `vlmi compare` (it answers the samples that "
+            "failed for the moment again)"
+        )
+    elif status["state"] == "failed":
         status["reason"] = f"`vlmi run` exited with {code}: {last_error(pair.log)}"
     samples, failed = count_records(pair)
     status |= {"samples": samples, "failed_samples": failed}
@@ -85,8 +91,26 @@ def _terminated(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def compare(plan: Plan, *, stream: TextIO | None = None, live: bool | None = None) -> int:
-    """Run every pair that is not finished, score it, write the leaderboard; the exit status."""
+def _retries(pair: Pair, retry_failed: bool) -> bool:
+    """Whether the pair's run answers its failures of the moment again (``--retry-failed``).
+
+    Asked for, or the pair's last run stopped before the end (the engine was gone).
+    """
+    return retry_failed or (pair.status() or {}).get("exit_status") == EXIT_RUN_STOPPED
+
+
+def compare(
+    plan: Plan,
+    *,
+    stream: TextIO | None = None,
+    live: bool | None = None,
+    retry_failed: bool = False,
+) -> int:
+    """Run every pair that is not finished, score it, write the leaderboard; the exit status.
+
+    ``retry_failed``: every pair's run answers its samples that failed for the moment
+    again (``vlmi run --retry-failed``), finished pairs with such failures included.
+    """
     stream = stream or sys.stderr
     checked = check(plan)
     write_json(plan.output / MANIFEST, manifest(plan))
@@ -99,7 +123,7 @@ def compare(plan: Plan, *, stream: TextIO | None = None, live: bool | None = Non
     queued: list[Pair] = []
     for pair in pairs:
         result = checked.models[pair.model.key]
-        if pair.finished():
+        if pair.finished() and not (retry_failed and retryable_failures(pair)):
             view.set(pair, "done (earlier)")
         elif not result.ok:
             _fail(pair, str(result.problem))
@@ -121,7 +145,11 @@ def compare(plan: Plan, *, stream: TextIO | None = None, live: bool | None = Non
             now = [r.pair for r in running]
             for pair in startable(queued, now, plan.jobs, needs_gpu, visible):
                 queued.remove(pair)
-                run = start(pair, checked.rows.get(pair.dataset.name))
+                run = start(
+                    pair,
+                    checked.rows.get(pair.dataset.name),
+                    retry_failed=_retries(pair, retry_failed),
+                )
                 _started(pair, run)
                 running.append(run)
             for run in list(running):

@@ -38,13 +38,15 @@ _FLAGS = {
 _PR_SET_PDEATHSIG = 1
 
 
-def run_command(pair: Pair) -> list[str]:
-    """The ``vlmi run`` command line of ``pair``."""
+def run_command(pair: Pair, retry_failed: bool = False) -> list[str]:
+    """The ``vlmi run`` command line of ``pair`` (``retry_failed``: with ``--retry-failed``)."""
     model, dataset = pair.model, pair.dataset
     command = [model.python, "-m", "vlmi", "run", model.name, str(dataset.path)]
     command += ["-o", str(pair.predictions), "-q"]
     if model.batch_size is not None:  # else the model's preferred chunk
         command += ["-b", str(model.batch_size)]
+    if retry_failed:
+        command.append("--retry-failed")
     if dataset.scored:
         command += ["--dataset-name", dataset.name]
     if dataset.type:
@@ -162,11 +164,17 @@ def child_env(pair: Pair, base: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def start(pair: Pair, total: int | None, command: Sequence[str] | None = None) -> Running:
+def start(
+    pair: Pair,
+    total: int | None,
+    command: Sequence[str] | None = None,
+    retry_failed: bool = False,
+) -> Running:
     """Start ``vlmi run`` for ``pair`` (or ``command`` in its place), its log appended to beside
-    its predictions, in a process group of its own (see the module's text)."""
+    its predictions, in a process group of its own (see the module's text); ``retry_failed``:
+    the run answers its failures of the moment again (``--retry-failed``)."""
     pair.log.parent.mkdir(parents=True, exist_ok=True)
-    command = list(command) if command is not None else run_command(pair)
+    command = list(command) if command is not None else run_command(pair, retry_failed)
     began = time.monotonic()
     before = Running(pair, None, total)  # type: ignore[arg-type]
     before.poll_records()

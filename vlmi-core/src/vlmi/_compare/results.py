@@ -13,6 +13,8 @@ from .plan import Plan
 #: scored or (rebuilding from a results folder) answered a dataset that has changed since
 EXIT_SAMPLES_FAILED = 3
 EXIT_PAIRS_FAILED = 4
+#: `vlmi run`'s exit status when it stopped before the end (engine gone, batches failing)
+EXIT_RUN_STOPPED = 5
 
 
 def write_results(plan: Plan, stream: TextIO) -> dict[str, Any]:
@@ -38,4 +40,10 @@ def exit_status(board: dict[str, Any]) -> int:
     return 0
 
 
-__all__ = ["EXIT_PAIRS_FAILED", "EXIT_SAMPLES_FAILED", "exit_status", "write_results"]
+__all__ = [
+    "EXIT_PAIRS_FAILED",
+    "EXIT_RUN_STOPPED",
+    "EXIT_SAMPLES_FAILED",
+    "exit_status",
+    "write_results",
+]

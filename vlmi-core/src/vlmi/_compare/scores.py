@@ -83,6 +83,20 @@ def largest_batch(pair: Pair) -> int | None:
     return max(sizes, default=None)
 
 
+def retryable_failures(pair: Pair) -> int:
+    """How many of the pair's samples failed for the moment (``vlmi run --retry-failed``)."""
+    from .._run.retry import is_retryable
+    from .._vlmevalkit.predictions import load_predictions
+
+    if not pair.predictions.is_file():
+        return 0
+    try:
+        records = load_predictions(pair.predictions).values()
+    except VlmiError:
+        return 0
+    return sum(isinstance(r.get("error"), dict) and is_retryable(r["error"]) for r in records)
+
+
 def count_rows(pair: Pair) -> int | None:
     """How many samples the dataset holds (``None`` when it cannot be read)."""
     from .._run.inputs import count_records as count_jsonl
@@ -99,5 +113,6 @@ __all__ = [
     "count_records",
     "count_rows",
     "largest_batch",
+    "retryable_failures",
     "score_pair",
 ]

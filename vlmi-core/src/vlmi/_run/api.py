@@ -3,7 +3,9 @@
 One skeleton for every executor: read the input, resume from the output
 (skip the ids already answered, refuse other settings), hand the rest to
 the executor, write each answered batch (flushed), sum up. A crash loses
-at most the batches in flight; the same call again resumes.
+at most the batches in flight; the same call again resumes. Failed samples
+are answered again on request (``retry_failed``), and the run stops when the
+engine is gone or whole batches keep failing (:mod:`vlmi._run.retry`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from .output import (
     prepare_output,
     refuse_input_as_output,
 )
+from .retry import DEFAULT_MAX_FAILED_BATCHES, FailureGuard, check_retry_mode
 
 #: ``vlmi.run`` keywords of vlmi-core 0.2 that choose a Ray pool (now ``executor=``).
 _RAY_KEYWORDS = ("ray", "replicas", "gpus_per_replica", "runtime_env", "max_retries")
@@ -52,6 +55,8 @@ def run(
     load_options: dict[str, Any] | None = None,
     dataset_name: str | None = None,
     dataset_type: str | None = None,
+    retry_failed: str | None = None,
+    max_failed_batches: int = DEFAULT_MAX_FAILED_BATCHES,
     **generation: Any,
 ) -> RunSummary:
     """Answer every sample of ``samples`` and append one JSON record per sample to ``output``.
@@ -72,11 +77,21 @@ def run(
     :param workers: image decoding threads of the local executor.
     :param dataset_name: the VLMEvalKit dataset name of a ``.tsv`` input (default: its stem).
     :param dataset_type: ``mcq``, ``yorn`` or ``vqa`` for a ``.tsv`` (default: detected).
+    :param retry_failed: answer failed samples of ``output`` again: ``"retryable"`` those
+        that failed for the moment (records with ``"retryable": true``: the engine gone, a
+        timeout, a lost connection, out of memory), ``"all"`` every failed one (e.g. after
+        fixing a missing image). The new record is appended; the last record of an id wins.
+    :param max_failed_batches: stop after this many whole batches failed in a row (0:
+        never). The run also stops when the engine is gone; either way the summary's
+        ``stopped`` says why (``vlmi run`` exits with 5), and the run resumes with
+        ``retry_failed="retryable"`` once the engine works again.
     :param generation: generation options for every sample (a sample's own win).
     """
     executor, dataset_name = _deprecated_keywords(executor, dataset_name, generation)
     if batch_size is not None and batch_size < 1:
         raise InvalidSampleError(f"batch_size must be >= 1, got {batch_size}")
+    check_retry_mode(retry_failed)
+    guard = FailureGuard(max_failed_batches)
     if executor is None:
         executor = LocalExecutor(workers)
     elif workers is not None:
@@ -92,24 +107,32 @@ def run(
     base, identity = identity_of(model, generation)
     # the input is read first (a TSV's first pass refuses a bad file), then the output
     records, total = open_input(samples, model, dataset_name, dataset_type)
-    done_ids, previously_failed = prepare_output(out_path, identity, overwrite, force)
+    done_ids, previously_failed, again = prepare_output(
+        out_path, identity, overwrite, force, retry_failed
+    )
     bar = Progress(total, enabled=progress)
     skipped = SkipCounter(bar)
 
-    done = failed = 0
+    done = failed = retried = 0
+    stopped: str | None = None
     started = time.perf_counter()
     with out_path.open("a", encoding="utf-8") as sink, bar:
         writer = RunWriter(sink, identity)
         fresh = fresh_records(records, done_ids, skipped, out_path, force)
         job = RunJob(model, fresh, base, batch_size, out_path, load_name)
         for answers in executor.answer(job):
+            answers = list(answers)
             batch_done, batch_failed = writer.write(answers)
             done += batch_done
             failed += batch_failed
+            retried += sum(answer.id in again for answer in answers)
             bar.update(batch_done, batch_failed)
             note = writer.worker_note(time.perf_counter() - started)
             if note:
                 bar.set_note(note)
+            stopped = guard.stop_reason([answer.error for answer in answers])
+            if stopped:
+                break
     wall = time.perf_counter() - started
     return RunSummary(
         out_path,
@@ -120,6 +143,8 @@ def run(
         wall,
         writer.per_worker,
         batch_size=batch_size,
+        retried=retried,
+        stopped=stopped,
     )
 
 

@@ -24,9 +24,13 @@ from .._extensions import get_extensions
 from .._hookspecs import hookimpl
 from .._vlmevalkit.cli import add_dataset_arguments
 from .executor import Executor
+from .retry import DEFAULT_MAX_FAILED_BATCHES
 
 #: Exit status when the run finished but some samples failed.
 EXIT_SAMPLES_FAILED = 3
+#: Exit status when the run stopped before the end: the engine is gone, or whole batches
+#: kept failing (a rerun with --retry-failed answers their samples again).
+EXIT_RUN_STOPPED = 5
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,6 +53,30 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--force", action="store_true", help="resume even if OUTPUT used other settings"
     )
+    retry = parser.add_mutually_exclusive_group()
+    retry.add_argument(
+        "--retry-failed",
+        dest="retry_failed",
+        action="store_const",
+        const="retryable",
+        help="answer again the samples of OUTPUT that failed for the moment (engine gone, "
+        'timeout, lost connection, out of memory: records with "retryable": true)',
+    )
+    retry.add_argument(
+        "--retry-all-failed",
+        dest="retry_failed",
+        action="store_const",
+        const="all",
+        help="answer again every failed sample of OUTPUT (e.g. after fixing a missing image)",
+    )
+    parser.add_argument(
+        "--max-failed-batches",
+        type=int,
+        default=DEFAULT_MAX_FAILED_BATCHES,
+        metavar="N",
+        help=f"stop (exit status {EXIT_RUN_STOPPED}) after N whole batches failed in a row "
+        f"(default {DEFAULT_MAX_FAILED_BATCHES}; 0: never)",
+    )
     parser.add_argument("--workers", type=int, help="image decoding threads (local runs)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     add_dataset_arguments(parser)
@@ -65,7 +93,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """Run, print the summary line; exit 3 when some samples failed."""
+    """Run, print the summary line; exit 3 when some samples failed, 5 when it stopped."""
     from .api import run
 
     dataset_name = args.dataset_name
@@ -87,9 +115,19 @@ def run_command(args: argparse.Namespace) -> int:
         load_options=load_options_from(args),
         dataset_name=dataset_name,
         dataset_type=args.dataset_type,
+        retry_failed=args.retry_failed,
+        max_failed_batches=args.max_failed_batches,
         **generation_from(args),
     )
     print(summary.line(), file=sys.stderr)
+    if summary.stopped:
+        print(
+            f"error: the run stopped before the end: {summary.stopped}. Once the engine works "
+            "again, run the same command with --retry-failed: it resumes and answers the "
+            "samples that failed for the moment again",
+            file=sys.stderr,
+        )
+        return EXIT_RUN_STOPPED
     return 0 if summary.ok else EXIT_SAMPLES_FAILED
 
 
@@ -117,12 +155,16 @@ def register_commands(register: Callable[[Command], None]) -> None:
             description=(
                 "Answer every sample of INPUT with MODEL, appending one JSON record per sample "
                 "to OUTPUT. Re-running the same command resumes: ids already in OUTPUT are "
-                "skipped. An OUTPUT that is not a `vlmi run` output is left as it is unless "
-                "--overwrite is given; INPUT is never its own OUTPUT. Exit status: 0 all "
-                f"answered, 1 error, {EXIT_SAMPLES_FAILED} some samples failed."
+                "skipped; --retry-failed answers again the samples that failed for the moment "
+                "(engine gone, timeout, lost connection), --retry-all-failed every failed one. "
+                "The run stops when the engine is gone or after --max-failed-batches whole "
+                "batches failed in a row. An OUTPUT that is not a `vlmi run` output is left as "
+                "it is unless --overwrite is given; INPUT is never its own OUTPUT. Exit status: "
+                f"0 all answered, 1 error, {EXIT_SAMPLES_FAILED} some samples failed, "
+                f"{EXIT_RUN_STOPPED} the run stopped before the end (rerun with --retry-failed)."
             ),
         )
     )
 
 
-__all__ = ["EXIT_SAMPLES_FAILED", "register_commands"]
+__all__ = ["EXIT_RUN_STOPPED", "EXIT_SAMPLES_FAILED", "register_commands"]

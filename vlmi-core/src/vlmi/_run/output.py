@@ -21,6 +21,7 @@ from .._model import Model
 from .._progress import Progress
 from .._provenance import answered_by
 from .._record import Record
+from .retry import answers_again, is_retryable
 
 
 class RunConfigMismatchError(VlmiError):
@@ -32,7 +33,7 @@ class Answer:
     """One answered record, as an executor hands it back to the run.
 
     :param prediction: the answer, or ``None`` when ``error`` is set.
-    :param error: ``{"type", "message"}`` of the sample's error, or ``None``.
+    :param error: ``{"type", "message", "retryable"}`` of the sample's error, or ``None``.
     :param time: ``{"batch_s": ..., "batch_size": ...}`` of the batch it was answered in.
     :param worker: who answered, written as the record's ``replica`` field and counted per
         worker in the summary (``None`` in a local run).
@@ -60,7 +61,9 @@ class RunSummary:
     """What a run did (``replicas``: samples answered per worker, on a cluster).
 
     ``batch_size`` is the run's chunk: the most samples handed to the model at once
-    (0 when not known).
+    (0 when not known); ``retried``: failed samples of the output answered again (``retry_failed``);
+    ``stopped``: why the run stopped before the end (the engine is gone, whole batches
+    failed in a row), else ``None``.
     """
 
     output: Path
@@ -71,6 +74,8 @@ class RunSummary:
     wall_s: float
     replicas: dict[str, int] = field(default_factory=dict)
     batch_size: int = 0
+    retried: int = 0
+    stopped: str | None = None
 
     @property
     def samples_per_s(self) -> float:
@@ -79,8 +84,8 @@ class RunSummary:
 
     @property
     def ok(self) -> bool:
-        """True when no sample of the output failed."""
-        return self.failed == 0 and self.previously_failed == 0
+        """True when the run went to its end and no sample of the output failed."""
+        return self.failed == 0 and self.previously_failed == 0 and self.stopped is None
 
     def replica_rates(self) -> dict[str, float]:
         """Samples per second of each replica over the run's wall time."""
@@ -89,8 +94,9 @@ class RunSummary:
 
     def line(self) -> str:
         """A one-line summary for people."""
+        again = f", {self.retried} of them retried after an earlier failure" if self.retried else ""
         text = (
-            f"done {self.done} ({self.failed} failed), skipped {self.skipped} already in "
+            f"done {self.done} ({self.failed} failed){again}, skipped {self.skipped} already in "
             f"{self.output.name} ({self.previously_failed} of them failed), "
             f"{self.wall_s:.1f} s, {self.samples_per_s:.1f} samples/s"
         )
@@ -102,6 +108,8 @@ class RunSummary:
                 f"{name} {self.replicas[name]} ({rate:.1f}/s)" for name, rate in rates.items()
             )
             text += f"; per replica: {per}"
+        if self.stopped:
+            text += f"; stopped: {self.stopped}"
         return text
 
 
@@ -159,23 +167,30 @@ def refuse_input_as_output(samples: Any, path: Path) -> None:
 
 
 def prepare_output(
-    path: Path, identity: dict[str, Any], overwrite: bool, force: bool
-) -> tuple[dict[str, str | None], int]:
-    """Ids already answered in ``path`` (with their prompt style), how many failed; start it.
+    path: Path,
+    identity: dict[str, Any],
+    overwrite: bool,
+    force: bool,
+    retry_failed: str | None = None,
+) -> tuple[dict[str, str | None], int, set[str]]:
+    """Ids done in ``path`` (with their prompt style), how many failed, which to answer again.
 
-    A last line cut off by a crash is removed (its sample runs again). A file
-    written with another model or options is refused unless ``force``; a file
-    that is not a ``vlmi run`` output, or one with a damaged line before its
-    end, is refused unless ``overwrite``, and left as it is.
+    The last record of an id is the one that counts. A failed id is answered
+    again (left out of the done ids) as ``retry_failed`` says: ``"retryable"``
+    its failures of the moment, ``"all"`` every one. A last line cut off by a
+    crash is removed (its sample runs again). A file written with another model
+    or options is refused unless ``force``; a file that is not a ``vlmi run``
+    output, or one with a damaged line before its end, is refused unless
+    ``overwrite``, and left as it is.
     """
     if path.is_dir():
         raise OutputFileError(f"{path} is a folder; name a file with -o")
     if overwrite or not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("", encoding="utf-8")
-        return {}, 0
+        return {}, 0, set()
     done: dict[str, str | None] = {}
-    failed = 0
+    errors: dict[str, Any] = {}
     checked = False
     good_end = 0
     with path.open("rb") as handle:
@@ -193,11 +208,15 @@ def prepare_output(
                 _check_identity(path, record, identity, force)
                 checked = True
             done[str(record.get("id"))] = record.get("prompt_style")
-            failed += record.get("error") is not None
+            errors[str(record.get("id"))] = record.get("error")  # the last record wins
     if good_end < path.stat().st_size:
         with path.open("r+b") as handle:
             handle.truncate(good_end)
-    return done, failed
+    again = {key for key, error in errors.items() if answers_again(error, retry_failed)}
+    for key in again:
+        del done[key]
+    failed = sum(error is not None for key, error in errors.items() if key not in again)
+    return done, failed, again
 
 
 def _record_of(raw: bytes) -> dict[str, Any] | None:
@@ -338,10 +357,13 @@ class RunWriter:
         return len(lines), failed
 
     def _line(self, answer: Answer) -> str:
+        error = answer.error
+        if error is not None and not isinstance(error.get("retryable"), bool):
+            error = {**error, "retryable": is_retryable(error)}
         record = {
             "id": answer.id,
             "prediction": None if answer.error is not None else answer.prediction,
-            "error": answer.error,
+            "error": error,
             "prompt_style": answer.prompt_style,
             **self.identity,
             "time": answer.time,

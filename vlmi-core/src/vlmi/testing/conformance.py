@@ -34,7 +34,10 @@ cuts answers short (a one-token limit gives a shorter answer than 24 tokens on
 at least one of three prompts); unknown options are rejected; the model's
 ``preferred_batch_size`` (a run's chunk when none is given) is a whole number >= 1, and the
 same on the model described without an engine; importing the plugin and listing
-its models pulls in no heavy module (torch, engines).
+its models pulls in no heavy module (torch, engines); the model's ``map_error`` turns the
+engine's own exceptions the test declares (``engine_errors``: the engine gone, a timeout, a
+lost connection) into vlmi's failures of the moment, and an engine call that raises one gives
+that error in every slot of the batch.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -86,6 +89,12 @@ class ModelConformance:
     #: for a model whose answer says which images it received (a test model): answer ->
     #: the (width, height) of each image, in order; the kit then checks count and order
     image_report: ClassVar[Callable[[str], list[tuple[int, int]]] | None] = None
+    #: the engine's own exceptions, built from its real classes, each with the vlmi error
+    #: class the model's ``map_error`` must give for it, e.g. for vLLM
+    #: ``[(lambda: EngineDeadError(), errors.EngineGoneError)]``; empty: not checked
+    engine_errors: ClassVar[
+        Sequence[tuple[Callable[[], BaseException], type[errors.VlmiError]]]
+    ] = ()
 
     # --- fixtures -----------------------------------------------------------------
 
@@ -332,6 +341,31 @@ class ModelConformance:
         with pytest.raises(errors.InvalidOptionError, match="model_path") as info:
             vlmi.load(self.model_name, **self.load_options, definitely_not_an_option=1)
         assert "definitely_not_an_option" in str(info.value)
+
+    def test_engine_errors_are_mapped(
+        self, model: vlmi.Model[Any], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        if not self.engine_errors:
+            pytest.skip("declare engine_errors: the engine's exceptions and their vlmi errors")
+        for make, expected in self.engine_errors:
+            exc = make()
+            mapped = model.map_error(exc)
+            assert isinstance(mapped, expected), (
+                f"map_error({exc!r}) gave {mapped!r}, not a {expected.__name__}"
+            )
+            assert str(mapped), f"map_error({exc!r}) gave an error without a message"
+            assert mapped.retryable == expected.retryable
+
+            def failing(*args: Any, _exc: BaseException = exc, **kwargs: Any) -> Any:
+                raise _exc
+
+            monkeypatch.setattr(model, "generate_batch", failing)
+            monkeypatch.setattr(model, "generate", failing)
+            answers = model.eval_batch(["one", "two"], max_new_tokens=4)
+            assert all(isinstance(a, expected) and a.retryable for a in answers), answers
+            monkeypatch.undo()
+        plain = model.map_error(ValueError("a failure of the sample"))
+        assert plain is None or not plain.retryable, "a plain ValueError is not of the moment"
 
     def test_preferred_batch_size_is_known_without_an_engine(self, model: vlmi.Model[Any]) -> None:
         from vlmi.plugin import describe_model

@@ -1,14 +1,29 @@
-"""The echo model: a deterministic stand-in engine for tests and benchmarks."""
+"""The echo model: a deterministic stand-in engine for tests and benchmarks.
+
+``VLMI_ECHO_OUTAGE`` makes its engine fail as real ones do, for the tests of
+what a run does then: ``dead@N`` the engine dies after answering N samples in
+this process (every later call raises :class:`EchoEngineDead`, mapped to
+``EngineGoneError``), ``refused@N`` its "server" refuses connections after N
+samples (``ConnectionRefusedError``, mapped to ``EngineConnectionError``).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vlmi.errors import EngineConnectionError, EngineGoneError, VlmiError
 from vlmi.plugin import EngineOptions, GenerationOptions, ImagePart, Model, Sample
+
+OUTAGE_VARIABLE = "VLMI_ECHO_OUTAGE"
+
+
+class EchoEngineDead(RuntimeError):
+    """The echo engine's process is gone (as vLLM's ``EngineDeadError``)."""
 
 
 @dataclass(frozen=True)
@@ -16,8 +31,9 @@ class EchoOptions(EngineOptions):
     """latency: seconds slept per engine call; fail_on: text that makes generation fail;
     chunk: the model's ``preferred_batch_size`` (a run's chunk when it is given none).
 
-    ``ignore_max_new_tokens``, ``reverse_images``, ``ignore_stop`` and ``ignore_seed``
-    make a deliberately wrong model, for the tests that show the conformance kit catches one.
+    ``ignore_max_new_tokens``, ``reverse_images``, ``ignore_stop``, ``ignore_seed`` and
+    ``unmapped_errors`` make a deliberately wrong model, for the tests that show the
+    conformance kit catches one.
     """
 
     latency: float = 0.0
@@ -26,6 +42,7 @@ class EchoOptions(EngineOptions):
     reverse_images: bool = False
     ignore_stop: bool = False
     ignore_seed: bool = False
+    unmapped_errors: bool = False
     chunk: int = 8
 
 
@@ -40,8 +57,23 @@ class EchoModel(Model[EchoOptions]):
 
     def setup(self) -> None:
         self.batch_sizes: list[int] = []
+        self.answered = 0
+        kind, _, after = os.environ.get(OUTAGE_VARIABLE, "").partition("@")
+        self.outage = (kind, int(after or 0)) if kind in ("dead", "refused") else None
+
+    def map_error(self, exc: BaseException) -> VlmiError | None:
+        """The echo engine's own failures as vlmi's failures of the moment."""
+        if self.engine_options.unmapped_errors:
+            return None
+        if isinstance(exc, EchoEngineDead):
+            return EngineGoneError(f"{self.name}: the echo engine is gone ({exc})")
+        if isinstance(exc, ConnectionRefusedError):
+            return EngineConnectionError(f"{self.name}: the echo server refused ({exc})")
+        return None
 
     def generate(self, sample: Sample, generation: GenerationOptions) -> str:
+        self._check_outage()
+        self.answered += 1
         options = self.engine_options
         if options.fail_on and options.fail_on in sample.text:
             raise RuntimeError(f"engine failure on {options.fail_on!r}")
@@ -68,4 +100,11 @@ class EchoModel(Model[EchoOptions]):
         self.batch_sizes.append(len(samples))
         if self.engine_options.latency:
             time.sleep(self.engine_options.latency)
+        self._check_outage()  # the whole call fails, as an engine's does
         return super().generate_batch(samples, generations)
+
+    def _check_outage(self) -> None:
+        if self.outage is not None and self.answered >= self.outage[1]:
+            if self.outage[0] == "dead":
+                raise EchoEngineDead("engine process exited")
+            raise ConnectionRefusedError(111, "Connection refused")
