@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -283,3 +284,64 @@ def test_no_core_module_name_stands_in_for_a_package():
     prefixes = {name.split("_")[1] for name in flat if name.startswith("_") and "_" in name[1:]}
     repeated = sorted(p for p in prefixes if sum(n.startswith(f"_{p}_") for n in flat) > 1)
     assert repeated == []
+
+
+# --- one definition of each rule -------------------------------------------------------
+
+SOURCES = sorted(
+    p
+    for pattern in ("vlmi-*/src", "testing/*/src")
+    for d in ROOT.glob(pattern)
+    for p in python_files(d)
+)
+HUB_CLIENT_MODULES = {
+    "vlmi-core/src/vlmi/_download/huggingface.py",
+    "vlmi-core/src/vlmi/_download/modelscope.py",
+}
+
+
+def _where(found: Callable[[ast.AST], bool]) -> list[str]:
+    return sorted(
+        f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
+        for path in SOURCES
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if found(node)
+    )
+
+
+def _called(node: ast.AST, names: set[str]) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    return (func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)) in names
+
+
+def _strings(node: ast.AST) -> set[str]:
+    if not isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return set()
+    return {e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
+
+
+def test_each_rule_is_written_once():
+    """What reads as a hub id, how a config.json is downloaded and the generation option names
+    have one definition, in the core; plugins take them from ``vlmi.plugin``."""
+    patterns = _where(lambda n: isinstance(n, ast.Constant) and r"/[\w.\-]+" in str(n.value))
+    assert [p.split(":")[0] for p in patterns] == ["vlmi-core/src/vlmi/_checkpoint.py"]
+    tests = _where(
+        lambda n: isinstance(n, ast.FunctionDef) and n.name in {"is_hub_id", "is_repo_id"}
+    )
+    assert [p.split(":")[0] for p in tests] == ["vlmi-core/src/vlmi/_checkpoint.py"]
+    downloads = _where(lambda n: _called(n, {"hf_hub_download", "model_file_download"}))
+    assert {p.split(":")[0] for p in downloads} <= HUB_CLIENT_MODULES, downloads
+    names = _where(lambda n: {"max_new_tokens", "temperature", "top_p"} <= _strings(n))
+    assert names == []  # vlmi.plugin.GENERATION_OPTION_NAMES, made from GenerationOptions' fields
+
+
+def test_every_plugin_is_asked_to_resolve_a_name():
+    """Each plugin's ``resolve_model`` is called on its own and every claim counts, so its
+    hookspec stops at no first result."""
+    from vlmi._plugins import get_plugin_manager
+
+    spec = get_plugin_manager().hook.resolve_model.spec
+    assert spec is not None and not spec.opts.get("firstresult")
+    assert spec.argnames == ("name", "config", "hub", "revision")

@@ -288,6 +288,7 @@ for name, plugin in [("parrot-org/Parrot-Ckpt", None), ("parrot-org/Parrot-Ckpt"
     spec = find_spec(name, plugin)
     out[f"{name} {plugin}"] = [spec.name, spec.plugin.distribution]
 out["answer"] = vlmi.load("parrot-org/Parrot-Ckpt").eval("hi")
+out["told"] = find_spec("parrot-org/Mimic-Ckpt", revision="v2").description
 try:
     find_spec("parrot-org/Other-Ckpt")
 except UnknownModelError as exc:
@@ -317,6 +318,7 @@ def test_hub_ids_are_claimed_from_config_json_by_the_rule_and_no_weights_are_fet
     assert out["parrot-org/Parrot-Ckpt vlmi-mimic"] == ["mimic-checkpoint", "vlmi-mimic"]
     assert out["parrot-org/Mimic-Ckpt None"] == ["mimic-checkpoint", "vlmi-mimic"]
     assert out["answer"] == "parrot: hi"
+    assert out["told"] == "asked for huggingface at v2"  # the claim is told hub and revision
     assert "model_type 'bert'" in out["other"]
     fetched = {line.split()[1].rsplit("/", 1)[-1] for line in _Hub.requests}
     assert fetched == {"config.json"}, _Hub.requests
@@ -333,3 +335,12 @@ def test_a_folder_is_claimed_from_its_config_json_by_the_same_rule(tmp_path):
     assert find_spec(str(folder)).plugin.distribution == "vlmi-mimic"
     with pytest.raises(UnknownModelError, match="'vlmi-parrot' does not provide"):
         find_spec(str(folder), plugin="vlmi-parrot")
+
+
+def test_claims_are_told_the_hub_and_revision_the_weights_come_from(tmp_path, monkeypatch):
+    (tmp_path / "config.json").write_text(json.dumps({"architectures": ["MimicForCausalLM"]}))
+    assert find_spec(str(tmp_path)).description == "asked for huggingface"
+    told = find_spec(str(tmp_path), hub="modelscope", revision="v2")
+    assert told.description == "asked for modelscope at v2"
+    monkeypatch.setenv("VLMI_HUB", "modelscope")
+    assert find_spec(str(tmp_path)).description == "asked for modelscope"

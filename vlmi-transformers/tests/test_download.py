@@ -152,17 +152,24 @@ def vlmi_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
     )
 
 
-def load_and_answer(
+def run_loads(
     env: dict[str, str], picture: Path, *loads: tuple[str, dict[str, str]]
-) -> list[dict[str, str]]:
+) -> subprocess.CompletedProcess[str]:
     """Each (name, options) loaded and asked QUERY about ``picture`` in one new process."""
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", LOAD_AND_ANSWER, QUERY, str(picture), json.dumps(loads)],
         capture_output=True,
         text=True,
         timeout=300,
         env=env,
     )
+
+
+def load_and_answer(
+    env: dict[str, str], picture: Path, *loads: tuple[str, dict[str, str]]
+) -> list[dict[str, str]]:
+    """:func:`run_loads`, which must succeed; the answers and folders."""
+    done = run_loads(env, picture, *loads)
     assert done.returncode == 0, done.stderr[-3000:]
     return list(json.loads(done.stdout.strip().splitlines()[-1]))
 
@@ -190,7 +197,7 @@ def token_ids(source: Path, text: str) -> list[int]:
     return list(AutoTokenizer.from_pretrained(source)(text, add_special_tokens=False)["input_ids"])
 
 
-def test_download_a_curated_name_then_load_it_offline(
+def test_download_a_curated_name_then_load_it_with_the_mirror_down(
     root: Path,
     mirror: OlahMirror,
     plugin_path: str,
@@ -198,32 +205,46 @@ def test_download_a_curated_name_then_load_it_offline(
     pictures: list[Path],
     expected: str,
 ) -> None:
-    env = env_for(root, mirror.url, plugin_path)
     local_dir = root / "local-copy"
-    done = vlmi_cli(env, "download", NAME)
-    assert done.returncode == 0, done.stderr
-    into_dir = vlmi_cli(env, "download", NAME, "--local-dir", str(local_dir), "-q")
-    assert into_dir.returncode == 0, into_dir.stderr
+    # the mirror's address for this test: stopped once the weights are downloaded
+    with CuttingProxy(mirror.port) as server:
+        env = env_for(root, server.url, plugin_path)
+        done = vlmi_cli(env, "download", NAME)
+        assert done.returncode == 0, done.stderr
+        into_dir = vlmi_cli(env, "download", NAME, "--local-dir", str(local_dir), "-q")
+        assert into_dir.returncode == 0, into_dir.stderr
 
-    (folder,) = snapshot(env)
-    needed = files_in(source)
-    assert files_in(folder) == needed  # the engine's files, not the repository's extras
-    assert files_in(local_dir) == needed
-    total = sum((source / f).stat().st_size for f in needed)
-    assert f"{NAME}: {len(needed)} files, " in done.stdout and str(folder) in done.stdout
-    assert f"{total / 1e6:.1f} MB" in done.stdout or f"{total / 1e3:.1f} kB" in done.stdout
-    assert f"in {local_dir}" in into_dir.stdout
+        (folder,) = snapshot(env)
+        needed = files_in(source)
+        assert files_in(folder) == needed  # the engine's files, not the repository's extras
+        assert files_in(local_dir) == needed
+        total = sum((source / f).stat().st_size for f in needed)
+        assert f"{NAME}: {len(needed)} files, " in done.stdout and str(folder) in done.stdout
+        assert f"{total / 1e6:.1f} MB" in done.stdout or f"{total / 1e3:.1f} kB" in done.stdout
+        assert f"in {local_dir}" in into_dir.stdout
 
-    # no network from here on: the hub cache alone, and the folder
-    offline = dict(env, HF_HUB_OFFLINE="1", HF_ENDPOINT=f"http://127.0.0.1:{free_port()}")
-    again = vlmi_cli(offline, "download", NAME, "-q")  # complete in the cache: nothing to fetch
+        # complete in the cache: the one request that pins the revision, nothing listed
+        server.log.clear()
+        again = vlmi_cli(env, "download", NAME, "-q")
+        assert again.returncode == 0 and str(folder) in again.stdout, again.stderr
+        asked = [(r.method, r.path) for r in server.log if REPO in r.path]
+        assert asked == [("GET", f"/api/models/{REPO}/revision/main")]
+
+    # the server is gone: the cache answers, with HF_HUB_OFFLINE=1 and without it (the hub
+    # id's config.json, which plugins claim it by, included)
+    offline = dict(env, HF_HUB_OFFLINE="1")
+    again = vlmi_cli(offline, "download", NAME, "-q")
     assert again.returncode == 0 and str(folder) in again.stdout, again.stderr
-    from_cache, from_folder = load_and_answer(
-        offline, pictures[0], (NAME, {}), (NAME, {"model_path": str(local_dir)})
-    )
-    assert Path(from_cache["folder"]) == folder
-    assert from_cache["answer"] == from_folder["answer"] == expected
+    loads = (NAME, {}), (REPO, {}), (NAME, {"model_path": str(local_dir)})
+    answered = run_loads(env, pictures[0], *loads)
+    assert answered.returncode == 0, answered.stderr[-3000:]
+    from_cache, hub_id, from_folder = json.loads(answered.stdout.strip().splitlines()[-1])
+    assert Path(from_cache["folder"]) == Path(hub_id["folder"]) == folder
+    assert from_cache["answer"] == hub_id["answer"] == from_folder["answer"] == expected
     assert token_ids(source, from_cache["answer"]) == token_ids(source, expected)
+    assert f"cannot reach {server.url} (ConnectError): using the cached copy of {REPO!r}" in (
+        answered.stderr
+    )
 
 
 def test_load_a_hub_id_through_the_mirror(
@@ -329,7 +350,8 @@ def test_an_architecture_nobody_serves_costs_its_config_only(
     assert "no installed plugin serves" in done.stderr and "'internvl_chat'" in done.stderr
     asked = {path for _, path, _ in mirror.requests()[before:]}
     assert asked == {f"/{REMOTE_CODE}/resolve/main/config.json"}
-    assert snapshot(env, REMOTE_CODE) == []
+    (folder,) = snapshot(env, REMOTE_CODE)  # the hub cache, where a download would find it
+    assert files_in(folder) == {"config.json"}
 
 
 def test_missing_repo_revision_endpoint_and_unwritable_target(

@@ -83,6 +83,18 @@ def test_a_curated_hub_id_is_its_curated_name():
     assert find_spec("OpenGVLab/InternVL3_5-8B").name == "internvl3.5-8b"
 
 
+def test_a_hub_id_is_claimed_with_its_weights_on_the_hub_asked_for():
+    """``vlmi.load("org/x", hub="modelscope")``: the claim names the weights on ModelScope."""
+    import vlmi_vllm
+    from vlmi.plugin import WeightsOptions, weights_id
+
+    config = {"architectures": ["Qwen2VLForConditionalGeneration"]}
+    for hub in ("huggingface", "modelscope"):
+        spec = vlmi_vllm.resolve_model(name="some-org/Tiny-VL", config=config, hub=hub)
+        assert spec is not None and spec.weights == {hub: "some-org/Tiny-VL"}
+        assert weights_id(spec, WeightsOptions(hub=hub)) == "some-org/Tiny-VL"
+
+
 def test_remote_code_needs_the_users_opt_in(tmp_path: Path):
     folder = tmp_path / "remote"
     folder.mkdir()

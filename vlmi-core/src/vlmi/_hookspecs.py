@@ -44,8 +44,10 @@ def register_models(register: Callable[[ModelSpec], None]) -> None:
     """
 
 
-@hookspec(firstresult=True)
-def resolve_model(name: str, config: Mapping[str, Any] | None) -> ModelSpec | None:
+@hookspec
+def resolve_model(
+    name: str, config: Mapping[str, Any] | None, hub: str, revision: str | None
+) -> ModelSpec | None:
     """Claim a model name that no plugin registered (a hub id, a local folder, ...).
 
     Return a :class:`vlmi.plugin.ModelSpec` for ``name`` if this plugin can serve it,
@@ -56,6 +58,10 @@ def resolve_model(name: str, config: Mapping[str, Any] | None) -> ModelSpec | No
     :param name: what the user passed to ``vlmi.load``.
     :param config: for a hub id or a local folder, its ``config.json`` (read by vlmi
         before any weights are fetched); claim it by its architecture. None otherwise.
+    :param hub: the hub the weights of a hub id come from (``"huggingface"`` or
+        ``"modelscope"``: ``hub=`` / ``--hub``, else ``$VLMI_HUB``, else Hugging Face);
+        a claimed hub id's spec names its weights there (``weights={hub: name}``).
+    :param revision: the hub revision asked for (``revision=`` / ``--revision``), or None.
     """
 
 

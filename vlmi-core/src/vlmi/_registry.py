@@ -12,6 +12,7 @@ from vlmi.errors import DuplicateModelError, PluginError, UnknownModelError
 
 from ._checkpoint import checkpoint_config
 from ._install_hints import OPEN_NAMES_PLUGIN, missing_plugin_hint
+from ._options import WeightsOptions
 from ._plugins import PluginSet, load_plugins
 from ._spec import ModelSpec, PluginInfo
 
@@ -105,36 +106,54 @@ class Registry:
 
         Also returns why a hub id's or folder's ``config.json`` could not be read.
         """
-        asked = [
-            (info, self.plugins.hook_of(ep_name, "resolve_model"))
-            for ep_name, info in self.plugins.loaded.items()
-            if plugin is None or _norm(plugin) in (_norm(info.distribution), _norm(ep_name))
-        ]
+        hub = WeightsOptions(hub=hub).hub
         config: dict[str, Any] | None = None
         problem = None
-        if any("config" in impl.argnames for _, c in asked for impl in c.get_hookimpls()):
+        if any(
+            "config" in impl.argnames for _, c in self._askers(plugin) for impl in c.get_hookimpls()
+        ):
             # read only when a plugin claims by it (a hub id costs one small download)
             config, problem = checkpoint_config(name, hub, revision)
+        spec = self.claim(name, config, plugin=plugin, hub=hub, revision=revision)
+        if spec is None and config is not None:
+            problem = f"no installed plugin serves what its config.json names ({_kind(config)})"
+        return spec, problem
+
+    def claim(
+        self,
+        name: str,
+        config: dict[str, Any] | None,
+        plugin: str | None = None,
+        hub: str | None = None,
+        revision: str | None = None,
+    ) -> ModelSpec | None:
+        """The spec the plugins' ``resolve_model`` give ``name`` (its ``config.json`` read
+        already), chosen among their claims; None when no plugin claims it."""
+        hub = WeightsOptions(hub=hub).hub
         claims: list[ModelSpec] = []
-        for info, caller in asked:
+        for info, caller in self._askers(plugin):
             try:
-                spec = caller(name=name, config=config)
+                answers = caller(name=name, config=config, hub=hub, revision=revision)
             except Exception as exc:
                 raise PluginError(
                     f"plugin {info.distribution} failed while resolving {name!r}: {exc!r}"
                 ) from exc
-            if spec is not None:
+            for spec in answers:
                 if not isinstance(spec, ModelSpec):
                     raise PluginError(
                         f"plugin {info.distribution}'s resolve_model returned "
                         f"{type(spec).__name__}, not a vlmi.plugin.ModelSpec"
                     )
                 claims.append(replace(spec, plugin=info))
-        if claims:
-            return choose(name, claims), None
-        if config is not None:
-            problem = f"no installed plugin serves what its config.json names ({_kind(config)})"
-        return None, problem
+        return choose(name, claims) if claims else None
+
+    def _askers(self, plugin: str | None) -> list[tuple[PluginInfo, Any]]:
+        """Each loaded plugin (or the one named) with its own ``resolve_model``."""
+        return [
+            (info, self.plugins.hook_of(ep_name, "resolve_model"))
+            for ep_name, info in self.plugins.loaded.items()
+            if plugin is None or _norm(plugin) in (_norm(info.distribution), _norm(ep_name))
+        ]
 
     def _unknown_message(self, name: str, plugin: str | None, problem: str | None) -> str:
         if plugin is None:

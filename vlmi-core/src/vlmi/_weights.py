@@ -6,6 +6,7 @@ apply as usual: ``HF_ENDPOINT`` for a Hugging Face mirror, ``HF_HOME`` /
 ``HF_HUB_OFFLINE``, ``MODELSCOPE_CACHE``. ``VLMI_HUB`` picks the default hub.
 Only the files the engine reads are fetched (``ModelSpec.weights_files``, or
 vlmi's default globs); ``vlmi download`` fetches the same files ahead of time.
+Where the hub cannot be reached, the cached files are used, with a warning.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from vlmi.errors import WeightsNotFoundError
 
+from ._checkpoint import is_hub_id
 from ._options import WeightsOptions
 from ._spec import ModelSpec
 
@@ -48,7 +50,7 @@ def resolve_weights(
     local = Path(target).expanduser()
     if local.is_dir():
         return str(local.resolve())
-    if local.is_absolute() or target.startswith((".", "~")) or target.count("/") != 1:
+    if not is_hub_id(target):
         raise WeightsNotFoundError(
             f"weights folder {target!r} for {spec.name!r} does not exist, and it is not a hub id "
             "(owner/name); pass model_path=<folder with config.json>"

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from ._accelerator import OUT_OF_MEMORY_PHRASES, is_out_of_memory, require_cuda
     from ._api import describe_model
     from ._batching import run_built, run_chunked
+    from ._checkpoint import checkpoint_config, is_hub_id
     from ._cli.options import (
         add_generation_arguments,
         add_model_arguments,
@@ -90,6 +91,8 @@ _LAZY: dict[str, str | tuple[str, str]] = {
     "load_img": "vlmi._images",
     "parse_load_options": "vlmi._options",
     "find_spec": "vlmi._registry",
+    "is_hub_id": "vlmi._checkpoint",
+    "checkpoint_config": "vlmi._checkpoint",
     "DatasetPrompt": "vlmi._vlmevalkit.prompts",
     # preparing samples (every path: eval_batch, runs, serving)
     "prepare_batch": "vlmi._preparing",
@@ -158,6 +161,7 @@ __all__ = [
     "add_model_arguments",
     "as_sample",
     "check_limits",
+    "checkpoint_config",
     "create_executor",
     "describe_image_source",
     "describe_model",
@@ -165,6 +169,7 @@ __all__ = [
     "find_spec",
     "generation_from",
     "hookimpl",
+    "is_hub_id",
     "is_out_of_memory",
     "load_img",
     "load_options_from",

@@ -19,11 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from vlmi.errors import UnknownModelError
-from vlmi.plugin import ModelSpec, WeightsOptions, weights_id
+from vlmi.plugin import ModelSpec, WeightsOptions, checkpoint_config, is_hub_id, weights_id
 from vlmi_transformers.architectures import served_model_type
 from vlmi_transformers.catalog import ENGINE, FACTORY, FAMILY, curated_by_repo
-
-_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 
 
 def read_config(folder: Path) -> dict[str, Any] | None:
@@ -58,7 +56,7 @@ def resolve(name: str, config: Mapping[str, Any] | None) -> ModelSpec | None:
             defaults={"model_path": str(folder)},
             description=f"{model_type} checkpoint in {folder}",
         )
-    if _REPO_ID.match(name) and not name.startswith((".", "~")):
+    if is_hub_id(name):
         curated = curated_by_repo(name)
         if curated is not None:
             return curated
@@ -89,10 +87,14 @@ def check_architecture(folder: Path, model_name: str) -> str:
             f"{folder} has no readable config.json, so it is not a Transformers checkpoint "
             f"(model {model_name!r})"
         )
+    return _check_config(config, str(folder), model_name)
+
+
+def _check_config(config: Mapping[str, Any], where: str, model_name: str) -> str:
     model_type = str(config.get("model_type", ""))
     if "auto_map" in config:
         raise UnknownModelError(
-            f"{folder} is a remote-code checkpoint ({model_type or 'unknown type'}); "
+            f"{where} is a remote-code checkpoint ({model_type or 'unknown type'}); "
             "vlmi-transformers runs only Transformers-native architectures. For InternVL2 use "
             "vlmi-internvl2, for MiniCPM-V-2.6 vlmi-minicpmv, or pick the model's '-hf' "
             "conversion if one exists."
@@ -102,7 +104,7 @@ def check_architecture(folder: Path, model_name: str) -> str:
         import transformers
 
         raise UnknownModelError(
-            f"{folder} holds a {model_type or 'untyped'!r} model, which "
+            f"{where} holds a {model_type or 'untyped'!r} model, which "
             f"AutoModelForImageTextToText does not support in transformers "
             f"{transformers.__version__}; supported types include: "
             f"{', '.join(sorted(supported)[:40])}, ..."
@@ -113,30 +115,17 @@ def check_architecture(folder: Path, model_name: str) -> str:
 def check_architecture_early(spec: ModelSpec, weights: WeightsOptions, model_name: str) -> None:
     """For hub weights, check the architecture from ``config.json`` before the big download.
 
-    Only ``config.json`` is fetched (through the hub's own client, so its cache,
-    mirror and offline settings apply). Local folders are checked after
-    resolution by :func:`check_architecture`; when the config cannot be
-    fetched, the weights download that follows reports why.
+    Only ``config.json`` is read, through vlmi (into the hub's cache, where the
+    weights download finds it). Local folders are checked after resolution by
+    :func:`check_architecture`; when the config cannot be fetched, the weights
+    download that follows reports why.
     """
     target = weights_id(spec, weights)
-    if Path(target).expanduser().is_dir():
+    if not is_hub_id(target):
         return
-    config = _fetch_config(target, weights.hub or "huggingface", weights.revision)
+    config, _ = checkpoint_config(target, weights.hub, weights.revision)
     if config is not None:
-        check_architecture(config.parent, model_name)
-
-
-def _fetch_config(repo: str, hub: str, revision: str | None) -> Path | None:
-    try:
-        if hub == "modelscope":
-            from modelscope.hub.file_download import model_file_download
-
-            return Path(model_file_download(repo, "config.json", revision=revision))
-        from huggingface_hub import hf_hub_download
-
-        return Path(hf_hub_download(repo, "config.json", revision=revision))
-    except Exception:  # no client, no network, no such repo: the weights download says why
-        return None
+        _check_config(config, f"{target} (on {weights.hub})", model_name)
 
 
 __all__ = [

@@ -24,9 +24,9 @@ def register_models(register: Callable[[ModelSpec], None]) -> None:
 
 
 @hookimpl
-def resolve_model(name: str, config: Mapping[str, Any] | None) -> ModelSpec | None:
+def resolve_model(name: str, config: Mapping[str, Any] | None, hub: str) -> ModelSpec | None:
     """Claim a local checkpoint folder or a hub repo id whose architecture vLLM serves."""
-    return resolve(name, dict(config) if config is not None else None)
+    return resolve(name, dict(config) if config is not None else None, hub)
 
 
 __all__ = ["register_models", "resolve_model"]

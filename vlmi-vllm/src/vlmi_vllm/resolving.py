@@ -11,17 +11,15 @@ checkpoint of another architecture is left to the other plugins.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 from vlmi.errors import InvalidOptionError, UnknownModelError
-from vlmi.plugin import ModelSpec
+from vlmi.plugin import ModelSpec, is_hub_id
 from vlmi_vllm.architectures import ARCHITECTURES, Architecture, architecture_of
 from vlmi_vllm.catalog import ENGINE, FACTORY, PREFERENCE, curated_by_repo
 
-_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 #: the longest context vlmi asks vLLM for by default (a checkpoint's own limit may be lower)
 DEFAULT_MAX_MODEL_LEN = 32768
 
@@ -70,10 +68,11 @@ def _spec(name: str, arch: Architecture, description: str, **fields: Any) -> Mod
     )
 
 
-def resolve(name: str, config: dict[str, Any] | None) -> ModelSpec | None:
+def resolve(name: str, config: dict[str, Any] | None, hub: str = "huggingface") -> ModelSpec | None:
     """A spec for a folder or hub id whose architecture vLLM serves, or None if not ours.
 
     :param config: the checkpoint's ``config.json``, as vlmi read it (None: unreadable).
+    :param hub: where a hub id's weights come from (``vlmi.load(..., hub=...)``).
     """
     folder = Path(name).expanduser()
     if folder.is_dir():
@@ -87,11 +86,10 @@ def resolve(name: str, config: dict[str, Any] | None) -> ModelSpec | None:
             f"{arch.name} checkpoint in {folder}",
             defaults={"model_path": str(folder)},
         )
-    if _REPO_ID.match(name) and not name.startswith((".", "~")):
+    if is_hub_id(name):
         curated = curated_by_repo(name)
         if curated is not None:
             return curated
-        hub = os.environ.get("VLMI_HUB") or "huggingface"
         arch = _served(config)
         if arch is None:
             return None

@@ -19,6 +19,8 @@ from typing import Any, NoReturn
 
 from vlmi.errors import InvalidOptionError
 
+from .._generation import GENERATION_OPTION_NAMES
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
@@ -36,7 +38,6 @@ MODEL_KEYS = (
     "gpus",
     "batch_size",
 )
-GENERATION_KEYS = ("max_new_tokens", "temperature", "top_p", "top_k", "seed", "stop")
 PICTURE_KEYS = ("categories",)
 DATASET_TYPES = ("mcq", "yorn", "vqa")
 SUFFIXES = (".tsv", ".jsonl")
@@ -206,9 +207,10 @@ class _Parser:
         if not isinstance(value, dict):
             self.fail("'generation' must be a table, e.g. { max_new_tokens = 64 }", "generation")
         for key in value:
-            if key not in GENERATION_KEYS:
+            if key not in GENERATION_OPTION_NAMES:
                 self.fail(
-                    f"unknown generation option {key!r} (known: {', '.join(GENERATION_KEYS)})",
+                    f"unknown generation option {key!r} "
+                    f"(known: {', '.join(GENERATION_OPTION_NAMES)})",
                     "generation",
                     table,
                     i,

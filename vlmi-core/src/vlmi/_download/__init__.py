@@ -7,7 +7,8 @@
   before it (a writable target) and the summary after it.
 - :mod:`.huggingface`, :mod:`.modelscope`: one module per hub client, each
   imported only when used; their errors become :class:`vlmi.errors.WeightsNotFoundError`
-  (or :class:`vlmi.errors.MissingDependencyError` naming what to install).
+  (or :class:`vlmi.errors.MissingDependencyError` naming what to install). When
+  the hub cannot be reached they read the cache and say so (:mod:`.cached`).
 - :mod:`.cli`: the ``vlmi download`` command.
 """
 

@@ -21,10 +21,12 @@ DESCRIPTION = (
     "Download the weights of MODEL (a name from `vlmi models`, or a hub id owner/name) "
     "through the hub's own client: only the files its engine reads (config, tokenizer, "
     "processor, remote code, safetensors weights). Files go to the hub cache, where "
-    "vlmi.load(MODEL) finds them later, also offline (HF_HUB_OFFLINE=1); or into "
+    "vlmi.load(MODEL) finds them later, also where the hub cannot be reached (with a "
+    "warning; HF_HUB_OFFLINE=1 skips the network); or into "
     "--local-dir, for vlmi.load(MODEL, model_path=DIR). Running it again fetches only "
     "what is missing. A hub id that no registered model names is first checked from its "
-    "config.json alone: an architecture no installed plugin serves is refused there. "
+    "config.json alone (fetched into the hub cache): an architecture no installed plugin "
+    "serves is refused there. "
     "Mirrors: HF_ENDPOINT=https://mirror.example (Hugging Face), or --hub modelscope."
 )
 

@@ -9,7 +9,7 @@ from types import ModuleType
 
 from vlmi.errors import WeightsNotFoundError
 
-from .files import DEFAULT_FILES, choose, matches
+from .files import DEFAULT_FILES, FALLBACK_WEIGHTS, choose, matches
 
 
 def client(hub: str) -> ModuleType:
@@ -39,7 +39,8 @@ class Fetched:
 def list_selected(
     hub: str, repo: str, revision: str | None, patterns: tuple[str, ...]
 ) -> tuple[tuple[str, ...], dict[str, int]]:
-    """The globs to fetch with and the files they select (path -> bytes), from the hub's listing."""
+    """The globs to fetch with and the files they select (path -> bytes), from the hub's listing
+    (what ``vlmi download --check`` shows; a download leaves the listing to the hub's client)."""
     return choose(client(hub).list_files(repo, revision), patterns)
 
 
@@ -68,26 +69,17 @@ def fetch(
 ) -> Fetched:
     """Download (or find in the cache) the files of ``repo`` that match ``patterns``.
 
-    Online, the hub's listing decides the globs (``.bin`` weights where a
-    repository has no safetensors, with the default globs); offline the
-    cache alone answers, with the globs as given.
+    The hub's client lists the repository, picks the files and falls back to
+    its cache. With the default globs, a repository that turns out to have no
+    ``.safetensors`` weights gets its ``.bin`` weights in a second call.
     """
     hub_client = client(hub)
-    if not hub_client.offline():
-        try:
-            patterns, _ = list_selected(hub, repo, revision, patterns)
-        except WeightsNotFoundError:
-            if hub != "modelscope":
-                raise
-            # ModelScope: its snapshot download lists the files itself, or falls back to the cache
     folder = Path(hub_client.fetch(repo, revision, patterns, local_dir, progress))
-    files = {
-        path.relative_to(folder).as_posix(): path.stat().st_size
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-        and ".cache" not in path.relative_to(folder).parts
-        and matches(path.relative_to(folder).as_posix(), patterns)
-    }
+    files = _present(folder, patterns)
+    if patterns == DEFAULT_FILES and not any(p.endswith(".safetensors") for p in files):
+        patterns = patterns + FALLBACK_WEIGHTS
+        folder = Path(hub_client.fetch(repo, revision, patterns, local_dir, progress))
+        files = _present(folder, patterns)
     weights = [p for p in files if p.endswith((".safetensors", ".bin"))]
     if "config.json" not in files or (
         patterns[: len(DEFAULT_FILES)] == DEFAULT_FILES and not weights
@@ -99,6 +91,17 @@ def fetch(
             "download stopped early), or check that it is a model checkpoint"
         )
     return Fetched(folder=folder, files=files)
+
+
+def _present(folder: Path, patterns: tuple[str, ...]) -> dict[str, int]:
+    """The files in ``folder`` that match ``patterns``: path -> bytes."""
+    return {
+        path.relative_to(folder).as_posix(): path.stat().st_size
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+        and ".cache" not in path.relative_to(folder).parts
+        and matches(path.relative_to(folder).as_posix(), patterns)
+    }
 
 
 __all__ = ["Fetched", "check_writable", "client", "fetch", "list_selected"]

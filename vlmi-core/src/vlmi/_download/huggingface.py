@@ -5,7 +5,10 @@ apply: ``HF_ENDPOINT`` (a mirror), ``HF_HOME`` / ``HF_HUB_CACHE`` (the cache),
 ``HF_TOKEN``, ``HF_HUB_OFFLINE``. Files land in the hub cache (or ``local_dir``)
 under temporary names first and take their final names only when complete, so
 an interrupted download leaves nothing that looks finished; a rerun fetches the
-missing files only.
+missing files only. Listing the repository, choosing the files and the cache
+fallback are ``huggingface_hub``'s own; when the endpoint cannot be reached,
+the cached files are used with a warning that says so (no ``HF_HUB_OFFLINE``
+needed), and a fully cached model costs the one request that pins its revision.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from vlmi.errors import MissingDependencyError, VlmiError, WeightsNotFoundError
+
+from .cached import warn_cached
 
 HUB = "huggingface"
 INSTALL = "pip install 'vlmi-core[hub]'  (or: pip install huggingface_hub)"
@@ -64,7 +69,7 @@ def cache_dir() -> Path:
 
 
 def list_files(repo: str, revision: str | None) -> dict[str, int]:
-    """Every file of ``repo`` at ``revision``: path -> bytes."""
+    """Every file of ``repo`` at ``revision``: path -> bytes (for ``vlmi download --check``)."""
     hub = _client()
     try:
         entries = hub.HfApi().list_repo_tree(repo, revision=revision, recursive=True)
@@ -73,15 +78,22 @@ def list_files(repo: str, revision: str | None) -> dict[str, int]:
         raise explain(exc, repo, revision) from exc
 
 
-def fetch_config(repo: str, revision: str | None, folder: Path) -> Path:
-    """Download ``config.json`` alone into ``folder`` (offline: the cached one); its path."""
+def fetch_config(repo: str, revision: str | None) -> Path:
+    """``config.json`` alone, into the hub cache (or found there); its path."""
     hub = _client()
     try:
-        if offline():
-            return Path(hub.hf_hub_download(repo, "config.json", revision=revision))
-        return Path(hub.hf_hub_download(repo, "config.json", revision=revision, local_dir=folder))
+        return Path(hub.hf_hub_download(repo, "config.json", revision=revision))
     except Exception as exc:
-        raise explain(exc, repo, revision, file="config.json") from exc
+        if offline() or not _unreachable(exc):
+            raise explain(exc, repo, revision, file="config.json") from exc
+        try:
+            path = Path(
+                hub.hf_hub_download(repo, "config.json", revision=revision, local_files_only=True)
+            )
+        except Exception:
+            raise explain(exc, repo, revision, file="config.json") from exc
+        warn_cached(endpoint(), exc, repo, path.parent)
+        return path
 
 
 def fetch(
@@ -91,22 +103,68 @@ def fetch(
     local_dir: Path | None,
     progress: bool = True,
 ) -> str:
-    """The files matching ``patterns``, downloaded (or found in the cache); their folder."""
+    """The files matching ``patterns``, downloaded (or found in the cache); their folder.
+
+    ``huggingface_hub`` lists the repository, picks the files and uses the cache
+    alone when ``HF_HUB_OFFLINE`` is set. When the endpoint cannot be reached,
+    the cached files (as last downloaded) are used, with a warning that says so.
+    """
     hub = _client()
     disabled = hub.utils.are_progress_bars_disabled()
     if not progress:
         hub.utils.disable_progress_bars()
+    arguments: dict[str, Any] = {"allow_patterns": list(patterns), "local_dir": local_dir}
     try:
-        return str(
-            hub.snapshot_download(
-                repo, revision=revision, allow_patterns=list(patterns), local_dir=local_dir
-            )
-        )
-    except Exception as exc:
-        raise explain(exc, repo, revision) from exc
+        try:
+            pinned = _resolve_revision(repo, revision)
+            return str(hub.snapshot_download(repo, revision=pinned, **arguments))
+        except Exception as exc:
+            if offline() or not _unreachable(exc):
+                raise explain(exc, repo, revision) from exc
+            try:
+                folder = str(
+                    hub.snapshot_download(
+                        repo, revision=revision, local_files_only=True, **arguments
+                    )
+                )
+            except Exception as again:
+                raise explain(again if _incomplete(again) else exc, repo, revision) from exc
+            warn_cached(endpoint(), exc, repo, Path(folder))
+            return folder
     finally:
         if not progress and not disabled:
             hub.utils.enable_progress_bars()
+
+
+def _resolve_revision(repo: str, revision: str | None) -> str | None:
+    """``revision`` pinned to its commit by ``huggingface_hub`` (which records it in the
+    cache), so that the download that follows asks the endpoint nothing more for files
+    already cached; raises when the endpoint cannot be reached, where ``huggingface_hub``
+    would silently take the cached commit. Unchanged where the client cannot pin."""
+    hub = _client()
+    if offline() or not hasattr(hub.HfApi, "resolve_revision"):
+        return revision
+    failures: list[BaseException] = []
+
+    api: Any = hub.HfApi
+
+    class Watched(api):  # type: ignore[misc]
+        def repo_info(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return super().repo_info(*args, **kwargs)
+            except Exception as exc:
+                failures.append(exc)
+                raise
+
+    pinned = Watched().resolve_revision(repo, revision=revision or hub.constants.DEFAULT_REVISION)
+    unreachable = [exc for exc in failures if _unreachable(exc)]
+    if unreachable:
+        raise unreachable[-1]
+    return pinned  # type: ignore[no-any-return]
+
+
+def _incomplete(exc: BaseException) -> bool:
+    return type(exc).__name__ == "IncompleteSnapshotError"
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -190,4 +248,12 @@ def explain(
     )
 
 
-__all__ = ["HUB", "cache_dir", "endpoint", "explain", "fetch", "fetch_config", "list_files"]
+__all__ = [
+    "HUB",
+    "cache_dir",
+    "endpoint",
+    "explain",
+    "fetch",
+    "fetch_config",
+    "list_files",
+]

@@ -16,6 +16,8 @@ from typing import Any
 
 from vlmi.errors import MissingDependencyError, VlmiError, WeightsNotFoundError
 
+from .cached import warn_cached
+
 HUB = "modelscope"
 INSTALL = "pip install 'vlmi-core[modelscope]'  (or: pip install modelscope)"
 
@@ -52,7 +54,7 @@ def cache_dir() -> Path:
 
 
 def list_files(repo: str, revision: str | None) -> dict[str, int]:
-    """Every file of ``repo`` at ``revision``: path -> bytes."""
+    """Every file of ``repo`` at ``revision``: path -> bytes (for ``vlmi download --check``)."""
     _client()
     from modelscope.hub.api import HubApi
 
@@ -65,21 +67,34 @@ def list_files(repo: str, revision: str | None) -> dict[str, int]:
     }
 
 
-def fetch_config(repo: str, revision: str | None, folder: Path) -> Path:
-    """Download ``config.json`` alone into ``folder`` (offline: the cached one); its path."""
+def fetch_config(repo: str, revision: str | None) -> Path:
+    """``config.json`` alone, into the ModelScope cache (or found there); its path."""
     _client()
     from modelscope.hub.file_download import model_file_download
 
-    try:
-        if offline():
-            return Path(
-                model_file_download(repo, "config.json", revision=revision, local_files_only=True)
-            )
+    def download(local_files_only: bool) -> Path:
         return Path(
-            model_file_download(repo, "config.json", revision=revision, local_dir=str(folder))
+            model_file_download(
+                repo, "config.json", revision=revision, local_files_only=local_files_only
+            )
         )
+
+    if offline():
+        try:
+            return download(local_files_only=True)
+        except Exception as exc:
+            raise _not_cached(exc, repo, None) from exc
+    try:
+        return download(local_files_only=False)
     except Exception as exc:
-        raise explain(exc, repo, revision) from exc
+        if not _unreachable(exc):
+            raise explain(exc, repo, revision) from exc
+        try:
+            path = download(local_files_only=True)
+        except Exception:
+            raise explain(exc, repo, revision) from exc
+        warn_cached(endpoint(), exc, repo, path.parent)
+        return path
 
 
 def fetch(
@@ -89,7 +104,11 @@ def fetch(
     local_dir: Path | None,
     progress: bool = True,
 ) -> str:
-    """The files matching ``patterns``, downloaded (or found in the cache); their folder."""
+    """The files matching ``patterns``, downloaded (or found in the cache); their folder.
+
+    The client lists the repository and picks the files; with ``HF_HUB_OFFLINE``,
+    or when the site cannot be reached (then with a warning), the cache answers.
+    """
     modelscope = _client()
     arguments: dict[str, Any] = {
         "model_id": repo,
@@ -97,25 +116,34 @@ def fetch(
         "allow_patterns": list(patterns),
         "local_dir": str(local_dir) if local_dir is not None else None,
     }
+    error: BaseException | None = None
     if not offline():
         try:
             return str(modelscope.snapshot_download(**arguments))
         except Exception as exc:
             if not _unreachable(exc):
                 raise explain(exc, repo, revision) from exc
+            error = exc
     try:
-        return str(modelscope.snapshot_download(**arguments, local_files_only=True))
+        folder = str(modelscope.snapshot_download(**arguments, local_files_only=True))
     except Exception as exc:
-        raise WeightsNotFoundError(
-            f"{repo!r} is not in the ModelScope cache ({local_dir or cache_dir()}) and "
-            + (
-                "HF_HUB_OFFLINE=1 forbids downloading it"
-                if offline()
-                else f"{endpoint()} cannot be reached"
-            )
-            + f": run `vlmi download {repo} --hub modelscope` where the network reaches it "
-            f"({type(exc).__name__}: {exc})"
-        ) from exc
+        raise _not_cached(exc, repo, local_dir) from exc
+    if error is not None:
+        warn_cached(endpoint(), error, repo, Path(folder))
+    return folder
+
+
+def _not_cached(exc: BaseException, repo: str, local_dir: Path | None) -> WeightsNotFoundError:
+    return WeightsNotFoundError(
+        f"{repo!r} is not in the ModelScope cache ({local_dir or cache_dir()}) and "
+        + (
+            "HF_HUB_OFFLINE=1 forbids downloading it"
+            if offline()
+            else f"{endpoint()} cannot be reached"
+        )
+        + f": run `vlmi download {repo} --hub modelscope` where the network reaches it "
+        f"({type(exc).__name__}: {exc})"
+    )
 
 
 def _unreachable(exc: BaseException) -> bool:
@@ -147,4 +175,12 @@ def explain(exc: BaseException, repo: str, revision: str | None) -> VlmiError:
     )
 
 
-__all__ = ["HUB", "cache_dir", "endpoint", "explain", "fetch", "fetch_config", "list_files"]
+__all__ = [
+    "HUB",
+    "cache_dir",
+    "endpoint",
+    "explain",
+    "fetch",
+    "fetch_config",
+    "list_files",
+]

@@ -3,31 +3,27 @@
 - A registered name or alias: the spec's weights id for the hub and its
   revision (``defaults["revision"]``), without importing the engine.
 - A hub id (``owner/name``) that a registered spec names as its weights: that spec.
-- Any other hub id: only its ``config.json`` is fetched (into a temporary
-  folder), and the installed plugins are asked to claim that folder through
-  ``resolve_model``, as for a local checkpoint. When none does, the download
-  stops there: nothing else of the repository is fetched.
+- Any other hub id: only its ``config.json`` is fetched (into the hub's cache,
+  where the download finds it), and the installed plugins are asked to claim
+  the hub id by it through ``resolve_model``, as ``vlmi.load`` does. When none
+  does, the download stops there: nothing else of the repository is fetched.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from vlmi.errors import UnknownModelError, WeightsNotFoundError
 
+from .._checkpoint import hub_config, is_hub_id, read_config
 from .._install_hints import missing_plugin_hint
 from .._options import WeightsOptions
 from .._registry import Registry, get_registry
 from .._spec import ModelSpec
 from .._weights import weights_id
-from .fetching import client
 from .files import patterns_for
-
-_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 
 
 @dataclass(frozen=True)
@@ -51,11 +47,6 @@ class Target:
         return self.spec.plugin.distribution
 
 
-def is_repo_id(name: str) -> bool:
-    """Whether ``name`` reads as a hub id (``owner/name``) rather than a path."""
-    return bool(_REPO_ID.match(name)) and not Path(name).expanduser().exists()
-
-
 def resolve_target(name: str, hub: str | None = None, revision: str | None = None) -> Target:
     """The repository ``vlmi download name`` fetches (no weights fetched here)."""
     hub = WeightsOptions(hub=hub).hub or "huggingface"
@@ -63,7 +54,7 @@ def resolve_target(name: str, hub: str | None = None, revision: str | None = Non
     key = name.strip().lower()
     if key in registry.names or key in registry.conflicts:
         return _from_spec(name, registry.resolve(name), hub, revision)
-    if is_repo_id(name):
+    if is_hub_id(name):
         spec = _registered_for(registry, hub, name)
         if spec is not None:
             return _from_spec(name, spec, hub, revision)
@@ -103,12 +94,11 @@ def _registered_for(registry: Registry, hub: str, repo: str) -> ModelSpec | None
 
 
 def _claim_from_config(registry: Registry, repo: str, hub: str, revision: str | None) -> Target:
-    with tempfile.TemporaryDirectory(prefix="vlmi-config-") as tmp:
-        config = client(hub).fetch_config(repo, revision, Path(tmp))
-        try:
-            spec = registry.resolve(str(config.parent))
-        except UnknownModelError:
-            raise UnknownModelError(_refusal(repo, config)) from None
+    config_file = hub_config(repo, hub, revision)
+    config, _ = read_config(config_file, repo)
+    spec = registry.claim(repo, config, hub=hub, revision=revision)
+    if spec is None:
+        raise UnknownModelError(_refusal(repo, config_file))
     return Target(
         model=repo,
         hub=hub,
@@ -137,4 +127,4 @@ def _refusal(repo: str, config: Path) -> str:
     return " ".join(lines)
 
 
-__all__ = ["Target", "is_repo_id", "resolve_target"]
+__all__ = ["Target", "resolve_target"]

@@ -15,6 +15,7 @@ ARCHITECTURES = frozenset({"ParrotForCausalLM", "MimicForCausalLM"})
 
 
 def _spec(name: str, **fields: Any) -> ModelSpec:
+    fields.setdefault("description", "a parrot model, through the mimic engine")
     return ModelSpec(
         name=name,
         factory=FACTORY,
@@ -24,7 +25,6 @@ def _spec(name: str, **fields: Any) -> ModelSpec:
         weights={"huggingface": f"parrot-org/{name}"},
         generic=True,
         preference=5,
-        description="a parrot model, through the mimic engine",
         **fields,
     )
 
@@ -43,7 +43,11 @@ def register_models(register: Callable[[ModelSpec], None]) -> None:
 
 
 @hookimpl
-def resolve_model(name: str, config: Mapping[str, Any] | None) -> ModelSpec | None:
+def resolve_model(
+    name: str, config: Mapping[str, Any] | None, hub: str, revision: str | None
+) -> ModelSpec | None:
+    """Claims by architecture; says in its description which hub and revision it was given."""
     if config is None or not ARCHITECTURES & set(config.get("architectures", ())):
         return None
-    return _spec("mimic-checkpoint", defaults={"model_path": name})
+    asked = f"asked for {hub}" + (f" at {revision}" if revision else "")
+    return _spec("mimic-checkpoint", defaults={"model_path": name}, description=asked)
