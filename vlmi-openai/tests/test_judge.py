@@ -232,3 +232,19 @@ def test_kill_9_while_judging_keeps_every_finished_answer(tmp_path, judge):
         slow.stop()
     assert again["judge"]["cached"] == len(kept)
     assert again["scores"]["Overall"] == 40.0
+
+
+def test_the_command_line(tmp_path, judge, capsys):
+    from vlmi._cli import main
+
+    preds, tsv = files(tmp_path, "judge_yorn")
+    args = ["score", str(preds), "--dataset-file", str(tsv), "--judge", "openai:judge-model"]
+    args += ["-J", f"base_url={judge.base_url}", "-J", "max_retries=0", "-J", "concurrency=2"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "Overall" in out and "75.00" in out
+    assert "judge: openai:judge-model (3 rows judged, 1 judge failures, 0 answers" in out
+    saved = json.loads((tmp_path / "judge_yorn_score.json").read_text())
+    assert saved["judge"]["options"]["concurrency"] == "2"
+    assert main(["score", str(preds), "--dataset-file", str(tsv), "--rejudge"]) != 0
+    assert "need --judge" in capsys.readouterr().err

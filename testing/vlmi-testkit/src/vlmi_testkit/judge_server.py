@@ -97,6 +97,7 @@ class JudgeServer:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body leave at once (no 40 ms stalls)
 
             def do_POST(self) -> None:
                 started = time.perf_counter()

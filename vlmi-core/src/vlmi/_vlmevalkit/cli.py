@@ -144,12 +144,14 @@ def register_commands(register: Callable[[Command], None]) -> None:
     register(
         Command(
             "score",
-            "accuracy of a predictions file against a VLMEvalKit TSV (exact matching)",
+            "accuracy of a predictions file against a VLMEvalKit TSV (exact matching, or a judge)",
             add_score_arguments,
             run_score,
             description="Score PREDICTIONS (a `vlmi run` output) against the dataset TSV as "
             "VLMEvalKit's evaluator does with judge exact_matching; prints overall and "
-            "per-category accuracy and writes them as JSON beside PREDICTIONS.",
+            "per-category accuracy and writes them as JSON beside PREDICTIONS. With --judge, "
+            "an LLM judge scores MathVista and MM-Vet and reads the multiple-choice / yes-or-no "
+            "answers the rules cannot, as VLMEvalKit does (docs/judges.md).",
         )
     )
     register(
