@@ -20,14 +20,15 @@ from typing import Any, NoReturn
 from vlmi.errors import InvalidOptionError
 
 from .._generation import GENERATION_OPTION_NAMES
+from .judges import JudgeEntry, parse_judge
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-TOP_KEYS = ("output", "jobs", "generation", "picture", "datasets", "models")
-DATASET_KEYS = ("path", "name", "type")
+TOP_KEYS = ("output", "jobs", "generation", "picture", "judge", "suite", "datasets", "models")
+DATASET_KEYS = ("path", "name", "type", "judge")
 MODEL_KEYS = (
     "name",
     "label",
@@ -49,11 +50,13 @@ class PlanError(InvalidOptionError):
 
 @dataclass(frozen=True)
 class DatasetEntry:
-    """One dataset: its file, its VLMEvalKit name (default: the stem) and type."""
+    """One dataset: its file, its VLMEvalKit name (default: the stem), type and judge (its own,
+    else the plan's)."""
 
     path: Path
     name: str
     type: str | None = None
+    judge: JudgeEntry | None = None
 
     @property
     def scored(self) -> bool:
@@ -98,6 +101,9 @@ class Plan:
     models: tuple[ModelEntry, ...]
     jobs: int = 4
     picture_categories: str | None = None
+    judge: JudgeEntry | None = None
+    #: the average column: "opencompass", or the names of the datasets it averages
+    suite: str | tuple[str, ...] | None = None
 
 
 def slug(text: str) -> str:
@@ -189,7 +195,9 @@ class _Parser:
         if not isinstance(picture, dict):
             self.fail("'picture' must be a table, e.g. { categories = \"MMBench\" }", "picture")
         self.known(picture, PICTURE_KEYS, None)
-        datasets = self.datasets(data.get("datasets"))
+        judge = self.judge(data["judge"], None) if "judge" in data else None
+        datasets = self.datasets(data.get("datasets"), judge)
+        suite = self.suite(data.get("suite"), datasets)
         categories = picture.get("categories")
         if categories is not None and categories not in {d.name for d in datasets}:
             self.fail(f"picture.categories {categories!r} names no dataset", "picture")
@@ -201,6 +209,8 @@ class _Parser:
             models,
             jobs,
             categories,
+            judge,
+            suite,
         )
 
     def generation(self, value: Any, table: str | None, i: int = 0) -> dict[str, Any]:
@@ -217,7 +227,23 @@ class _Parser:
                 )
         return dict(value)
 
-    def datasets(self, value: Any) -> tuple[DatasetEntry, ...]:
+    def judge(self, value: Any, i: int | None) -> JudgeEntry:
+        table = None if i is None else "datasets"
+
+        def fail(message: str, key: str) -> NoReturn:
+            self.fail(message, key, table, i or 0)
+
+        return parse_judge(value, self.base, fail)
+
+    def suite(self, value: Any, datasets: tuple[DatasetEntry, ...]) -> str | tuple[str, ...] | None:
+        from .suite import parse_suite
+
+        def fail(message: str, key: str) -> NoReturn:
+            self.fail(message, key)
+
+        return parse_suite(value, [d.name for d in datasets], fail)
+
+    def datasets(self, value: Any, judge: JudgeEntry | None) -> tuple[DatasetEntry, ...]:
         if not isinstance(value, list) or not value:
             self.fail('no [[datasets]]: add at least one, e.g. path = "MME.tsv"', None)
         found: list[DatasetEntry] = []
@@ -249,7 +275,8 @@ class _Parser:
                         "datasets",
                         i,
                     )
-            found.append(DatasetEntry(path, name, kind))
+            own = self.judge(item["judge"], i) if "judge" in item else judge
+            found.append(DatasetEntry(path, name, kind, own))
         return tuple(found)
 
     def models(self, value: Any, generation: dict[str, Any]) -> tuple[ModelEntry, ...]:

@@ -13,10 +13,9 @@ count as misses). Per type:
   questions (no option A) into "A = the answer, B = Other Answers".
 - ``yorn``: :mod:`vlmi._vlmevalkit.score.yorn` (MME, HallusionBench and POPE have
   ratings of their own).
-- ``vqa``: the method VLMEvalKit uses for the name (:mod:`vlmi._vlmevalkit.score.vqa`);
-  OCRBench names: its own rule (:mod:`vlmi._vlmevalkit.score.ocrbench`), in counts.
+- ``vqa``: the method VLMEvalKit uses for the name (:mod:`vlmi._vlmevalkit.score.vqa`).
 
-All figures are percentages (VLMEvalKit's MCQ tables show fractions), but OCRBench's counts.
+All figures are percentages (VLMEvalKit's MCQ tables show fractions).
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ from vlmi.errors import InvalidOptionError
 from ..predictions import FAILED_PREFIX, matched_rows
 from ..prompts import cell_text, plan_prompts, type_from_name
 from .mcq import score_mcq
-from .ocrbench import is_ocrbench, score_ocrbench
 from .tables import Cells, by_split
 from .vqa import VQA_METHODS, method_for, row_score
 from .yorn import score_yorn
@@ -62,11 +60,13 @@ def score(
 
 
 def _score_vqa(rows: list[tuple[Cells, str]], name: str, method: str | None) -> dict[str, Any]:
+    from .ocrbench import is_ocrbench, score_ocrbench  # OCRBench: counts by its own rule
+
+    if method is None and is_ocrbench(name):
+        return score_ocrbench(rows)
     official = type_from_name(name) == "vqa"
     if method is not None and method not in VQA_METHODS:
         raise InvalidOptionError(f"unknown VQA method {method!r}; use one of {VQA_METHODS}")
-    if method is None and is_ocrbench(name):
-        return score_ocrbench(rows)
     chosen = method or method_for(name, official)
     hits = [
         (cells, row_score(cell_text(cells.get("answer")), text, chosen, name))

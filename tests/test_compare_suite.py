@@ -1,0 +1,135 @@
+"""`vlmi compare` with ``suite``: the OpenCompass average of eight tiny files, by hand.
+
+The echo model (max_new_tokens = 3) answers with the row's image and the first two words of
+its prompt, so each file is built to give a known figure; the average must be their mean
+as the OpenCompass leaderboard takes them (HallusionBench: the mean of aAcc, fAcc, qAcc;
+OCRBench: Final Score / 10; MMMU: its validation split).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .test_compare import ECHO_HERE, IMAGE, compare_here, write_tsv
+
+pytestmark = pytest.mark.slow
+
+
+def mcq(answers: str, hints: str, **extra: list[str]) -> list[dict[str, str]]:
+    """Rows echo answers with the first word of the hint: right where it is the answer."""
+    rows = []
+    for i, (answer, hint) in enumerate(zip(answers, hints)):
+        row = {"index": str(i + 1), "image": IMAGE, "question": "Which shape?"}
+        row |= {"hint": f"{hint} is a guess", "A": "circle", "B": "square", "C": "triangle"}
+        row |= {"D": "star", "answer": answer} | {k: v[i] for k, v in extra.items()}
+        rows.append(row)
+    return rows
+
+
+def free(questions: list[str], answers: list[str], **extra: list[str]) -> list[dict[str, str]]:
+    return [
+        {"index": str(i), "image": IMAGE, "question": q, "answer": a}
+        | {k: v[i] for k, v in extra.items()}
+        for i, (q, a) in enumerate(zip(questions, answers))
+    ]
+
+
+#: each file, and the figure the average takes from it
+FIGURES = {
+    "MMBench_DEV_EN_V11": 75.0,  # right on 3 of 4 (each question its own circular group)
+    "MMStar": 50.0,
+    "MMMU_DEV_VAL": 50.0,  # validation split: 1 of 2 (dev: 2 of 2, Overall 75)
+    "HallusionBench": (75.0 + 50.0 + 50.0) / 3,  # aAcc, fAcc, qAcc
+    "AI2D_TEST": 100.0,
+    "OCRBench": 0.2,  # Final Score 2 (of 4 rows), / 10
+}
+
+
+def make_suite(folder) -> None:
+    write_tsv(folder / "MMBench_DEV_EN_V11.tsv", mcq("AABB", "ABBB"))
+    write_tsv(folder / "MMStar.tsv", mcq("ABCD", "ABAA"))
+    split = ["dev", "dev", "validation", "validation"]
+    write_tsv(folder / "MMMU_DEV_VAL.tsv", mcq("ABCD", "ABCA", split=split))
+    write_tsv(folder / "AI2D_TEST.tsv", mcq("ABCD", "ABCD"))
+    # set 0: figure 0 asks questions 0 and 1 (right, wrong), figure 1 the same (right, right)
+    hallusion = free(
+        ["Yes is it red?", "Yes is it blue?", "No is it red?", "No is it blue?"],
+        ["Yes", "No", "No", "No"],
+    )
+    for row, ids in zip(hallusion, ["0_0_0", "0_0_1", "0_1_0", "0_1_1"]):
+        row["index"] = f"VS_chart_0_{ids}"
+    write_tsv(folder / "HallusionBench.tsv", hallusion)
+    categories = [
+        "Regular Text Recognition",
+        "Scene Text-centric VQA",
+        "Doc-oriented VQA",
+        "Handwritten Mathematical Expression Recognition",
+    ]
+    questions = ["hello world", "hello world", "hello world sign", "x ^ { 2 }"]
+    answers = ["['hello']", "['WORLD']", "['sign']", "['x ^ { 2 }']"]  # 2 hits: the first two
+    write_tsv(folder / "OCRBench.tsv", free(questions, answers, category=categories))
+    write_tsv(folder / "MathVista_MINI.tsv", free(["What is 2 + 2?"], ["4"]))
+    write_tsv(folder / "MMVet.tsv", free(["What is shown?"], ["a square"]))
+
+
+NAMES = [*FIGURES, "MathVista_MINI", "MMVet"]
+
+
+def plan(suite: str) -> str:
+    datasets = "".join(f'[[datasets]]\npath = "{name}.tsv"\n' for name in NAMES)
+    return f"suite = {suite}\n{datasets}{ECHO_HERE}"
+
+
+def test_the_opencompass_average_of_eight_files_and_what_is_missing(tmp_path):
+    make_suite(tmp_path)
+    loaded, _, _ = compare_here(tmp_path, plan('"opencompass"'))
+    board = json.loads((loaded.output / "leaderboard.json").read_text())
+    (row,) = board["models"]
+    assert row["suite"]["figures"] == {k: round(v, 4) for k, v in FIGURES.items()}
+    # MathVista and MM-Vet are scored only with a judge: no silent average of the other six
+    assert row["suite"]["average"] is None
+    missing = "missing: MathVista_MINI (needs a judge), MMVet (needs a judge)"
+    text = (loaded.output / "leaderboard.md").read_text()
+    assert f"| {missing} |" in text.splitlines()[4]
+    assert "| model | " + " | ".join(NAMES) + " | OpenCompass avg |" in text
+    assert "HallusionBench = mean of aAcc, fAcc, qAcc of HallusionBench;" in text
+    assert "MMMU (val) = Overall of the validation split of MMMU_DEV_VAL;" in text
+    assert "OCRBench = Final Score / 10 of OCRBench;" in text
+    assert "It is not the published number" in text and "the judge is none" in text
+    header = (loaded.output / "leaderboard.csv").read_text().splitlines()[0]
+    assert header.endswith("OpenCompass avg,OpenCompass avg missing")
+
+    # the six without a judge, listed: their plain mean; nothing runs again
+    six = json.dumps(list(FIGURES))
+    loaded, status, progress = compare_here(tmp_path, plan(six))
+    assert progress.count("done (earlier)") == len(NAMES)
+    board = json.loads((loaded.output / "leaderboard.json").read_text())
+    expected = (75.0 + 50.0 + 50.0 + 175.0 / 3 + 100.0 + 0.2) / 6  # 55.5889
+    assert board["models"][0]["suite"]["average"] == round(expected, 4)
+    assert "| 55.6 |" in (loaded.output / "leaderboard.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "suite, message",
+    [
+        ('"opencompass"', "none for: MathVista (mini), MM-Vet"),
+        ('["MMStar", "Nope"]', "suite names 'Nope', which is no dataset of the plan"),
+        ("3", "'suite' must be \"opencompass\" or a list of dataset names"),
+    ],
+)
+def test_a_suite_without_its_datasets_is_refused_before_anything_runs(tmp_path, suite, message):
+    from vlmi._compare.plan import PlanError, load_plan
+
+    for name in ("MMStar", "MMBench_DEV_EN_V11", "MMMU_DEV_VAL", "HallusionBench"):
+        (tmp_path / f"{name}.tsv").write_text("index\tquestion\n1\tq\n")
+    for name in ("AI2D_TEST", "OCRBench"):
+        (tmp_path / f"{name}.tsv").write_text("index\tquestion\n1\tq\n")
+    datasets = "".join(
+        f'[[datasets]]\npath = "{p.name}"\n' for p in sorted(tmp_path.glob("*.tsv"))
+    )
+    (tmp_path / "plan.toml").write_text(f"suite = {suite}\n{datasets}{ECHO_HERE}")
+    with pytest.raises(PlanError, match="plan.toml:1: ") as caught:
+        load_plan(tmp_path / "plan.toml")
+    assert message in str(caught.value)
