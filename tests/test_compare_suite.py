@@ -9,6 +9,7 @@ OCRBench: Final Score / 10; MMMU: its validation split).
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -103,7 +104,7 @@ def test_the_opencompass_average_of_eight_files_and_what_is_missing(tmp_path):
 
     # the six without a judge, listed: their plain mean; nothing runs again
     six = json.dumps(list(FIGURES))
-    loaded, status, progress = compare_here(tmp_path, plan(six))
+    loaded, _, progress = compare_here(tmp_path, plan(six))
     assert progress.count("done (earlier)") == len(NAMES)
     board = json.loads((loaded.output / "leaderboard.json").read_text())
     expected = (75.0 + 50.0 + 50.0 + 175.0 / 3 + 100.0 + 0.2) / 6  # 55.5889
@@ -126,10 +127,63 @@ def test_a_suite_without_its_datasets_is_refused_before_anything_runs(tmp_path, 
         (tmp_path / f"{name}.tsv").write_text("index\tquestion\n1\tq\n")
     for name in ("AI2D_TEST", "OCRBench"):
         (tmp_path / f"{name}.tsv").write_text("index\tquestion\n1\tq\n")
-    datasets = "".join(
-        f'[[datasets]]\npath = "{p.name}"\n' for p in sorted(tmp_path.glob("*.tsv"))
-    )
+    datasets = "".join(f'[[datasets]]\npath = "{p.name}"\n' for p in sorted(tmp_path.glob("*.tsv")))
     (tmp_path / "plan.toml").write_text(f"suite = {suite}\n{datasets}{ECHO_HERE}")
     with pytest.raises(PlanError, match="plan.toml:1: ") as caught:
+        load_plan(tmp_path / "plan.toml")
+    assert message in str(caught.value)
+
+
+def test_the_judge_is_plan_wide_a_dataset_may_replace_it_and_the_manifest_keeps_both(tmp_path):
+    from vlmi._compare.plan import load_plan
+    from vlmi._compare.rebuild import manifest, plan_from_manifest
+
+    for name in ("MMStar", "MMVet"):
+        (tmp_path / f"{name}.tsv").write_text("index\tquestion\n1\tq\n")
+    (tmp_path / "plan.toml").write_text(
+        'judge = { name = "openai:gpt-4o-mini", options = { base_url = "http://h:1/v1", '
+        'api_key = "sk-x" } }\nsuite = ["MMStar", "MMVet"]\n'
+        '[[datasets]]\npath = "MMStar.tsv"\n[[datasets]]\npath = "MMVet.tsv"\n'
+        f'judge = {{ name = "qwen3-vl-8b", plugin = "vlmi-vllm", python = "{sys.executable}", '
+        'gpus = "1" }\n' + ECHO_HERE
+    )
+    plan = load_plan(tmp_path / "plan.toml")
+    wide, own = (d.judge for d in plan.datasets)
+    assert wide == plan.judge and wide.identity() == {
+        "name": "openai:gpt-4o-mini",
+        "plugin": None,
+        "options": {"base_url": "http://h:1/v1"},  # no secret in the identity
+    }
+    assert (own.name, own.plugin, own.python, own.gpus) == (
+        "qwen3-vl-8b",
+        "vlmi-vllm",
+        sys.executable,
+        ("1",),
+    )
+    assert own.flags() == ["--judge", "qwen3-vl-8b", "--judge-plugin", "vlmi-vllm"]
+    plan.output.mkdir()
+    (plan.output / "compare.json").write_text(json.dumps(manifest(plan)))
+    again = plan_from_manifest(plan.output)
+    assert (again.judge, again.suite, again.datasets) == (plan.judge, plan.suite, plan.datasets)
+
+
+@pytest.mark.parametrize(
+    "judge, message",
+    [
+        ('"gpt"', "'judge' must be a table"),
+        ("{ model = 'x' }", "unknown judge key 'model'"),
+        ("{ options = {} }", "the judge needs a 'name'"),
+        ('{ name = "x", python = "nowhere/bin/python" }', "judge python"),
+        ('{ name = "x", gpus = "a" }', "the judge's 'gpus' must be GPU numbers"),
+    ],
+)
+def test_a_bad_judge_is_refused_naming_the_line(tmp_path, judge, message):
+    from vlmi._compare.plan import PlanError, load_plan
+
+    (tmp_path / "a.tsv").write_text("index\tquestion\n1\tq\n")
+    (tmp_path / "plan.toml").write_text(
+        f'[[datasets]]\npath = "a.tsv"\njudge = {judge}\n' + ECHO_HERE
+    )
+    with pytest.raises(PlanError, match=r"plan\.toml:3: \[\[datasets\]\] #1, ") as caught:
         load_plan(tmp_path / "plan.toml")
     assert message in str(caught.value)

@@ -5,7 +5,7 @@ Usage (from the repository root, in an environment with vlmi-core[datasets])::
     git -C VLMEVALKIT show COMMIT:vlmeval/dataset/image_vqa.py > /tmp/image_vqa.py
     python vlmi-core/tests/reference/ocrbench_vlmevalkit.py /tmp/image_vqa.py COMMIT
 
-The rows of ``test_scoring_ocrbench.ROWS`` are exported with ``vlmi export --to
+The rows of ``test_scoring_opencompass.ROWS`` are exported with ``vlmi export --to
 vlmevalkit`` (the .xlsx VLMEvalKit's evaluator reads); the method ``evaluate`` of
 the class ``OCRBench`` is taken from the given ``image_vqa.py`` as it is and run
 with VLMEvalKit's way of reading that file (``pandas.read_excel``). Nothing of
@@ -44,7 +44,7 @@ def vlmevalkit_evaluate(source: str) -> Any:
 
 def main(image_vqa: str, commit: str) -> None:
     sys.path.insert(0, str(HERE.parent))
-    from test_scoring_ocrbench import write_fixture
+    from test_scoring_opencompass import write_fixture
 
     from vlmi._vlmevalkit.export import export_vlmevalkit
 
@@ -57,7 +57,7 @@ def main(image_vqa: str, commit: str) -> None:
     data = {
         "vlmevalkit_commit": commit,
         "function": "vlmeval/dataset/image_vqa.py: OCRBench.evaluate",
-        "rows": "test_scoring_ocrbench.ROWS",
+        "rows": "test_scoring_opencompass.ROWS",
         "result": result,
     }
     target = HERE / "ocrbench_vlmevalkit.json"

@@ -1,4 +1,5 @@
-"""OCRBench: VLMEvalKit's rule (substring match, the HMER variant, counts, Final Score / 10).
+"""OCRBench (VLMEvalKit's rule: substring match, the HMER variant, counts, Final Score / 10) and
+MMMU's open questions and splits, as the OpenCompass average reads them.
 
 The expected numbers are counted by hand from ``ROWS``; ``reference/ocrbench_vlmevalkit.json``
 holds what VLMEvalKit's own ``OCRBench.evaluate`` gives on the same file (made by
@@ -123,3 +124,26 @@ def test_an_unknown_category_is_refused_naming_the_row(tmp_path):
     table.to_csv(tsv, sep="\t", index=False)
     with pytest.raises(InvalidSampleError, match="row '3' has 'Poetry'"):
         score(out, tsv)
+
+
+def test_mmmu_open_questions_are_answer_or_other_answers_per_split(tmp_path):
+    tsv = tmp_path / "MMMU_DEV_VAL.tsv"
+    columns = {
+        "index": [1, 2, 3, 4],
+        "image": [IMG] * 4,
+        "question": ["How many?", "Which?", "How many?", "Which?"],
+        "A": [None, "cat", None, "cat"],  # open questions: A = the answer, B = Other Answers
+        "B": [None, "dog", None, "dog"],
+        "answer": ["12", "B", "7", "A"],
+        "split": ["dev", "dev", "validation", "validation"],
+    }
+    pd.DataFrame(columns).to_csv(tsv, sep="\t", index=False)
+    predictions = {1: "12", 2: "B", 3: "It is 8", 4: "A"}
+    out = tmp_path / "MMMU_DEV_VAL.jsonl"
+    out.write_text(
+        "".join(json.dumps({"id": str(i), "prediction": p}) + "\n" for i, p in predictions.items())
+    )
+    scores = score(out, tsv)["scores"]
+    assert scores["Overall"] == 75.0
+    assert scores["split"]["dev"]["Overall"] == 100.0
+    assert scores["split"]["validation"]["Overall"] == 50.0  # what the average takes
