@@ -155,15 +155,39 @@ def options_of(model: Model[Any], generation: dict[str, Any]) -> dict[str, Any]:
 RECORD_START = b'{"id": '
 
 
-def refuse_input_as_output(samples: Any, path: Path) -> None:
-    """Refuse an output that is the input file itself, even with ``overwrite``."""
-    if not isinstance(samples, (str, Path)) or not path.exists() or not Path(samples).exists():
+def refuse_unwritable_output(samples: Any, path: Path, overwrite: bool = False) -> None:
+    """Refuse, before any model loads, an output the run must not write into.
+
+    The input file itself is refused even with ``overwrite``; a folder, and an
+    existing file whose first line is not a ``vlmi run`` record, unless
+    ``overwrite`` (:func:`prepare_output` checks every line later).
+    """
+    if not path.exists():
         return
-    if os.path.samefile(samples, path):
+    if path.is_dir():
+        raise OutputFileError(f"{path} is a folder; name a file with -o")
+    named = isinstance(samples, (str, Path)) and Path(samples).exists()
+    if named and os.path.samefile(samples, path):
         raise OutputFileError(
             f"{path} is the input file itself; writing the answers there would destroy it: "
             "name another file with -o"
         )
+    if overwrite:
+        return
+    with path.open("rb") as handle:
+        number = 0
+        while raw := handle.readline(_FIRST_LINE_LIMIT):  # a huge file without lines: one part
+            number += 1
+            if not raw.strip():
+                continue
+            cut = not raw.endswith(b"\n")
+            if _record_of(raw) is None and not (cut and _torn(raw, None)):
+                raise _not_a_record(path, number, False)
+            return
+
+
+#: the most of an existing output's first line read before any model loads
+_FIRST_LINE_LIMIT = 1 << 20
 
 
 def prepare_output(
@@ -391,5 +415,5 @@ __all__ = [
     "identity_of",
     "options_of",
     "prepare_output",
-    "refuse_input_as_output",
+    "refuse_unwritable_output",
 ]
