@@ -4,7 +4,9 @@ Every error names the file, the line and the key, and is raised before
 anything runs. Paths are relative to the plan file's folder; ``~`` expands.
 That holds for a model's ``name`` when it is a folder and for its
 ``options.model_path`` too: the entry keeps (and its hash covers) the
-absolute path, whatever folder ``vlmi compare`` runs from.
+absolute path, whatever folder ``vlmi compare`` runs from. ``judge`` (plan-wide, or
+a dataset's own) is read by :mod:`.judges`, ``suite`` (the average column) by
+:mod:`.suite`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from vlmi.errors import InvalidOptionError
 
 from .._generation import GENERATION_OPTION_NAMES
 from .judges import JudgeEntry, parse_judge
+from .toml_lines import KeyLines
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -121,37 +124,6 @@ def file_name(text: str) -> str:
     return slug(text).casefold()
 
 
-class _Lines:
-    """Finds the line of a key in the plan text (tomllib gives values only)."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-
-    def of(self, key: str | None, table: str | None = None, index: int = 0) -> int:
-        start, end = 0, len(self.lines)
-        if table is not None:
-            headers = [i for i, line in enumerate(self.lines) if line.strip() == f"[[{table}]]"]
-            if index < len(headers):
-                start = headers[index]
-                end = next(
-                    (i for i in range(start + 1, end) if self.lines[i].lstrip().startswith("[")),
-                    end,
-                )
-            else:  # an inline array of tables: the line of `table =`
-                return self.of(table)
-        else:
-            end = next(
-                (i for i, line in enumerate(self.lines) if line.lstrip().startswith("[")), end
-            )
-        if key is None:
-            return start + 1
-        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
-        for i in range(start, end):
-            if pattern.match(self.lines[i]):
-                return i + 1
-        return start + 1
-
-
 def load_plan(path: str | Path) -> Plan:
     """Read and check the plan file at ``path``."""
     source = Path(path).expanduser()
@@ -162,11 +134,11 @@ def load_plan(path: str | Path) -> Plan:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PlanError(f"{source.name}: not valid TOML: {exc}") from None
-    return _Parser(source, _Lines(text)).plan(data)
+    return _Parser(source, KeyLines(text)).plan(data)
 
 
 class _Parser:
-    def __init__(self, source: Path, lines: _Lines) -> None:
+    def __init__(self, source: Path, lines: KeyLines) -> None:
         self.source = source
         self.base = source.parent
         self.lines = lines
