@@ -13,6 +13,8 @@ import sys
 
 import pytest
 
+from vlmi._compare.layout import Pair
+
 from .test_compare import ECHO_HERE, IMAGE, compare_here, write_tsv
 
 pytestmark = pytest.mark.slow
@@ -187,3 +189,36 @@ def test_a_bad_judge_is_refused_naming_the_line(tmp_path, judge, message):
     with pytest.raises(PlanError, match=r"plan\.toml:3: \[\[datasets\]\] #1, ") as caught:
         load_plan(tmp_path / "plan.toml")
     assert message in str(caught.value)
+
+
+def test_another_judge_scores_the_predictions_again_and_never_runs_the_model(tmp_path):
+    write_tsv(tmp_path / "MMStar.tsv", mcq("ABCD", "ABAA"))
+    write_tsv(tmp_path / "MMVet.tsv", free(["What is shown?", "Which colour?"], ["a", "red"]))
+    datasets = '[[datasets]]\npath = "MMStar.tsv"\n[[datasets]]\npath = "MMVet.tsv"\n{}'
+    loaded, status, _ = compare_here(tmp_path, datasets.format("") + ECHO_HERE)
+    assert status == 4  # MM-Vet is scored by a judge only
+    mmstar, mmvet = (Pair(loaded.models[0], d, loaded.output) for d in loaded.datasets)
+    assert "--judge" in mmvet.status()["score_error"]
+
+    # a judge for the whole plan (any vlmi model: the echo model here): both scored again
+    judged = 'judge = { name = "echo-test" }\n' + datasets + ECHO_HERE
+    loaded, status, progress = compare_here(tmp_path, judged.format(""))
+    assert status == 0
+    assert progress.count("scored again: the judge changed") == 2
+    for pair in (mmstar, mmvet):
+        assert pair.log.read_text().count("== ") == 1  # the model ran once, at the start
+        assert pair.status()["judge"] == {"name": "echo-test", "plugin": None, "options": {}}
+    assert json.loads(mmvet.scores_file.read_text())["judge"]["name"] == "echo-test"
+    board = json.loads((loaded.output / "leaderboard.json").read_text())
+    assert board["models"][0]["datasets"]["MMStar"]["overall"] == 50.0
+
+    # MM-Vet's own judge, in an environment of its own: only that pair is scored again, there
+    own = (
+        f'judge = {{ name = "echo-test", python = "{sys.executable}", options = {{ latency = 0.0 }} }}\n'
+    )
+    loaded, status, progress = compare_here(tmp_path, judged.format(own))
+    assert status == 0
+    assert progress.count("scored again: the judge changed") == 1
+    assert "echo / MMVet: done (earlier); scored again" in progress
+    assert mmvet.status()["judge"]["options"] == {"latency": 0.0}
+    assert mmvet.log.read_text().count("== ") == 1
