@@ -135,7 +135,7 @@ def compare(
         if pair.finished() and not (retry_failed and retryable_failures(pair)):
             if pair.dataset.scored and judge_changed(pair):
                 # another judge: scored again from the predictions; the model does not run
-                view.set(pair, "done (earlier); scoring again: the judge changed")
+                view.set(pair, "scoring again from the predictions: the judge changed")
                 status = rescore(pair, pair.status() or {})
                 note = f"; not scored: {status['score_error']}" if "score_error" in status else ""
                 view.set(pair, f"done (earlier); scored again: the judge changed{note}")
