@@ -255,7 +255,7 @@ def test_the_leaderboard_shows_each_models_known_scores(compared):
     for label in ("constant (B no)", "shapes by category", "color", "failed"):
         assert f">{label}</text>" in svg
     assert (results / "leaderboard.png").read_bytes()[:4] == b"\x89PNG"
-    keep = os.environ.get("VLMI_SAVE_LEADERBOARD")  # the README's picture comes from here
+    keep = os.environ.get("VLMI_SAVE_LEADERBOARD")  # the picture in docs/compare.md comes from here
     if keep:
         for name in ("leaderboard.svg", "leaderboard.png"):
             shutil.copy(results / name, Path(keep) / name)
