@@ -160,6 +160,10 @@ class EngineUnavailableError(VlmiError):
     """The engine cannot run here: not installed, no CUDA device, ..."""
 
 
+class JudgeUnavailableError(EngineUnavailableError):
+    """The scoring judge did not answer its first request: nothing was judged."""
+
+
 class TransientError(VlmiError):
     """A failure of the moment, not of the sample: answering it again later may succeed.
 
@@ -233,6 +237,7 @@ __all__ = [
     "ImageTooLargeError",
     "InvalidOptionError",
     "InvalidSampleError",
+    "JudgeUnavailableError",
     "MissingDependencyError",
     "OutputFileError",
     "PluginError",
