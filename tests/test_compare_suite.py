@@ -214,9 +214,7 @@ def test_another_judge_scores_the_predictions_again_and_never_runs_the_model(tmp
     assert board["models"][0]["datasets"]["MMStar"]["overall"] == 50.0
 
     # MM-Vet's own judge, in an environment of its own: only that pair is scored again, there
-    own = (
-        f'judge = {{ name = "echo-test", python = "{sys.executable}", options = {{ latency = 0.0 }} }}\n'
-    )
+    own = f'judge = {{ name = "echo-test", python = "{sys.executable}", options = {{ latency = 0.0 }} }}\n'
     loaded, status, progress = compare_here(tmp_path, judged.replace("OWN", own))
     assert status == 0
     assert progress.count("scored again: the judge changed") == 1

@@ -9,10 +9,10 @@ there, by ``python -m vlmi score ... --judge NAME``. Without ``python`` the
 scoring runs in ``vlmi compare``'s own environment, which then needs the
 judge's plugin (``pip install vlmi-openai`` for ``openai:`` judges).
 
-A pair's scores belong to the judge that made them: the judge's identity
-(name, plugin and options, secrets left out) is kept in the pair's status. When
-the plan's judge of a dataset changes, ``vlmi compare`` scores its pairs again
-from their predictions; the models do not run again.
+A pair's scores belong to the judge that made them: the judge's identity (name,
+plugin and options, less credentials and transport settings) is kept in the
+pair's status. When the plan's judge of a dataset changes, ``vlmi compare``
+scores its pairs again from their predictions; the models do not run again.
 """
 
 from __future__ import annotations
@@ -24,11 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .._judge.spec import JudgeSpec
+
 JUDGE_KEYS = ("name", "plugin", "options", "python", "gpus")
-#: name fragments of the datasets VLMEvalKit scores only with a judge
-JUDGE_ONLY = ("MathVista", "MMVet")
-#: options left out of a judge's identity
-SECRET_OPTIONS = ("api_key",)
 
 
 @dataclass(frozen=True)
@@ -41,10 +39,14 @@ class JudgeEntry:
     python: str | None = None  # None: in vlmi compare's own environment
     gpus: tuple[str, ...] = ()
 
+    def spec(self) -> JudgeSpec:
+        """The judge as the scoring takes it."""
+        return JudgeSpec(self.name, self.plugin, self.options)
+
     def identity(self) -> dict[str, Any]:
-        """What the scores it makes belong to: name, plugin and options (no secrets)."""
-        options = {k: v for k, v in self.options.items() if k not in SECRET_OPTIONS}
-        return {"name": self.name, "plugin": self.plugin, "options": options}
+        """What the scores it makes belong to: name, plugin and options, less credentials
+        and transport settings (:meth:`vlmi._judge.spec.JudgeSpec.identity`)."""
+        return self.spec().identity()
 
     def flags(self) -> list[str]:
         """``vlmi score``'s flags for this judge."""
@@ -64,6 +66,8 @@ def identity_of(judge: JudgeEntry | None) -> dict[str, Any] | None:
 
 def needs_judge(dataset_name: str) -> bool:
     """Whether VLMEvalKit scores the dataset only with a judge (MathVista, MM-Vet)."""
+    from .._vlmevalkit.score import JUDGE_ONLY
+
     return any(fragment in dataset_name for fragment in JUDGE_ONLY)
 
 
@@ -113,7 +117,6 @@ def parse_judge(value: Any, base: Path, fail: Callable[[str, str], NoReturn]) ->
 
 __all__ = [
     "JUDGE_KEYS",
-    "JUDGE_ONLY",
     "JudgeEntry",
     "identity_of",
     "judge_from",

@@ -41,14 +41,12 @@ def _score_here(pair: Pair, judge: JudgeEntry | None) -> dict[str, Any]:
             dataset_name=pair.dataset.name,
             dataset_type=pair.dataset.type,
         )
-    from .._judge.spec import JudgeSpec
-
     return score(
         pair.predictions,
         pair.dataset.path,
         dataset_name=pair.dataset.name,
         dataset_type=pair.dataset.type,
-        judge=JudgeSpec(judge.name, judge.plugin, judge.options),
+        judge=judge.spec(),
         scores_file=pair.scores_file,
     )
 
