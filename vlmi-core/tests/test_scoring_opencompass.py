@@ -115,6 +115,11 @@ def test_ocrbench_names_only_and_its_prompt_is_the_question_alone(tmp_path):
     first = next(iter(records))
     assert first.prompt_style == "vlmevalkit-vqa"
     assert first.fields["sample"].parts[-1] == TextPart("What is written in the image? (0)")
+    # MathVista and MM-Vet too (their VLMEvalKit classes keep the base build_prompt)
+    for name in ("MathVista_MINI", "MMVet"):
+        _, records = open_records(tsv, dataset=name)
+        text = next(iter(records)).fields["sample"].parts[-1]
+        assert text == TextPart("What is written in the image? (0)")
 
 
 def test_an_unknown_category_is_refused_naming_the_row(tmp_path):

@@ -13,7 +13,8 @@ Default prompts (VLMEvalKit's ``build_prompt``), images first:
   ``Please select the correct answer from the options above. \\n``;
 - ``yorn``: the question unchanged;
 - ``vqa``: the question and ``\\nAnswer the question using a single word or phrase.``;
-- datasets of :data:`QUESTION_ONLY_NAMES` (OCRBench): the question alone, whatever the type.
+- datasets of :data:`QUESTION_ONLY_NAMES` (OCRBench, MathVista, MM-Vet): the question alone,
+  whatever the type (their VLMEvalKit classes keep the base ``build_prompt``).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ _NAMED_TYPES: tuple[tuple[str, str], ...] = (
 
 #: Name fragments of VLMEvalKit datasets whose prompt is the question alone (their classes keep
 #: ``ImageBaseDataset.build_prompt``), whatever their type
-QUESTION_ONLY_NAMES: tuple[str, ...] = ("OCRBench",)
+QUESTION_ONLY_NAMES: tuple[str, ...] = ("OCRBench", "MathVista", "MMVet")
 
 
 @dataclass(frozen=True)
@@ -129,10 +130,10 @@ def plan_prompts(
     if named is not None:
         return PromptPlan(named, interleaved, f"dataset name {dataset_name!r}", alone)
     if table.has_options:
-        return PromptPlan("mcq", interleaved, "option columns A and B")
+        return PromptPlan("mcq", interleaved, "option columns A and B", alone)
     if table.answers and table.yes_no:
-        return PromptPlan("yorn", interleaved, "answers are Yes/No")
-    return PromptPlan("vqa", interleaved, "no options, answers not Yes/No")
+        return PromptPlan("yorn", interleaved, "answers are Yes/No", alone)
+    return PromptPlan("vqa", interleaved, "no options, answers not Yes/No", alone)
 
 
 def cell_text(cell: str | None) -> str:
