@@ -3,7 +3,8 @@
 The echo model (max_new_tokens = 3) answers with the row's image and the first two words of
 its prompt, so each file is built to give a known figure; the average must be their mean
 as the OpenCompass leaderboard takes them (HallusionBench: the mean of aAcc, fAcc, qAcc;
-OCRBench: Final Score / 10; MMMU: its validation split).
+OCRBench: Final Score / 10; MMMU: its validation split). MathVista and MM-Vet are scored only
+with a judge: the parrot test model, whose replies are known, judges them.
 """
 
 from __future__ import annotations
@@ -73,16 +74,33 @@ def make_suite(folder) -> None:
     questions = ["hello world", "hello world", "hello world sign", "x ^ { 2 }"]
     answers = ["['hello']", "['WORLD']", "['sign']", "['x ^ { 2 }']"]  # 2 hits: the first two
     write_tsv(folder / "OCRBench.tsv", free(questions, answers, category=categories))
-    write_tsv(folder / "MathVista_MINI.tsv", free(["What is 2 + 2?"], ["4"]))
-    write_tsv(folder / "MMVet.tsv", free(["What is shown?"], ["a square"]))
+    # MathVista: the first row's letter is read by the rules (right), the others go to the judge
+    mathvista = free(
+        ["A is it a circle?", "A is it a square?", "4 plus nothing?", "What is 1 + 2?"],
+        ["circle", "square", "4", "3"],
+        question_type=["multi_choice"] * 2 + ["free_form"] * 2,
+        answer_type=["text"] * 2 + ["integer"] * 2,
+        choices=["['circle', 'square']"] * 2 + [""] * 2,
+        answer_option=["A", "B", "", ""],
+        task=["figure question answering"] * 4,
+        skills=["['arithmetic reasoning']"] * 4,
+    )
+    write_tsv(folder / "MathVista_MINI.tsv", mathvista)
+    mmvet = free(["What is shown?", "Which colour?"], ["a square", "red"], category=["rec"] * 2)
+    write_tsv(folder / "MMVet.tsv", mmvet)
 
 
 NAMES = [*FIGURES, "MathVista_MINI", "MMVet"]
 
 
-def plan(suite: str) -> str:
+#: a judge that always answers "parrot: <its prompt>": MathVista's judged rows are wrong, every
+#: MM-Vet grade fails to parse (0.0), as VLMEvalKit scores such replies
+PARROT = 'judge = { name = "parrot-1b", plugin = "vlmi-parrot" }\n'
+
+
+def plan(suite: str, judge: str = "") -> str:
     datasets = "".join(f'[[datasets]]\npath = "{name}.tsv"\n' for name in NAMES)
-    return f"suite = {suite}\n{datasets}{ECHO_HERE}"
+    return f"suite = {suite}\n{judge}{datasets}{ECHO_HERE}"
 
 
 def test_the_opencompass_average_of_eight_files_and_what_is_missing(tmp_path):
@@ -105,10 +123,25 @@ def test_the_opencompass_average_of_eight_files_and_what_is_missing(tmp_path):
     header = (loaded.output / "leaderboard.csv").read_text().splitlines()[0]
     assert header.endswith("OpenCompass avg,OpenCompass avg missing")
 
+    # with a judge: every pair scored again from its predictions, and the average of eight
+    loaded, status, progress = compare_here(tmp_path, plan('"opencompass"', PARROT))
+    assert status == 0
+    assert progress.count("scored again: the judge changed") == len(NAMES)
+    (row,) = json.loads((loaded.output / "leaderboard.json").read_text())["models"]
+    judged = {"MathVista_MINI": 25.0, "MMVet": 0.0}  # 1 of 4 (the rules' one); no grade
+    assert row["suite"]["figures"] == {k: round(v, 4) for k, v in (FIGURES | judged).items()}
+    eight = (75.0 + 50.0 + 50.0 + 25.0 + 175.0 / 3 + 100.0 + 0.2 + 0.0) / 8  # 44.8167
+    assert row["suite"] == {"average": round(eight, 4), "figures": row["suite"]["figures"]} | {
+        "missing": {}
+    }
+    text = (loaded.output / "leaderboard.md").read_text()
+    assert "| 44.8 |" in text.splitlines()[4] and "the judge is parrot-1b" in text
+
     # the six without a judge, listed: their plain mean; nothing runs again
     six = json.dumps(list(FIGURES))
-    loaded, _, progress = compare_here(tmp_path, plan(six))
+    loaded, _, progress = compare_here(tmp_path, plan(six, PARROT))
     assert progress.count("done (earlier)") == len(NAMES)
+    assert "scored again" not in progress
     board = json.loads((loaded.output / "leaderboard.json").read_text())
     expected = (75.0 + 50.0 + 50.0 + 175.0 / 3 + 100.0 + 0.2) / 6  # 55.5889
     assert board["models"][0]["suite"]["average"] == round(expected, 4)
