@@ -76,6 +76,9 @@ def cell_of(pair: Pair) -> dict[str, Any]:
     if result is not None:
         flat = flatten(result["scores"])
         cell |= {"overall": flat.get("Overall"), "scores": result["scores"], "flat": flat}
+        judge = result.get("judge")
+        if isinstance(judge, dict) and judge.get("failures"):  # rows it could not settle
+            cell["judge_failures"] = judge["failures"]
     return cell
 
 
@@ -176,8 +179,10 @@ def _shown(cell: Mapping[str, Any]) -> str:
     shown = _number(cell.get("overall")) if "overall" in cell else "done"
     if "overall" not in cell and cell.get("reason"):
         shown = "not scored"
-    failed = cell.get("failed_samples")
-    return f"{shown} ({failed} failed)" if failed else shown
+    notes = [f"{cell['failed_samples']} failed"] if cell.get("failed_samples") else []
+    if cell.get("judge_failures"):
+        notes.append(f"{cell['judge_failures']} judge failures")
+    return f"{shown} ({', '.join(notes)})" if notes else shown
 
 
 def _state(cell: Mapping[str, Any]) -> str:
