@@ -244,6 +244,7 @@ def test_another_judge_scores_the_predictions_again_and_never_runs_the_model(tmp
         assert pair.log.read_text().count("== ") == 1  # the model ran once, at the start
         assert pair.status()["judge"] == {"name": "echo-test", "plugin": None, "options": {}}
     assert json.loads(mmvet.scores_file.read_text())["judge"]["name"] == "echo-test"
+    assert all(path.is_file() for path in mmvet.judge_files)  # moved with the rest if stale
     board = json.loads((loaded.output / "leaderboard.json").read_text())
     assert board["models"][0]["datasets"]["MMStar"]["overall"] == 50.0
 
