@@ -83,6 +83,7 @@ def test_a_local_model_judges_in_process_and_its_answers_are_cached(tmp_path):
     assert result["scores"]["Overall"] == 0.0
     assert (judge["name"], judge["plugin"], judge["engine"]) == ("echo", "vlmi-echo", "python")
     assert (judge["judged"], judge["failures"], judge["cached"]) == (6, 6, 0)
+    assert judge["identity"] == {"name": "echo", "plugin": None, "options": {}}
     saved = json.loads((tmp_path / "MMVet_score.json").read_text())
     assert saved["judge"] == judge
     cache = (tmp_path / "MMVet_score_judge_cache.jsonl").read_text().splitlines()

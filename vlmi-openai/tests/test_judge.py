@@ -234,17 +234,28 @@ def test_kill_9_while_judging_keeps_every_finished_answer(tmp_path, judge):
     assert again["scores"]["Overall"] == 40.0
 
 
-def test_the_command_line(tmp_path, judge, capsys):
-    from vlmi._cli import main
-
+def test_the_command_line(tmp_path, judge):
     preds, tsv = files(tmp_path, "judge_yorn")
     args = ["score", str(preds), "--dataset-file", str(tsv), "--judge", "openai:judge-model"]
     args += ["-J", f"base_url={judge.base_url}", "-J", "max_retries=0", "-J", "concurrency=2"]
-    assert main(args) == 0
-    out = capsys.readouterr().out
-    assert "Overall" in out and "75.00" in out
-    assert "judge: openai:judge-model (3 rows judged, 1 judge failures, 0 answers" in out
+    done = subprocess.run([sys.executable, "-m", "vlmi", *args], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Overall" in done.stdout and "75.00" in done.stdout
+    assert "judge: openai:judge-model (3 rows judged, 1 judge failures, 0 answers" in done.stdout
     saved = json.loads((tmp_path / "judge_yorn_score.json").read_text())
     assert saved["judge"]["options"]["concurrency"] == "2"
-    assert main(["score", str(preds), "--dataset-file", str(tsv), "--rejudge"]) != 0
-    assert "need --judge" in capsys.readouterr().err
+    refused = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vlmi",
+            "score",
+            str(preds),
+            "--dataset-file",
+            str(tsv),
+            "--rejudge",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode != 0 and "need --judge" in refused.stderr

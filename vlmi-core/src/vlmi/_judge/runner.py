@@ -195,6 +195,7 @@ class Judge(Generic[T]):
             self.who = _who(describe_model(self.spec.name, plugin=self.spec.plugin, **options))
         record: dict[str, Any] = {"name": self.spec.name} | self.who
         record["options"] = self.spec.recorded_options()
+        record["identity"] = self.identity  # what the cache keys on: compare it, not the rest
         return record
 
     def close(self) -> None:

@@ -33,8 +33,8 @@ from .output import (
     fresh_records,
     identity_of,
     prepare_output,
-    refuse_unwritable_output,
 )
+from .output_file import refuse_unwritable_output
 from .retry import DEFAULT_MAX_FAILED_BATCHES, FailureGuard, check_retry_mode
 
 #: ``vlmi.run`` keywords of vlmi-core 0.2 that choose a Ray pool (now ``executor=``).

@@ -14,6 +14,7 @@ count as misses). Per type:
 - ``yorn``: :mod:`vlmi._vlmevalkit.score.yorn` (MME, HallusionBench and POPE have
   ratings of their own).
 - ``vqa``: the method VLMEvalKit uses for the name (:mod:`vlmi._vlmevalkit.score.vqa`).
+  OCRBench names: its own rule (:mod:`vlmi._vlmevalkit.score.ocrbench`), in counts.
 
 With a judge (:mod:`vlmi._judge`): MathVista (:mod:`.mathvista`) and MM-Vet
 (:mod:`.mmvet`), which need one, and MCQ / Y-N rows the rules cannot read
