@@ -114,6 +114,10 @@ def judge_files_stem(predictions: str | Path, scores_file: str | Path | None) ->
 
 
 def _score_vqa(rows: list[tuple[Cells, str]], name: str, method: str | None) -> dict[str, Any]:
+    from .ocrbench import is_ocrbench, score_ocrbench  # OCRBench: counts by its own rule
+
+    if method is None and is_ocrbench(name):
+        return score_ocrbench(rows)
     official = type_from_name(name) == "vqa"
     if method is not None and method not in VQA_METHODS:
         raise InvalidOptionError(f"unknown VQA method {method!r}; use one of {VQA_METHODS}")
