@@ -7,7 +7,7 @@
   environment of its own (found by globbing vlmi-*/pyproject.toml, so a new one needs no
   edit here).
   A plugin whose engine CI installs another way (e.g. a CPU build of an engine in place of
-  the CUDA build the plugin depends on) writes the pip commands of its README in
+  the CUDA build the plugin depends on) writes the pip commands of its install page in
   ``[tool.vlmi] engine-install`` of its pyproject.toml; the session runs exactly those with
   pip (which reads the machine's pip configuration), then adds the ``test`` group. With
   ``engine-installer = "uv"`` they run as ``uv pip`` commands instead, and the requirements
@@ -16,6 +16,11 @@
 - ``transformers_oldest``: vlmi-transformers' tests of the model path (its ``test-model``
   dependency group) against the oldest Transformers its pyproject.toml accepts.
 - ``lint``: ruff over the whole tree, mypy over every src/ folder.
+- ``docs``: the documentation site, built from docs/ by Sphinx into docs/_build/html (any
+  warning, broken link or missing reference fails it), then every example of its pages run
+  by Sybil (docs/conftest.py); its tools are the root pyproject.toml's ``docs`` group.
+- ``lmms_eval``: lmms-eval from the registry evaluating a task through ``vlmi serve``, as
+  docs/lmms-eval.md shows (vlmi-serve's ``lmms-eval`` dependency group).
 - ``quick`` (not in the default run): ``core`` without its ``slow`` tests, then ``lint``.
 
 What a distribution's tests need is declared where packaging tools read it: the
@@ -225,6 +230,22 @@ def lint(session: nox.Session) -> None:
         for p in ROOT.glob(pattern)
     )
     session.run("mypy", *sources)
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """The documentation site, warnings as errors; then every runnable example of its pages."""
+    session.install(*test_requirements(".", "docs"))
+    build = ["-E", "-W", "--keep-going", "-q", "-b", "html", "docs", "docs/_build/html"]
+    session.run("sphinx-build", *build)
+    session.run("pytest", "docs", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lmms_eval(session: nox.Session) -> None:
+    """lmms-eval (with torch, from the registry) asking `vlmi serve echo`, as the docs show."""
+    session.install("-e", "./vlmi-serve", *test_requirements("vlmi-serve", "lmms-eval"))
+    session.run("pytest", "vlmi-serve/tests/test_lmms_eval.py", *session.posargs)
 
 
 @nox.session(python=PYTHON, default=False)

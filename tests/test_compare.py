@@ -255,7 +255,7 @@ def test_the_leaderboard_shows_each_models_known_scores(compared):
     for label in ("constant (B no)", "shapes by category", "color", "failed"):
         assert f">{label}</text>" in svg
     assert (results / "leaderboard.png").read_bytes()[:4] == b"\x89PNG"
-    keep = os.environ.get("VLMI_SAVE_LEADERBOARD")  # the README's picture comes from here
+    keep = os.environ.get("VLMI_SAVE_LEADERBOARD")  # the picture in docs/compare.md comes from here
     if keep:
         for name in ("leaderboard.svg", "leaderboard.png"):
             shutil.copy(results / name, Path(keep) / name)
@@ -578,6 +578,34 @@ def test_a_changed_dataset_type_or_content_is_run_afresh(tmp_path):
     assert len(list((pair.folder / pair.model.key / "replaced").iterdir())) == 2
     hashes = json.loads((loaded.output / "dataset_hashes.json").read_text())
     assert list(hashes) == [str(tmp_path / "shapes.tsv")]
+
+
+def test_results_of_0_3_on_the_same_file_are_kept_and_others_run_afresh(tmp_path):
+    make_datasets(tmp_path)
+    plan = '[[datasets]]\npath = "shapes.tsv"\n' + ECHO_HERE
+    loaded, status, _ = compare_here(tmp_path, plan)
+    assert status == 0
+    pair = Pair(loaded.models[0], loaded.datasets[0], loaded.output)
+    dataset = tmp_path / "shapes.tsv"
+
+    def as_0_3_wrote_it():  # 0.3 recorded the file's path, size and mtime, no identity
+        old = json.loads(pair.status_file.read_text())
+        del old["identity"]
+        stat = dataset.stat()
+        old["dataset"] = {"path": str(dataset), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+        pair.status_file.write_text(json.dumps(old))
+
+    as_0_3_wrote_it()
+    loaded, status, progress = compare_here(tmp_path, plan)
+    assert status == 0 and "done (earlier)" in progress and "moved to" not in progress
+    assert not (pair.folder / pair.model.key / "replaced").exists()
+    assert "identity" in json.loads(pair.status_file.read_text())  # recorded from now on
+
+    as_0_3_wrote_it()
+    os.utime(dataset, ns=(dataset.stat().st_atime_ns, dataset.stat().st_mtime_ns + 10**9))
+    loaded, status, progress = compare_here(tmp_path, plan)
+    assert status == 0 and "nothing records which dataset they answer" in progress
+    assert len(list((pair.folder / pair.model.key / "replaced").iterdir())) == 1
 
 
 def test_failed_samples_show_beside_the_score_and_a_failed_rescore_says_why(tmp_path):

@@ -140,7 +140,7 @@ LAYERS: list[tuple[str, ...]] = [
         "vlmi._compare.cli",
         "vlmi._download.cli",
     ),
-    ("vlmi._run", "vlmi._vlmevalkit", "vlmi._compare", "vlmi._extensions"),
+    ("vlmi._run", "vlmi._vlmevalkit", "vlmi._compare", "vlmi._judge", "vlmi._extensions"),
     (
         "vlmi._api",
         "vlmi._registry",

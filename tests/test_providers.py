@@ -167,7 +167,7 @@ def test_resolve_json_says_what_a_name_gives_here_with_the_documented_fields(vlm
 
 
 def test_the_documented_field_tables_are_in_the_listing_module_docs():
-    """Each field has a one-line meaning, which the README's table is made from."""
+    """Each field has a one-line meaning, which docs/formats.md's tables are made from."""
     for table in (MODEL_FIELDS, PLUGIN_FIELDS, ERROR_FIELDS, RESOLVE_FIELDS, RESOLVE_ERROR_FIELDS):
         assert all(isinstance(v, str) and v and "\n" not in v for v in table.values())
 

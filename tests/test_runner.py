@@ -101,6 +101,17 @@ def test_an_output_vlmi_did_not_write_is_refused_untouched(mixed, tmp_path, caps
     assert vlmi.run("echo", mixed, empty, progress=False).done == 6
 
 
+def test_a_file_vlmi_did_not_write_is_refused_before_any_model_loads(mixed, tmp_path):
+    notes = tmp_path / "NOTES.md"
+    notes.write_text("# notes\n")
+    # a model name nothing provides: the output is refused before the load would fail
+    with pytest.raises(OutputFileError, match="is not a `vlmi run` output"):
+        vlmi.run("no-such-model", mixed, notes, progress=False)
+    with pytest.raises(OutputFileError, match="is a folder"):
+        vlmi.run("no-such-model", mixed, tmp_path, progress=False)
+    assert notes.read_text() == "# notes\n"
+
+
 def test_the_input_is_never_its_own_output(mixed, tmp_path):
     before = mixed.read_bytes()
     (tmp_path / "sub").mkdir()

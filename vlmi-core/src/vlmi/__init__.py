@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ._model import Model
     from ._run.api import run
     from ._run.output import RunSummary
+    from ._vlmevalkit.api import score
 
 # Imported on first use, so that `import vlmi` (done by every plugin) stays cheap.
 _LAZY = {
@@ -35,6 +36,7 @@ _LAZY = {
     "Model": "vlmi._model",
     "run": "vlmi._run.api",
     "RunSummary": "vlmi._run.output",
+    "score": "vlmi._vlmevalkit.api",
 }
 
 
@@ -68,4 +70,5 @@ __all__ = [
     "load",
     "load_img",
     "run",
+    "score",
 ]

@@ -149,7 +149,7 @@ class Model(ABC, Generic[OptionsT]):
         :param imgs: ``None``, one image input, or a list of them (paths, URLs,
             data URIs, base64, bytes, PIL images, numpy arrays).
         :param generation: generation options for this call (see
-            :mod:`vlmi._generation`).
+            :class:`vlmi.GenerationOptions`).
         :raises vlmi.errors.VlmiError: a typed error naming the fix.
         """
         options = self.options.generation.merged(generation)

@@ -90,7 +90,7 @@ class DuplicateIndexError(InvalidSampleError):
     """A VLMEvalKit TSV gives the same ``index`` to several rows.
 
     Answers are matched to rows by index, so such a file is refused as a
-    whole when it is read. :attr:`repeated` maps each repeated index to the
+    whole when it is read. ``repeated`` maps each repeated index to the
     file lines of its rows.
     """
 
@@ -160,6 +160,10 @@ class EngineUnavailableError(VlmiError):
     """The engine cannot run here: not installed, no CUDA device, ..."""
 
 
+class JudgeUnavailableError(EngineUnavailableError):
+    """The scoring judge did not answer its first request: nothing was judged."""
+
+
 class TransientError(VlmiError):
     """A failure of the moment, not of the sample: answering it again later may succeed.
 
@@ -204,7 +208,7 @@ class MissingDependencyError(EngineUnavailableError, WeightsNotFoundError, Impor
     """Something to install is missing: an extra, an engine, a plugin or an extension.
 
     The one error for "install X", everywhere: the message names the command,
-    and :attr:`install` holds it (e.g. ``"pip install vlmi-serve"``).
+    and ``install`` holds it (e.g. ``"pip install vlmi-serve"``).
 
     Until vlmi-core 0.3 it is also an :class:`EngineUnavailableError` and a
     :class:`WeightsNotFoundError`, the classes vlmi-core 0.2 raised for a
@@ -233,6 +237,7 @@ __all__ = [
     "ImageTooLargeError",
     "InvalidOptionError",
     "InvalidSampleError",
+    "JudgeUnavailableError",
     "MissingDependencyError",
     "OutputFileError",
     "PluginError",

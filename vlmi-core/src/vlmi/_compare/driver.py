@@ -16,13 +16,21 @@ from typing import Any, TextIO
 from vlmi.errors import VlmiError
 
 from .check import check
+from .judges import identity_of
 from .layout import MANIFEST, Pair, model_file, write_json
 from .pair_process import Running, last_error, start
 from .plan import Plan
 from .rebuild import manifest
 from .results import EXIT_RUN_STOPPED, EXIT_SAMPLES_FAILED, exit_status, write_results
 from .schedule import startable
-from .scores import count_records, largest_batch, retryable_failures, score_pair
+from .scores import (
+    count_records,
+    judge_changed,
+    largest_batch,
+    rescore,
+    retryable_failures,
+    score_pair,
+)
 from .stale import replace_stale
 from .view import View, running_text
 
@@ -57,6 +65,7 @@ def _finish(run: Running, code: int) -> None:
     samples, failed = count_records(pair)
     status |= {"samples": samples, "failed_samples": failed}
     if status["state"] == "done" and pair.dataset.scored:
+        status["judge"] = identity_of(pair.dataset.judge)
         try:
             score_pair(pair)
         except (VlmiError, OSError, ValueError) as exc:
@@ -124,7 +133,14 @@ def compare(
     for pair in pairs:
         result = checked.models[pair.model.key]
         if pair.finished() and not (retry_failed and retryable_failures(pair)):
-            view.set(pair, "done (earlier)")
+            if pair.dataset.scored and judge_changed(pair):
+                # another judge: scored again from the predictions; the model does not run
+                view.set(pair, "scoring again from the predictions: the judge changed")
+                status = rescore(pair, pair.status() or {})
+                note = f"; not scored: {status['score_error']}" if "score_error" in status else ""
+                view.set(pair, f"done (earlier); scored again: the judge changed{note}")
+            else:
+                view.set(pair, "done (earlier)")
         elif not result.ok:
             _fail(pair, str(result.problem))
             view.set(pair, f"failed: {result.problem}")

@@ -2,7 +2,8 @@
 
 ``OUTPUT/<model key>/<dataset>.jsonl`` holds the predictions, ``.log`` the
 ``vlmi run`` log beside them, ``.status.json`` how the last run of the pair
-ended and ``_score.json`` its scores. ``OUTPUT/compare.json`` is the plan as
+ended and ``_score.json`` its scores (with a judge, ``_score_judge_cache.jsonl``
+and ``_score_judge.tsv``: its answers and every judged row). ``OUTPUT/compare.json`` is the plan as
 last run, so ``vlmi compare OUTPUT`` can rebuild the leaderboard.
 
 A pair's results belong to one version of its dataset: its *identity* is the
@@ -58,6 +59,12 @@ class Pair:
         return self.stem.with_name(self.stem.name + "_score.json")
 
     @property
+    def judge_files(self) -> tuple[Path, Path]:
+        """The judge's answer cache and audit table, beside the scores (``vlmi score``'s names)."""
+        stem = self.stem.name + "_score_judge"
+        return self.stem.with_name(stem + "_cache.jsonl"), self.stem.with_name(stem + ".tsv")
+
+    @property
     def name(self) -> str:
         return f"{self.model.label} / {self.dataset.name}"
 
@@ -82,7 +89,7 @@ class Pair:
 
     def outputs(self) -> list[Path]:
         """The files vlmi wrote for this pair that exist now."""
-        files = (self.predictions, self.log, self.status_file, self.scores_file)
+        files = (self.predictions, self.log, self.status_file, self.scores_file, *self.judge_files)
         return [path for path in files if path.exists()]
 
 

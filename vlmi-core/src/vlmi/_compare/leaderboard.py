@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from . import suite
+from .judges import identity_of, needs_judge
 from .layout import Pair, model_file, read_json
 from .plan import Plan
 from .scores import ANSWERED_BY, answered_by
@@ -61,12 +63,22 @@ def cell_of(pair: Pair) -> dict[str, Any]:
     if why:
         cell |= {"state": "stale", "reason": f"{why}; run the plan again"}
         return cell
+    if pair.dataset.scored and status.get("judge") != identity_of(pair.dataset.judge):
+        cell |= {
+            "state": "stale",
+            "reason": "scored by another judge; run the plan again (it "
+            "scores the predictions again, the model does not run)",
+        }
+        return cell
     result = read_json(pair.scores_file) if pair.dataset.scored else None
     if pair.dataset.scored and result is None:
         cell["reason"] = status.get("score_error", f"no {pair.scores_file.name}")
     if result is not None:
         flat = flatten(result["scores"])
         cell |= {"overall": flat.get("Overall"), "scores": result["scores"], "flat": flat}
+        judge = result.get("judge")
+        if isinstance(judge, dict) and judge.get("failures"):  # rows it could not settle
+            cell["judge_failures"] = judge["failures"]
     return cell
 
 
@@ -82,7 +94,7 @@ def _changed(pair: Pair, status: Mapping[str, Any]) -> str | None:
 
 def build(plan: Plan) -> dict[str, Any]:
     """The whole leaderboard as data (what ``leaderboard.json`` holds)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for model in plan.models:
         cells = {d.name: cell_of(Pair(model, d, plan.output)) for d in plan.datasets}
         who = [w for cell in cells.values() for w in cell["answered_by"]]
@@ -101,8 +113,37 @@ def build(plan: Plan) -> dict[str, Any]:
                 "datasets": cells,
             }
         )
-    datasets = [{"name": d.name, "path": str(d.path), "scored": d.scored} for d in plan.datasets]
-    return {"datasets": datasets, "models": rows}
+    datasets = [
+        {"name": d.name, "path": str(d.path), "scored": d.scored, "judge": identity_of(d.judge)}
+        for d in plan.datasets
+    ]
+    board: dict[str, Any] = {"datasets": datasets, "models": rows}
+    if plan.suite is not None:
+        board["suite"] = suite_of(plan)
+        judged = {d.name: d.judge is not None for d in plan.datasets}
+        for row in rows:
+            row["suite"] = suite.average(plan.suite, row["datasets"], judged)
+    return board
+
+
+def suite_of(plan: Plan) -> dict[str, Any]:
+    """The suite column: its name, what it averages, and the note that says what it is."""
+    assert plan.suite is not None
+    names = [d.name for d in plan.datasets]
+    members = suite.groups(plan.suite, names)
+    averaged = {n for group in members.values() for n in group}
+    judges = {d.judge.name for d in plan.datasets if d.judge is not None and d.name in averaged}
+    judged = ", ".join(sorted(judges)) or "none (MathVista and MM-Vet need one)"
+    if not any(needs_judge(n) for n in averaged):
+        judged = ", ".join(sorted(judges)) or "none"
+    label = "OpenCompass avg" if plan.suite == suite.OPENCOMPASS else "suite avg"
+    return {
+        "label": label,
+        "suite": plan.suite,
+        "members": members,
+        "judges": sorted(judges),
+        "note": suite.note(plan.suite, members, judged),
+    }
 
 
 def credit(who: list[dict[str, Any]]) -> dict[str, str | None]:
@@ -138,8 +179,10 @@ def _shown(cell: Mapping[str, Any]) -> str:
     shown = _number(cell.get("overall")) if "overall" in cell else "done"
     if "overall" not in cell and cell.get("reason"):
         shown = "not scored"
-    failed = cell.get("failed_samples")
-    return f"{shown} ({failed} failed)" if failed else shown
+    notes = [f"{cell['failed_samples']} failed"] if cell.get("failed_samples") else []
+    if cell.get("judge_failures"):
+        notes.append(f"{cell['judge_failures']} judge failures")
+    return f"{shown} ({', '.join(notes)})" if notes else shown
 
 
 def _state(cell: Mapping[str, Any]) -> str:
@@ -171,7 +214,14 @@ def markdown(board: Mapping[str, Any]) -> str:
     names = [d["name"] for d in board["datasets"]]
     lines = ["# Leaderboard", ""]
     body = [[row["model"], *(_shown(row["datasets"][n]) for n in names)] for row in board["models"]]
-    lines += _table(["model", *names], body)
+    head = ["model", *names]
+    if "suite" in board:
+        head.append(board["suite"]["label"])
+        for line, row in zip(body, board["models"]):
+            line.append(suite.shown(row["suite"]))
+    lines += _table(head, body)
+    if "suite" in board:
+        lines += ["", board["suite"]["note"]]
     for name in names:
         columns = sub_columns(board, name)
         if not columns:
@@ -223,6 +273,8 @@ def csv_text(board: Mapping[str, Any]) -> str:
         head += [name, *(f"{name} {c}" for c in sub_columns(board, name))]
         head += [f"{name} state", f"{name} failed", f"{name} time_s", f"{name} samples/s"]
         head.append(f"{name} batch_size")
+    if "suite" in board:
+        head += [board["suite"]["label"], f"{board['suite']['label']} missing"]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(head)
@@ -235,6 +287,9 @@ def csv_text(board: Mapping[str, Any]) -> str:
             line += [cell.get("overall"), *(flat.get(c) for c in sub_columns(board, name))]
             line += [cell["state"], cell.get("failed_samples"), cell.get("time_s")]
             line += [cell.get("samples_per_s"), cell.get("batch_size")]
+        if "suite" in board:
+            missing = row["suite"]["missing"]
+            line += [row["suite"]["average"], "; ".join(f"{n}: {w}" for n, w in missing.items())]
         writer.writerow(["" if v is None else v for v in line])
     return out.getvalue()
 

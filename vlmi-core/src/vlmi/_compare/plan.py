@@ -4,7 +4,9 @@ Every error names the file, the line and the key, and is raised before
 anything runs. Paths are relative to the plan file's folder; ``~`` expands.
 That holds for a model's ``name`` when it is a folder and for its
 ``options.model_path`` too: the entry keeps (and its hash covers) the
-absolute path, whatever folder ``vlmi compare`` runs from.
+absolute path, whatever folder ``vlmi compare`` runs from. ``judge`` (plan-wide, or
+a dataset's own) is read by :mod:`.judges`, ``suite`` (the average column) by
+:mod:`.suite`.
 """
 
 from __future__ import annotations
@@ -20,14 +22,16 @@ from typing import Any, NoReturn
 from vlmi.errors import InvalidOptionError
 
 from .._generation import GENERATION_OPTION_NAMES
+from .judges import JudgeEntry, parse_judge
+from .toml_lines import KeyLines
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-TOP_KEYS = ("output", "jobs", "generation", "picture", "datasets", "models")
-DATASET_KEYS = ("path", "name", "type")
+TOP_KEYS = ("output", "jobs", "generation", "picture", "judge", "suite", "datasets", "models")
+DATASET_KEYS = ("path", "name", "type", "judge")
 MODEL_KEYS = (
     "name",
     "label",
@@ -49,11 +53,13 @@ class PlanError(InvalidOptionError):
 
 @dataclass(frozen=True)
 class DatasetEntry:
-    """One dataset: its file, its VLMEvalKit name (default: the stem) and type."""
+    """One dataset: its file, its VLMEvalKit name (default: the stem), type and judge (its own,
+    else the plan's)."""
 
     path: Path
     name: str
     type: str | None = None
+    judge: JudgeEntry | None = None
 
     @property
     def scored(self) -> bool:
@@ -98,6 +104,9 @@ class Plan:
     models: tuple[ModelEntry, ...]
     jobs: int = 4
     picture_categories: str | None = None
+    judge: JudgeEntry | None = None
+    #: the average column: "opencompass", or the names of the datasets it averages
+    suite: str | tuple[str, ...] | None = None
 
 
 def slug(text: str) -> str:
@@ -115,37 +124,6 @@ def file_name(text: str) -> str:
     return slug(text).casefold()
 
 
-class _Lines:
-    """Finds the line of a key in the plan text (tomllib gives values only)."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-
-    def of(self, key: str | None, table: str | None = None, index: int = 0) -> int:
-        start, end = 0, len(self.lines)
-        if table is not None:
-            headers = [i for i, line in enumerate(self.lines) if line.strip() == f"[[{table}]]"]
-            if index < len(headers):
-                start = headers[index]
-                end = next(
-                    (i for i in range(start + 1, end) if self.lines[i].lstrip().startswith("[")),
-                    end,
-                )
-            else:  # an inline array of tables: the line of `table =`
-                return self.of(table)
-        else:
-            end = next(
-                (i for i, line in enumerate(self.lines) if line.lstrip().startswith("[")), end
-            )
-        if key is None:
-            return start + 1
-        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
-        for i in range(start, end):
-            if pattern.match(self.lines[i]):
-                return i + 1
-        return start + 1
-
-
 def load_plan(path: str | Path) -> Plan:
     """Read and check the plan file at ``path``."""
     source = Path(path).expanduser()
@@ -156,11 +134,11 @@ def load_plan(path: str | Path) -> Plan:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PlanError(f"{source.name}: not valid TOML: {exc}") from None
-    return _Parser(source, _Lines(text)).plan(data)
+    return _Parser(source, KeyLines(text)).plan(data)
 
 
 class _Parser:
-    def __init__(self, source: Path, lines: _Lines) -> None:
+    def __init__(self, source: Path, lines: KeyLines) -> None:
         self.source = source
         self.base = source.parent
         self.lines = lines
@@ -189,7 +167,9 @@ class _Parser:
         if not isinstance(picture, dict):
             self.fail("'picture' must be a table, e.g. { categories = \"MMBench\" }", "picture")
         self.known(picture, PICTURE_KEYS, None)
-        datasets = self.datasets(data.get("datasets"))
+        judge = self.judge(data["judge"], None) if "judge" in data else None
+        datasets = self.datasets(data.get("datasets"), judge)
+        suite = self.suite(data.get("suite"), datasets)
         categories = picture.get("categories")
         if categories is not None and categories not in {d.name for d in datasets}:
             self.fail(f"picture.categories {categories!r} names no dataset", "picture")
@@ -201,6 +181,8 @@ class _Parser:
             models,
             jobs,
             categories,
+            judge,
+            suite,
         )
 
     def generation(self, value: Any, table: str | None, i: int = 0) -> dict[str, Any]:
@@ -217,7 +199,23 @@ class _Parser:
                 )
         return dict(value)
 
-    def datasets(self, value: Any) -> tuple[DatasetEntry, ...]:
+    def judge(self, value: Any, i: int | None) -> JudgeEntry:
+        table = None if i is None else "datasets"
+
+        def fail(message: str, key: str) -> NoReturn:
+            self.fail(message, key, table, i or 0)
+
+        return parse_judge(value, self.base, fail)
+
+    def suite(self, value: Any, datasets: tuple[DatasetEntry, ...]) -> str | tuple[str, ...] | None:
+        from .suite import parse_suite
+
+        def fail(message: str, key: str) -> NoReturn:
+            self.fail(message, key)
+
+        return parse_suite(value, [d.name for d in datasets], fail)
+
+    def datasets(self, value: Any, judge: JudgeEntry | None) -> tuple[DatasetEntry, ...]:
         if not isinstance(value, list) or not value:
             self.fail('no [[datasets]]: add at least one, e.g. path = "MME.tsv"', None)
         found: list[DatasetEntry] = []
@@ -249,7 +247,8 @@ class _Parser:
                         "datasets",
                         i,
                     )
-            found.append(DatasetEntry(path, name, kind))
+            own = self.judge(item["judge"], i) if "judge" in item else judge
+            found.append(DatasetEntry(path, name, kind, own))
         return tuple(found)
 
     def models(self, value: Any, generation: dict[str, Any]) -> tuple[ModelEntry, ...]:

@@ -7,12 +7,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
-from vlmi.errors import VlmiError
-
-from .layout import MANIFEST, Pair, read_json, write_json
+from .judges import judge_from
+from .layout import MANIFEST, Pair, read_json
 from .plan import DatasetEntry, ModelEntry, Plan, PlanError
 from .results import exit_status, write_results
-from .scores import score_pair
+from .scores import rescore
 
 
 def manifest(plan: Plan) -> dict[str, Any]:
@@ -21,6 +20,8 @@ def manifest(plan: Plan) -> dict[str, Any]:
         "plan": str(plan.source),
         "jobs": plan.jobs,
         "picture_categories": plan.picture_categories,
+        "judge": asdict(plan.judge) if plan.judge else None,
+        "suite": plan.suite,
         "datasets": [{**asdict(d), "path": str(d.path)} for d in plan.datasets],
         "models": [asdict(m) for m in plan.models],
     }
@@ -34,7 +35,8 @@ def plan_from_manifest(folder: Path) -> Plan:
             f"{folder} holds no {MANIFEST}: is it the output folder of a `vlmi compare` run?"
         )
     datasets = tuple(
-        DatasetEntry(Path(d["path"]), d["name"], d.get("type")) for d in data["datasets"]
+        DatasetEntry(Path(d["path"]), d["name"], d.get("type"), judge_from(d.get("judge")))
+        for d in data["datasets"]
     )
     models = tuple(ModelEntry(**{**m, "gpus": tuple(m.get("gpus", ()))}) for m in data["models"])
     return Plan(
@@ -44,6 +46,8 @@ def plan_from_manifest(folder: Path) -> Plan:
         models,
         data.get("jobs", 4),
         data.get("picture_categories"),
+        judge_from(data.get("judge")),
+        suite if not isinstance(suite := data.get("suite"), list) else tuple(suite),
     )
 
 
@@ -57,12 +61,7 @@ def rebuild(plan: Plan, stream: TextIO | None = None) -> int:
             status = pair.status() or {}
             if status.get("state") != "done" or not dataset.scored or not pair.finished():
                 continue  # a changed dataset: its cell says so (the leaderboard)
-            status.pop("score_error", None)
-            try:
-                score_pair(pair)
-            except (VlmiError, OSError, ValueError) as exc:
-                status["score_error"] = str(exc)
-            write_json(pair.status_file, status)
+            rescore(pair, status)
     return exit_status(write_results(plan, stream))
 
 

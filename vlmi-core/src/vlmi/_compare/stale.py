@@ -37,7 +37,27 @@ def stale_because(pair: Pair, now: dict[str, Any]) -> list[str]:
     do, or there are none)."""
     if not (pair.predictions.exists() or pair.scores_file.exists()):
         return []
-    return changes((pair.status() or {}).get("identity"), now)
+    status = pair.status() or {}
+    if "identity" not in status and _same_file_as_0_3_saw(pair, status):
+        # vlmi-core 0.3 recorded the file's path, size and modification time, not its
+        # identity: the same file answered, so its results are kept and their identity
+        # recorded now (the type was not recorded then: the plan's type now is taken)
+        write_json(pair.status_file, {**status, "identity": now})
+        return []
+    return changes(status.get("identity"), now)
+
+
+def _same_file_as_0_3_saw(pair: Pair, status: dict[str, Any]) -> bool:
+    """Whether a 0.3 status's ``dataset`` stamp (path, size, mtime) is the dataset file now."""
+    stamp = status.get("dataset")
+    if not isinstance(stamp, dict):
+        return False
+    stat = pair.dataset.path.stat()
+    return stamp == {
+        "path": str(pair.dataset.path),
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+    }
 
 
 def set_aside(pair: Pair) -> Path:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,8 @@ from .output import (
     fresh_records,
     identity_of,
     prepare_output,
-    refuse_input_as_output,
 )
+from .output_file import refuse_unwritable_output
 from .retry import DEFAULT_MAX_FAILED_BATCHES, FailureGuard, check_retry_mode
 
 #: ``vlmi.run`` keywords of vlmi-core 0.2 that choose a Ray pool (now ``executor=``).
@@ -100,7 +101,7 @@ def run(
             "passing executor="
         )
     out_path = Path(output)
-    refuse_input_as_output(samples, out_path)
+    refuse_unwritable_output(samples, out_path, overwrite)
     load_name = model if isinstance(model, str) else model.name
     model = _model_for(model, executor, load_options)
     batch_size = batch_size or _preferred_batch_size(model)
@@ -116,11 +117,14 @@ def run(
     done = failed = retried = 0
     stopped: str | None = None
     started = time.perf_counter()
-    with out_path.open("a", encoding="utf-8") as sink, bar:
+    with out_path.open("a", encoding="utf-8") as sink, bar, ExitStack() as stack:
         writer = RunWriter(sink, identity)
         fresh = fresh_records(records, done_ids, skipped, out_path, force)
         job = RunJob(model, fresh, base, batch_size, out_path, load_name)
-        for answers in executor.answer(job):
+        batches = executor.answer(job)
+        if isinstance(batches, Generator):  # a stopped run ends the executor's work at once
+            stack.callback(batches.close)
+        for answers in batches:
             answers = list(answers)
             batch_done, batch_failed = writer.write(answers)
             done += batch_done

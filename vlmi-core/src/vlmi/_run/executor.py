@@ -48,7 +48,7 @@ class RunJob:
 
     @property
     def model_name(self) -> str:
-        """:attr:`load_name`, or the model's canonical name."""
+        """``load_name``, or the model's canonical name."""
         return self.load_name or self.model.name
 
 

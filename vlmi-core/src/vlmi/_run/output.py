@@ -8,7 +8,6 @@ changes of model or options.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -21,6 +20,7 @@ from .._model import Model
 from .._progress import Progress
 from .._provenance import answered_by
 from .._record import Record
+from .output_file import is_torn, not_a_record, record_of
 from .retry import answers_again, is_retryable
 
 
@@ -151,21 +151,6 @@ def options_of(model: Model[Any], generation: dict[str, Any]) -> dict[str, Any]:
     return plain
 
 
-#: How every line ``vlmi run`` writes begins (``json.dumps`` of a record, ``id`` first).
-RECORD_START = b'{"id": '
-
-
-def refuse_input_as_output(samples: Any, path: Path) -> None:
-    """Refuse an output that is the input file itself, even with ``overwrite``."""
-    if not isinstance(samples, (str, Path)) or not path.exists() or not Path(samples).exists():
-        return
-    if os.path.samefile(samples, path):
-        raise OutputFileError(
-            f"{path} is the input file itself; writing the answers there would destroy it: "
-            "name another file with -o"
-        )
-
-
 def prepare_output(
     path: Path,
     identity: dict[str, Any],
@@ -198,11 +183,11 @@ def prepare_output(
             if not raw.strip():
                 good_end += len(raw)
                 continue
-            record = _record_of(raw)
-            if not raw.endswith(b"\n") and _torn(raw, record):
+            record = record_of(raw)
+            if not raw.endswith(b"\n") and is_torn(raw, record):
                 break  # a line cut off by a crash: dropped below, its sample runs again
             if record is None:
-                raise _not_a_record(path, number, checked)
+                raise not_a_record(path, number, checked)
             good_end += len(raw)
             if not checked:
                 _check_identity(path, record, identity, force)
@@ -217,44 +202,6 @@ def prepare_output(
         del done[key]
     failed = sum(error is not None for key, error in errors.items() if key not in again)
     return done, failed, again
-
-
-def _record_of(raw: bytes) -> dict[str, Any] | None:
-    """The line as a ``vlmi run`` record, or ``None`` when it is not one."""
-    try:
-        record = json.loads(raw)
-    except (ValueError, RecursionError):  # not JSON, or not UTF-8
-        return None
-    if isinstance(record, dict) and {"id", "prediction", "error"} <= record.keys():
-        return record
-    return None
-
-
-def _torn(raw: bytes, record: dict[str, Any] | None) -> bool:
-    """Whether an unterminated last line is a record cut off while it was written."""
-    if record is not None:
-        return True
-    if not raw.startswith(RECORD_START):
-        return False
-    try:  # complete JSON that is no record was not cut off: another program wrote it
-        json.loads(raw)
-    except (ValueError, RecursionError):
-        return True
-    return False
-
-
-def _not_a_record(path: Path, number: int, after_records: bool) -> OutputFileError:
-    if after_records:
-        return OutputFileError(
-            f"{path}:{number} is not a `vlmi run` record, though the lines before it are; the "
-            "file is left as it is: fix or remove that line, or pass --overwrite "
-            "(overwrite=True) to start it over"
-        )
-    return OutputFileError(
-        f"{path} is not a `vlmi run` output (line {number} is not one of its records); it is "
-        "left as it is: name another file with -o, or pass --overwrite (overwrite=True) to "
-        "replace it"
-    )
 
 
 def _check_identity(
@@ -391,5 +338,4 @@ __all__ = [
     "identity_of",
     "options_of",
     "prepare_output",
-    "refuse_input_as_output",
 ]

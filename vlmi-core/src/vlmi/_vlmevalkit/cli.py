@@ -8,13 +8,13 @@ scoring rules). vlmi-core 0.2's ``--dataset FILE`` still works, with a warning.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from vlmi.errors import InvalidOptionError
 
+from .._cli.options import key_value
 from .._command import Command
 from .._hookspecs import hookimpl
 from .prompts import DATASET_TYPES
@@ -68,29 +68,52 @@ def add_score_arguments(parser: argparse.ArgumentParser) -> None:
         help="free-form scoring method (default: VLMEvalKit's for the dataset name)",
     )
     parser.add_argument("-o", "--output", help="JSON file (default: PREDICTIONS_score.json)")
+    group = parser.add_argument_group("judge (MathVista and MM-Vet need one; see docs/judges.md)")
+    group.add_argument(
+        "--judge",
+        metavar="MODEL",
+        help="a vlmi model that judges, e.g. openai:gpt-4o-mini (pip install vlmi-openai) or "
+        "any local model; MCQ / yes-or-no: asked only where the rules cannot read the answer",
+    )
+    group.add_argument("--judge-plugin", metavar="DISTRIBUTION", help="the plugin serving it")
+    group.add_argument(
+        "-J",
+        "--judge-option",
+        action="append",
+        type=key_value,
+        default=[],
+        metavar="KEY=VALUE",
+        help="a vlmi.load option of the judge, e.g. -J base_url=http://host:8000/v1 "
+        "-J concurrency=32 (repeatable)",
+    )
+    group.add_argument(
+        "--rejudge", action="store_true", help="forget the cached judge answers first"
+    )
 
 
 def run_score(args: argparse.Namespace) -> int:
     """Score, print, and write the scores as JSON."""
-    from .score import format_scores, score
-    from .targets import check_target, is_score_file
+    from .api import score
+    from .score import format_scores
 
-    dataset = dataset_file(args)
-    predictions = Path(args.predictions)
-    target = (
-        Path(args.output)
-        if args.output
-        else predictions.with_name(predictions.stem + "_score.json")
+    target = args.output or Path(args.predictions).with_name(
+        Path(args.predictions).stem + "_score.json"
     )
-    check_target(target, (predictions, dataset), is_score_file, "a `vlmi score` file")
+    if not args.judge and (args.judge_option or args.judge_plugin or args.rejudge):
+        raise InvalidOptionError("-J, --judge-plugin and --rejudge need --judge MODEL")
     result = score(
         args.predictions,
-        dataset,
+        dataset_file(args),
         dataset_name=args.dataset_name,
         dataset_type=args.dataset_type,
         vqa_method=args.vqa_method,
+        judge=args.judge,
+        judge_options=dict(args.judge_option),
+        judge_plugin=args.judge_plugin,
+        rejudge=args.rejudge,
+        output=target,
+        progress=sys.stderr.isatty(),
     )
-    target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(format_scores(result))
     print(f"scores written to {target}", file=sys.stderr)
     return 0
@@ -121,12 +144,14 @@ def register_commands(register: Callable[[Command], None]) -> None:
     register(
         Command(
             "score",
-            "accuracy of a predictions file against a VLMEvalKit TSV (exact matching)",
+            "accuracy of a predictions file against a VLMEvalKit TSV (exact matching, or a judge)",
             add_score_arguments,
             run_score,
             description="Score PREDICTIONS (a `vlmi run` output) against the dataset TSV as "
             "VLMEvalKit's evaluator does with judge exact_matching; prints overall and "
-            "per-category accuracy and writes them as JSON beside PREDICTIONS.",
+            "per-category accuracy and writes them as JSON beside PREDICTIONS. With --judge, "
+            "an LLM judge scores MathVista and MM-Vet and reads the multiple-choice / yes-or-no "
+            "answers the rules cannot, as VLMEvalKit does (docs/judges.md).",
         )
     )
     register(

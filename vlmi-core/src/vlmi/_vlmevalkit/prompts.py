@@ -12,7 +12,9 @@ Default prompts (VLMEvalKit's ``build_prompt``), images first:
   ``Options:\\n``, ``A. {A}\\n`` ... (options present), then
   ``Please select the correct answer from the options above. \\n``;
 - ``yorn``: the question unchanged;
-- ``vqa``: the question and ``\\nAnswer the question using a single word or phrase.``.
+- ``vqa``: the question and ``\\nAnswer the question using a single word or phrase.``;
+- datasets of :data:`QUESTION_ONLY_NAMES` (OCRBench, MathVista, MM-Vet): the question alone,
+  whatever the type (their VLMEvalKit classes keep the base ``build_prompt``).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ _NAMED_TYPES: tuple[tuple[str, str], ...] = (
     ("POPE", "yorn"),
     ("AMBER", "yorn"),
     ("MME", "yorn"),
+    ("OCRBench", "vqa"),
     ("TextVQA", "vqa"),
     ("DocVQA", "vqa"),
     ("InfoVQA", "vqa"),
@@ -58,14 +61,20 @@ _NAMED_TYPES: tuple[tuple[str, str], ...] = (
     ("GQA", "vqa"),
 )
 
+#: Name fragments of VLMEvalKit datasets whose prompt is the question alone (their classes keep
+#: ``ImageBaseDataset.build_prompt``), whatever their type
+QUESTION_ONLY_NAMES: tuple[str, ...] = ("OCRBench", "MathVista", "MMVet")
+
 
 @dataclass(frozen=True)
 class PromptPlan:
-    """How a file's rows become prompts: its type, interleaving, and where that came from."""
+    """How a file's rows become prompts: its type, interleaving, where that came from, and
+    whether the prompt is the question alone (a dataset of :data:`QUESTION_ONLY_NAMES`)."""
 
     dataset_type: str
     interleaved: bool
     reason: str
+    question_only: bool = False
 
     @property
     def style(self) -> str:
@@ -74,7 +83,8 @@ class PromptPlan:
 
     def style_of(self, cells: Mapping[str, str | None]) -> str:
         """The style recorded for a row: ``-interleaved`` added where its images go at markers."""
-        marked = self.interleaved and "<image " in prompt_text(cells, self.dataset_type)
+        text = prompt_text(cells, self.dataset_type, self.question_only)
+        marked = self.interleaved and "<image " in text
         return self.style + ("-interleaved" if marked else "")
 
 
@@ -109,6 +119,7 @@ def plan_prompts(
 ) -> PromptPlan:
     """Choose the dataset type (see the module docstring)."""
     interleaved = table.has_markers or bool(dataset_name and "MMMU" in dataset_name)
+    alone = any(fragment in (dataset_name or "") for fragment in QUESTION_ONLY_NAMES)
     if dataset_type is not None:
         if dataset_type not in DATASET_TYPES:
             raise InvalidOptionError(
@@ -117,12 +128,12 @@ def plan_prompts(
         return PromptPlan(dataset_type, interleaved, "--dataset-type")
     named = type_from_name(dataset_name)
     if named is not None:
-        return PromptPlan(named, interleaved, f"dataset name {dataset_name!r}")
+        return PromptPlan(named, interleaved, f"dataset name {dataset_name!r}", alone)
     if table.has_options:
-        return PromptPlan("mcq", interleaved, "option columns A and B")
+        return PromptPlan("mcq", interleaved, "option columns A and B", alone)
     if table.answers and table.yes_no:
-        return PromptPlan("yorn", interleaved, "answers are Yes/No")
-    return PromptPlan("vqa", interleaved, "no options, answers not Yes/No")
+        return PromptPlan("yorn", interleaved, "answers are Yes/No", alone)
+    return PromptPlan("vqa", interleaved, "no options, answers not Yes/No", alone)
 
 
 def cell_text(cell: str | None) -> str:
@@ -130,10 +141,13 @@ def cell_text(cell: str | None) -> str:
     return "nan" if cell is None else cell
 
 
-def prompt_text(cells: Mapping[str, str | None], dataset_type: str) -> str:
-    """The text VLMEvalKit's default ``build_prompt`` makes from a row."""
+def prompt_text(
+    cells: Mapping[str, str | None], dataset_type: str, question_only: bool = False
+) -> str:
+    """The text VLMEvalKit's default ``build_prompt`` makes from a row (``question_only``: the
+    question alone, as for the datasets of :data:`QUESTION_ONLY_NAMES`)."""
     question = cell_text(cells.get("question"))
-    if dataset_type == "yorn":
+    if dataset_type == "yorn" or question_only:
         return question
     if dataset_type == "vqa":
         return question + VQA_SUFFIX
@@ -153,7 +167,7 @@ def default_parts(
 
     :raises ValueError: a marker that names no image, or is not ``<image k>`` with k in 1..9.
     """
-    text = prompt_text(cells, plan.dataset_type)
+    text = prompt_text(cells, plan.dataset_type, plan.question_only)
     pieces = text.split("<image ")
     if not plan.interleaved or len(pieces) == 1:
         return (*(ImagePart(i) for i in images), TextPart(text))
@@ -173,6 +187,7 @@ def default_parts(
 __all__ = [
     "DATASET_TYPES",
     "MCQ_INSTRUCTION",
+    "QUESTION_ONLY_NAMES",
     "VQA_SUFFIX",
     "DatasetPrompt",
     "PromptPlan",

@@ -14,6 +14,13 @@ count as misses). Per type:
 - ``yorn``: :mod:`vlmi._vlmevalkit.score.yorn` (MME, HallusionBench and POPE have
   ratings of their own).
 - ``vqa``: the method VLMEvalKit uses for the name (:mod:`vlmi._vlmevalkit.score.vqa`).
+  OCRBench names: its own rule (:mod:`vlmi._vlmevalkit.score.ocrbench`), in counts.
+
+With a judge (:mod:`vlmi._judge`): MathVista (:mod:`.mathvista`) and MM-Vet
+(:mod:`.mmvet`), which need one, and MCQ / Y-N rows the rules cannot read
+(:mod:`.mcq_judged`, :mod:`.yorn`). Its answers are cached in
+``<scores>_judge_cache.jsonl`` and every row's exchange is written to
+``<scores>_judge.tsv``, beside the scores file.
 
 All figures are percentages (VLMEvalKit's MCQ tables show fractions).
 """
@@ -26,9 +33,15 @@ from typing import Any
 
 from vlmi.errors import InvalidOptionError
 
+from ..._judge.runner import Judge
+from ..._judge.spec import JudgeSpec
 from ..predictions import FAILED_PREFIX, matched_rows
 from ..prompts import cell_text, plan_prompts, type_from_name
+from .judged import Judging
+from .mathvista import score_mathvista
 from .mcq import score_mcq
+from .mcq_judged import score_mcq_judged
+from .mmvet import score_mmvet
 from .tables import Cells, by_split
 from .vqa import VQA_METHODS, method_for, row_score
 from .yorn import score_yorn
@@ -41,25 +54,70 @@ def score(
     dataset_name: str | None = None,
     dataset_type: str | None = None,
     vqa_method: str | None = None,
+    judge: JudgeSpec | None = None,
+    scores_file: str | Path | None = None,
+    rejudge: bool = False,
+    progress: bool = False,
 ) -> dict[str, Any]:
-    """Score ``predictions`` against ``dataset``; returns what ``vlmi score`` prints and saves."""
+    """Score ``predictions`` against ``dataset``; returns what ``vlmi score`` prints and saves.
+
+    ``judge``: the model that judges (see the module docstring); ``scores_file``
+    (default ``PREDICTIONS_score.json``) places its cache and audit table;
+    ``rejudge`` drops the cache first.
+    """
     name = dataset_name or Path(dataset).stem
+    judged_only = next((b for b in JUDGE_ONLY if b in name), None)
+    if judged_only and judge is None:
+        raise InvalidOptionError(
+            f"{judged_only} is scored by an LLM judge: pass --judge NAME (e.g. --judge "
+            "openai:gpt-4o-mini, or any vlmi model; judge= in Python)"
+        )
     table, matched, missing = matched_rows(predictions, dataset, name)
     plan = plan_prompts(table, name, dataset_type)
     rows: list[tuple[Cells, str]] = [(row.cells, text) for row, text in matched]
     failed = sum(text.startswith(FAILED_PREFIX + ":") for _, text in rows)
     result: dict[str, Any] = {"dataset": name, "dataset_type": plan.dataset_type}
-    if plan.dataset_type == "mcq":
-        result |= score_mcq(rows, name)
+    judging = None
+    if judge is not None:
+        stem = judge_files_stem(predictions, scores_file)
+        cache = stem.with_name(stem.name + "_judge_cache.jsonl")
+        judging = Judging(Judge(judge, cache, rejudge=rejudge, progress=progress))
+    if judging is not None and judged_only == "MathVista":
+        result |= score_mathvista(rows, judging)
+    elif judging is not None and judged_only == "MMVet":
+        result |= score_mmvet(rows, judging)
+    elif plan.dataset_type == "mcq":
+        result |= score_mcq_judged(rows, name, judging) if judging else score_mcq(rows, name)
     elif plan.dataset_type == "yorn":
-        result |= score_yorn(rows, name)
+        result |= score_yorn(rows, name, judging)
     else:
         result |= _score_vqa(rows, name, vqa_method)
     result |= {"rows": len(rows), "failed": failed, "without_prediction": missing}
+    if judging is not None:
+        result["judge"] = judging.record()
+        judging.write_audit(stem.with_name(stem.name + "_judge.tsv"))
     return result
 
 
+#: benchmarks only a judge scores (the name holds one of these)
+JUDGE_ONLY = ("MathVista", "MMVet")
+
+
+def judge_files_stem(predictions: str | Path, scores_file: str | Path | None) -> Path:
+    """The scores file without ``.json``: its judge cache and audit table are named after it."""
+    path = (
+        Path(scores_file)
+        if scores_file
+        else Path(predictions).with_name(Path(predictions).stem + "_score.json")
+    )
+    return path.with_suffix("") if path.suffix == ".json" else path
+
+
 def _score_vqa(rows: list[tuple[Cells, str]], name: str, method: str | None) -> dict[str, Any]:
+    from .ocrbench import is_ocrbench, score_ocrbench  # OCRBench: counts by its own rule
+
+    if method is None and is_ocrbench(name):
+        return score_ocrbench(rows)
     official = type_from_name(name) == "vqa"
     if method is not None and method not in VQA_METHODS:
         raise InvalidOptionError(f"unknown VQA method {method!r}; use one of {VQA_METHODS}")
@@ -80,6 +138,12 @@ def format_scores(result: Mapping[str, Any]) -> str:
         f"{result['failed']} failed, {result['without_prediction']} without a prediction",
         f"method: {result['method']}",
     ]
+    judge = result.get("judge")
+    if judge:
+        lines.append(
+            f"judge: {judge['name']} ({judge['judged']} rows judged, {judge['failures']} judge "
+            f"failures, {judge['cached']} answers from the cache)"
+        )
 
     def walk(table: Mapping[str, Any], depth: int) -> None:
         for key, value in table.items():
@@ -93,4 +157,4 @@ def format_scores(result: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["format_scores", "score"]
+__all__ = ["JUDGE_ONLY", "format_scores", "judge_files_stem", "score"]

@@ -15,6 +15,11 @@ and compared with ``answer`` case-sensitively (AMBER: ignoring case). Then:
   category (a cell ``a,b`` counts in both);
 - otherwise: accuracy overall, per category and l2-category, plus acc+ where
   the file has ``image_path`` (a vlmi addition).
+
+With a judge, a row whose answer reads as ``Unknown`` is asked of it with
+VLMEvalKit's prompt (``YOrN_auxeval``): attempt ``i`` at temperature
+``0.5 * i``, up to 5, until the reply reads Yes or No; else it stays
+``Unknown`` (a miss) and is marked as a judge failure.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from typing import Any
 
 from vlmi.errors import InvalidSampleError
 
-from ..prompts import type_from_name
+from ..._judge.runner import Procedure, Request
+from ..prompts import cell_text, type_from_name
+from .judged import FAIL_MSG, Judging, yorn_prompt
 from .rules import extract_yes_no
 from .tables import Cells, by, percent, report
 
@@ -36,18 +43,49 @@ _MME_GROUPS = {
 Hits = list[tuple[Cells, float]]
 
 
-def score_yorn(rows: list[tuple[Cells, str]], name: str) -> dict[str, Any]:
+def _ask(cells: Cells, text: str) -> Procedure[str]:
+    prompt = yorn_prompt(cell_text(cells.get("question")), text)
+    for attempt in range(5):
+        reply = yield Request(prompt, temperature=0.5 * attempt, max_new_tokens=2048)
+        found = extract_yes_no(FAIL_MSG if reply is None else reply)
+        if found != "Unknown":
+            return found
+    return "Unknown"
+
+
+def _extracted(rows: list[tuple[Cells, str]], judging: Judging | None) -> list[str]:
+    found = [extract_yes_no(text) for _, text in rows]
+    if judging is None:
+        return found
+    unknown = {str(i): _ask(rows[i][0], rows[i][1]) for i, f in enumerate(found) if f == "Unknown"}
+    results, exchanges = judging.run(unknown)
+    for i, (cells, text) in enumerate(rows):
+        asked = results.get(str(i))
+        if asked is not None:
+            found[i] = asked
+        judging.note(cells, text, found[i], exchanges.get(str(i)), failed=asked == "Unknown")
+    return found
+
+
+def score_yorn(
+    rows: list[tuple[Cells, str]], name: str, judging: Judging | None = None
+) -> dict[str, Any]:
     same: Callable[[str | None, str], bool] = lambda a, b: a == b  # noqa: E731
     if "AMBER" in name:
         same = lambda a, b: a is not None and a.lower() == b.lower()  # noqa: E731
-    hits = [(cells, float(same(cells.get("answer"), extract_yes_no(text)))) for cells, text in rows]
+    extracted = _extracted(rows, judging)
+    hits = [
+        (cells, float(same(cells.get("answer"), found)))
+        for (cells, _), found in zip(rows, extracted)
+    ]
     method = "exact_matching (VLMEvalKit YOrN_Extraction), answers compared case-sensitively"
+    if judging is not None:
+        method = "VLMEvalKit YOrN_Extraction, judge (YOrN_auxeval) where it reads Unknown"
     if "MME" in name:
         return {"method": method + "; MME rating (acc + acc+ per category)", "scores": _mme(hits)}
     if "Hallusion" in name:
         return {"method": method + "; HallusionBench rating", "scores": _hallusion(hits)}
     if "POPE" in name:
-        extracted = [extract_yes_no(text) for _, text in rows]
         return {"method": method + "; POPE rating (F1 of Yes)", "scores": _pope(hits, extracted)}
     if type_from_name(name) != "yorn":
         method += " (VLMEvalKit cannot score a custom yes-or-no file)"

@@ -1,8 +1,9 @@
-"""The README's "Writing a plugin" is complete: a plugin built from its snippets alone passes.
+"""The authors' guide (docs/writing-plugins.md) is complete: a plugin built from its snippets
+alone passes.
 
 Every fenced block there tagged ``file=PATH`` is written to PATH in a fresh
 folder, which is installed next to vlmi-core in a fresh environment; the
-conformance kit then runs on it, as the README tells an author to.
+conformance kit then runs on it, as the guide tells an author to.
 """
 
 from __future__ import annotations
@@ -22,18 +23,17 @@ pytestmark = pytest.mark.slow
 BLOCK = re.compile(r"^( *)```\w+ file=(\S+)\n(.*?)^\1```", re.MULTILINE | re.DOTALL)
 
 
-def readme_files() -> dict[str, str]:
-    """PATH -> text of each ``file=PATH`` block of the README's plugin section."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("## Writing a plugin", 1)[1].split("\n## ", 1)[0]
+def guide_files() -> dict[str, str]:
+    """PATH -> text of each ``file=PATH`` block of the authors' guide."""
+    text = (ROOT / "docs" / "writing-plugins.md").read_text(encoding="utf-8")
     files = {}
-    for indent, path, body in BLOCK.findall(section):
+    for indent, path, body in BLOCK.findall(text):
         files[path] = "".join(line[len(indent) :] + "\n" for line in body.splitlines())
     return files
 
 
-def test_the_readme_names_every_file_a_plugin_needs():
-    assert set(readme_files()) == {
+def test_the_guide_names_every_file_a_plugin_needs():
+    assert set(guide_files()) == {
         "pyproject.toml",
         "src/vlmi_myfamily/__init__.py",
         "src/vlmi_myfamily/model.py",
@@ -42,9 +42,9 @@ def test_the_readme_names_every_file_a_plugin_needs():
     }
 
 
-def test_a_plugin_written_from_the_readme_passes_the_conformance_kit(tmp_path: Path):
+def test_a_plugin_written_from_the_guide_passes_the_conformance_kit(tmp_path: Path):
     plugin = tmp_path / "vlmi-myfamily"
-    for path, body in readme_files().items():
+    for path, body in guide_files().items():
         target = plugin / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(body, encoding="utf-8")
