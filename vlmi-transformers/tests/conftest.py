@@ -31,12 +31,17 @@ def tiny_models() -> Iterator[dict[str, Model]]:
         model.close()
 
 
-@pytest.fixture(scope="session")
-def tiny_model(arch: str, tiny_models: dict[str, Model]) -> Model:
-    """The tiny checkpoint of ``arch``, loaded through vlmi.load(<folder>)."""
+def session_model(arch: str, tiny_models: dict[str, Model]) -> Model:
+    """The tiny checkpoint of ``arch``, loaded through vlmi.load(<folder>) once per session."""
     if arch not in tiny_models:
         tiny_models[arch] = vlmi.load(str(tiny_checkpoint(arch)))
     return tiny_models[arch]
+
+
+@pytest.fixture(scope="session")
+def tiny_model(arch: str, tiny_models: dict[str, Model]) -> Model:
+    """The tiny checkpoint of ``arch``, loaded through vlmi.load(<folder>)."""
+    return session_model(arch, tiny_models)
 
 
 @pytest.fixture(scope="session")

@@ -124,7 +124,9 @@ def test_a_batch_of_several_chunks_shows_progress(
     original = model.options
     model.options = _with_batch_size(original, 2)
     try:
-        answers = model.eval_batch(["Hi", "Hello", ("Describe.", ["/no/such.png"]), "Bye", "Yo"])
+        answers = model.eval_batch(
+            ["Hi", "Hello", ("Describe.", ["/no/such.png"]), "Bye", "Yo"], max_new_tokens=4
+        )
     finally:
         model.options = original
     assert (
@@ -132,7 +134,7 @@ def test_a_batch_of_several_chunks_shows_progress(
     )
     shown = capsys.readouterr().err  # the four samples that reached the engine, in two chunks
     assert f"{model.name}: 100%" in shown and "4/4" in shown and "0 failed" in shown
-    model.eval_batch(["Hi", "Hello"])  # one chunk: no bar
+    model.eval_batch(["Hi", "Hello"], max_new_tokens=4)  # one chunk: no bar
     assert capsys.readouterr().err == ""
 
 
@@ -184,7 +186,11 @@ def test_inside_vlmi_run_only_the_run_shows_progress(
     tiny_model.options = _with_batch_size(original, 2)  # several engine chunks per run batch
     try:
         summary = vlmi.run(
-            tiny_model, ["Hi", "Hello", "Bye", "Yo", "Hey"], tmp_path / "out.jsonl", batch_size=5
+            tiny_model,
+            ["Hi", "Hello", "Bye", "Yo", "Hey"],
+            tmp_path / "out.jsonl",
+            batch_size=5,
+            max_new_tokens=4,
         )
     finally:
         tiny_model.options = original
