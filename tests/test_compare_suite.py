@@ -9,6 +9,7 @@ with a judge: the parrot test model, whose replies are known, judges them.
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 
@@ -256,3 +257,22 @@ def test_another_judge_scores_the_predictions_again_and_never_runs_the_model(tmp
     assert "echo / MMVet: done (earlier); scored again" in progress
     assert mmvet.status()["judge"]["options"] == {"latency": 0.0}
     assert mmvet.log.read_text().count("== ") == 1
+
+
+def test_check_resolves_every_judge_where_it_scores(tmp_path):
+    from vlmi._compare.check import check, report_check
+    from vlmi._compare.plan import load_plan
+
+    for name in ("MMStar", "MMVet"):
+        write_tsv(tmp_path / f"{name}.tsv", mcq("AB", "AB"))
+    (tmp_path / "plan.toml").write_text(
+        'judge = { name = "echo-test" }\n[[datasets]]\npath = "MMStar.tsv"\n'
+        '[[datasets]]\npath = "MMVet.tsv"\njudge = { name = "openai:gpt-4o-mini" }\n' + ECHO_HERE
+    )
+    plan = load_plan(tmp_path / "plan.toml")
+    report = io.StringIO()
+    assert report_check(plan, check(plan), report) == 1  # this environment has no vlmi-openai
+    lines = report.getvalue().splitlines()
+    assert f"ok      judge echo-test in {sys.executable}" in lines
+    (problem,) = [line for line in lines if line.startswith("PROBLEM judge openai:gpt-4o-mini")]
+    assert f"{sys.executable} -m pip install vlmi-openai" in problem

@@ -1,15 +1,18 @@
-"""``vlmi compare --check``: every environment has its plugin and model, every dataset reads."""
+"""``vlmi compare --check``: every environment has its plugin and model, every dataset reads,
+every judge resolves where it scores."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import TextIO
 
 from vlmi.errors import VlmiError
 
 from .environments import ModelCheck, resolve_models
+from .judges import JudgeEntry
 from .layout import Pair
-from .plan import Plan
+from .plan import ModelEntry, Plan
 from .scores import count_rows
 
 
@@ -20,14 +23,42 @@ class Checked:
     models: dict[str, ModelCheck]
     rows: dict[str, int | None]
     problems: dict[str, str] = field(default_factory=dict)  # dataset name -> why unreadable
+    #: each judge the plan names (by name and where it scores) -> why it does not resolve there
+    judges: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return not self.problems and all(c.ok for c in self.models.values())
+        models_ok = all(c.ok for c in self.models.values())
+        return not self.problems and models_ok and not any(self.judges.values())
+
+
+def judge_label(judge: JudgeEntry) -> str:
+    """A judge as ``--check`` names it: its name, plugin and the Python it scores with."""
+    plugin = f" ({judge.plugin})" if judge.plugin else ""
+    return f"{judge.name}{plugin} in {judge.python or sys.executable}"
+
+
+def _judges(plan: Plan) -> dict[str, str | None]:
+    """Every judge of the plan resolved where it scores (``vlmi models --resolve``), as a model."""
+    used = {judge_label(d.judge): d.judge for d in plan.datasets if d.judge is not None}
+    if plan.judge is not None:
+        used.setdefault(judge_label(plan.judge), plan.judge)
+    entries = {
+        label: ModelEntry(
+            judge.name,
+            label,
+            judge.python or sys.executable,
+            dict(judge.options),
+            plugin=judge.plugin,
+        )
+        for label, judge in used.items()
+    }
+    found = resolve_models(list(entries.values()))
+    return {label: found[entry.key].problem for label, entry in entries.items()}
 
 
 def check(plan: Plan) -> Checked:
-    """Resolve every model in its own environment; read every dataset."""
+    """Resolve every model and judge in its own environment; read every dataset."""
     models = resolve_models(plan.models)
     rows: dict[str, int | None] = {}
     problems: dict[str, str] = {}
@@ -37,7 +68,7 @@ def check(plan: Plan) -> Checked:
         except (VlmiError, OSError, ValueError) as exc:
             rows[dataset.name] = None
             problems[dataset.name] = f"cannot read {dataset.path}: {exc}"
-    return Checked(models, rows, problems)
+    return Checked(models, rows, problems, _judges(plan))
 
 
 def report_check(plan: Plan, checked: Checked, stream: TextIO) -> int:
@@ -57,7 +88,12 @@ def report_check(plan: Plan, checked: Checked, stream: TextIO) -> int:
         else:
             rows = checked.rows[dataset.name]
             print(f"ok      dataset {dataset.name!r}: {rows} samples", file=stream)
+    for label, problem in checked.judges.items():
+        if problem is None:
+            print(f"ok      judge {label}", file=stream)
+        else:
+            print(f"PROBLEM judge {label}: {problem}", file=stream)
     return 0 if checked.ok else 1
 
 
-__all__ = ["Checked", "check", "report_check"]
+__all__ = ["Checked", "check", "judge_label", "report_check"]

@@ -122,6 +122,13 @@ def compare(
     """
     stream = stream or sys.stderr
     checked = check(plan)
+    for label, problem in checked.judges.items():
+        if problem:  # the models still run; their pairs are scored once the judge resolves
+            print(
+                f"warning: judge {label}: {problem}; the models run, and the pairs it judges "
+                "are scored once it resolves (fix it, then run `vlmi compare` again)",
+                file=stream,
+            )
     write_json(plan.output / MANIFEST, manifest(plan))
     pairs = [Pair(m, d, plan.output) for m in plan.models for d in plan.datasets]
     for pair in pairs:  # answers of another version of the dataset are never reused
