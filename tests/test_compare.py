@@ -709,3 +709,23 @@ def test_what_a_run_started_dies_with_a_killed_driver(tmp_path):
         driver.wait()
     assert gone(grandchild), "a process the run started outlived its driver"
     assert "vlmi compare runs:" in pair.log.read_text()
+
+
+def test_an_output_folder_of_other_files_is_refused_untouched(tmp_path):
+    from vlmi.errors import OutputFileError
+
+    make_datasets(tmp_path)
+    mine = tmp_path / "leaderboard.md"
+    mine.write_text("# my own notes\n")
+    plan = 'output = "."\n[[datasets]]\npath = "shapes.tsv"\n' + ECHO_HERE
+    (tmp_path / "plan.toml").write_text(plan)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(OutputFileError, match="holds files but no `vlmi compare` results"):
+        compare_here(tmp_path, plan)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert mine.read_text() == "# my own notes\n"
+    _, status, _ = compare_here(  # an empty or new folder, or earlier results, is fine
+        tmp_path, 'output = "results"\n[[datasets]]\npath = "shapes.tsv"\n' + ECHO_HERE
+    )
+    assert status == 0
+    assert compare_here(tmp_path, (tmp_path / "plan.toml").read_text())[1] == 0

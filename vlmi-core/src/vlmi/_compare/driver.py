@@ -17,7 +17,7 @@ from vlmi.errors import VlmiError
 
 from .check import check
 from .judges import identity_of
-from .layout import MANIFEST, Pair, model_file, write_json
+from .layout import MANIFEST, Pair, model_file, refuse_foreign_folder, write_json
 from .pair_process import Running, last_error, start
 from .plan import Plan
 from .rebuild import manifest
@@ -121,6 +121,7 @@ def compare(
     again (``vlmi run --retry-failed``), finished pairs with such failures included.
     """
     stream = stream or sys.stderr
+    refuse_foreign_folder(plan.output)
     checked = check(plan)
     for label, problem in checked.judges.items():
         if problem:  # the models still run; their pairs are scored once the judge resolves

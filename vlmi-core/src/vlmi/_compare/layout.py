@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vlmi.errors import OutputFileError
+
 from .plan import DatasetEntry, ModelEntry, slug
 
 MANIFEST = "compare.json"
@@ -132,6 +134,19 @@ def content_hash(path: Path, folder: Path) -> str:
     return found
 
 
+def refuse_foreign_folder(folder: Path) -> None:
+    """Refuse an ``output`` that is a file, or a folder holding files but no ``vlmi compare``
+    results (no ``compare.json``): the leaderboard and the pairs' files would go among, and
+    over, files vlmi did not write (``output = "."`` beside the plan and datasets)."""
+    if folder.exists() and not folder.is_dir():
+        raise OutputFileError(f"the plan's output {folder} is a file; name a folder")
+    if folder.is_dir() and not (folder / MANIFEST).exists() and any(folder.iterdir()):
+        raise OutputFileError(
+            f"the plan's output folder {folder} holds files but no `vlmi compare` results "
+            f"(no {MANIFEST}); set output to a new or empty folder (e.g. output = \"results\")"
+        )
+
+
 def model_file(folder: Path, model: ModelEntry) -> Path:
     """How the model's environment resolved it when its pairs last started
     (``vlmi models --resolve --json``); the records say what answered each pair."""
@@ -162,5 +177,6 @@ __all__ = [
     "dataset_identity",
     "model_file",
     "read_json",
+    "refuse_foreign_folder",
     "write_json",
 ]

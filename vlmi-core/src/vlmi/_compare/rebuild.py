@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .judges import judge_from
-from .layout import MANIFEST, Pair, read_json
+from .layout import MANIFEST, Pair, read_json, refuse_foreign_folder
 from .plan import DatasetEntry, ModelEntry, Plan, PlanError
 from .results import exit_status, write_results
 from .scores import rescore
@@ -55,6 +55,7 @@ def rebuild(plan: Plan, stream: TextIO | None = None) -> int:
     """Rescore what is there (where the dataset is still at hand, as the pair answered it) and
     rewrite the leaderboard. A failed rescore removes the old scores; its cell says why."""
     stream = stream or sys.stderr
+    refuse_foreign_folder(plan.output)
     for model in plan.models:
         for dataset in plan.datasets:
             pair = Pair(model, dataset, plan.output)
