@@ -143,7 +143,7 @@ def refuse_foreign_folder(folder: Path) -> None:
     if folder.is_dir() and not (folder / MANIFEST).exists() and any(folder.iterdir()):
         raise OutputFileError(
             f"the plan's output folder {folder} holds files but no `vlmi compare` results "
-            f"(no {MANIFEST}); set output to a new or empty folder (e.g. output = \"results\")"
+            f'(no {MANIFEST}); set output to a new or empty folder (e.g. output = "results")'
         )
 
 
