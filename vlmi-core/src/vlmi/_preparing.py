@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from vlmi.errors import InvalidSampleError, TooManyImagesError, VlmiError
 
 from ._generation import GenerationOptions
-from ._images import describe
+from ._images import describe, is_pil_image
 from ._sample import ImagePart, Sample, as_sample
 
 if TYPE_CHECKING:
@@ -192,13 +192,21 @@ def _load_all(
         except Exception as exc:  # a plugin's own load_img failing in its own way
             return InvalidSampleError(f"image {describe(src)} could not be loaded: {exc!r}")
 
+    # a PIL image has nothing left to decode: handing it to a thread costs more than it saves
+    to_decode = [k for k, src in enumerate(sources) if not is_pil_image(src)]
+    loaded = [load_one(src) if is_pil_image(src) else None for src in sources]
     count = workers if workers is not None else default_workers()
+    pending = [sources[k] for k in to_decode]
     if executor is not None:
-        return list(executor.map(load_one, sources))
-    if count <= 1 or len(sources) == 1:
-        return [load_one(src) for src in sources]
-    with ThreadPoolExecutor(max_workers=min(count, len(sources))) as pool:
-        return list(pool.map(load_one, sources))
+        decoded = list(executor.map(load_one, pending))
+    elif count <= 1 or len(pending) <= 1:
+        decoded = [load_one(src) for src in pending]
+    else:
+        with ThreadPoolExecutor(max_workers=min(count, len(pending))) as pool:
+            decoded = list(pool.map(load_one, pending))
+    for k, image in zip(to_decode, decoded):
+        loaded[k] = image
+    return loaded
 
 
 __all__ = [
