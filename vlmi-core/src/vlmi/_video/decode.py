@@ -88,6 +88,11 @@ def read_frames(
         if not container.streams.video:
             raise VideoDecodeError(f"{label} holds no video stream; give a video file")
         stream = container.streams.video[0]
+        if stream.codec_context is None:
+            raise VideoDecodeError(
+                f"video {label} is in a codec this FFmpeg build cannot decode; convert it to "
+                "MP4 (H.264)"
+            )
         _refuse_long(container.duration, label, "its header says")
         try:
             stream.thread_type = "AUTO"
