@@ -252,7 +252,10 @@ def test_a_run_records_the_sampling_and_resumes_on_it(clips, tmp_path):
         {"id": "b", "query": "q", "videos": [{"source": path, "nframes": 3}]},
         {"id": "c", "messages": [{"type": "video", "value": path, "rule": "qwen"}]},
         {"id": "d", "query": "no video"},
+        {"id": "e", "query": "q", "videos": ["v/c.webm", {"path": "v/c.webm", "nframes": 2}]},
     ]
+    (tmp_path / "v").mkdir()
+    (tmp_path / "v" / "c.webm").write_bytes(clips["vp8.webm"][0].read_bytes())
     source = tmp_path / "in.jsonl"
     source.write_text("".join(json.dumps(line) + "\n" for line in lines))
     out = tmp_path / "out.jsonl"
@@ -268,10 +271,15 @@ def test_a_run_records_the_sampling_and_resumes_on_it(clips, tmp_path):
     assert video["decoder"].startswith("pyav ") and video["source_fps"] == 24
     assert video["timestamps"] == pytest.approx([i / 24 for i in video["indices"]])
     assert "video" not in records["d"]
+    # paths relative to the input file's folder
+    assert shown_frames(records["e"]["prediction"]) == [
+        vlmevalkit_nframes(23, 5),
+        vlmevalkit_nframes(23, 2),
+    ]
     assert records["a"]["options"]["video"] == {"nframes": 5}
 
     same = vlmi.run("echo", source, out, progress=False, video={"nframes": "5"})
-    assert (same.done, same.skipped) == (0, 4)
+    assert (same.done, same.skipped) == (0, 5)
     with pytest.raises(vlmi.errors.VlmiError, match=r"nframes 5 -> 6"):
         vlmi.run("echo", source, out, progress=False, video={"nframes": 6})
     with pytest.raises(vlmi.errors.VlmiError, match=r"nframes 5 -> None"):
