@@ -33,7 +33,7 @@ from typing import Any
 
 from vlmi.errors import InvalidOptionError
 
-from ..._judge.runner import Judge
+from ..._judge.runner import Judge, JudgeModel
 from ..._judge.spec import JudgeSpec
 from ..predictions import FAILED_PREFIX, matched_rows
 from ..prompts import cell_text, plan_prompts, type_from_name
@@ -58,12 +58,14 @@ def score(
     scores_file: str | Path | None = None,
     rejudge: bool = False,
     progress: bool = False,
+    judge_model: JudgeModel | None = None,
 ) -> dict[str, Any]:
     """Score ``predictions`` against ``dataset``; returns what ``vlmi score`` prints and saves.
 
     ``judge``: the model that judges (see the module docstring); ``scores_file``
     (default ``PREDICTIONS_score.json``) places its cache and audit table;
-    ``rejudge`` drops the cache first.
+    ``rejudge`` drops the cache first; ``judge_model``: the judge's model shared with
+    other scorings (loaded once for all; its owner closes it).
     """
     name = dataset_name or Path(dataset).stem
     judged_only = next((b for b in JUDGE_ONLY if b in name), None)
@@ -81,22 +83,39 @@ def score(
     if judge is not None:
         stem = judge_files_stem(predictions, scores_file)
         cache = stem.with_name(stem.name + "_judge_cache.jsonl")
-        judging = Judging(Judge(judge, cache, rejudge=rejudge, progress=progress))
-    if judging is not None and judged_only == "MathVista":
-        result |= score_mathvista(rows, judging)
-    elif judging is not None and judged_only == "MMVet":
-        result |= score_mmvet(rows, judging)
-    elif plan.dataset_type == "mcq":
-        result |= score_mcq_judged(rows, name, judging) if judging else score_mcq(rows, name)
-    elif plan.dataset_type == "yorn":
-        result |= score_yorn(rows, name, judging)
-    else:
-        result |= _score_vqa(rows, name, vqa_method)
+        judging = Judging(
+            Judge[Any](judge, cache, rejudge=rejudge, progress=progress, model=judge_model)
+        )
+    try:
+        result |= _scores(rows, name, plan.dataset_type, judged_only, judging, vqa_method)
+    finally:
+        if judging is not None:
+            judging.judge.close()
     result |= {"rows": len(rows), "failed": failed, "without_prediction": missing}
     if judging is not None:
         result["judge"] = judging.record()
         judging.write_audit(stem.with_name(stem.name + "_judge.tsv"))
     return result
+
+
+def _scores(
+    rows: list[tuple[Cells, str]],
+    name: str,
+    dataset_type: str,
+    judged_only: str | None,
+    judging: Judging | None,
+    vqa_method: str | None,
+) -> dict[str, Any]:
+    """The figures of the rows, by the dataset's rules (with the judge where it has one)."""
+    if judging is not None and judged_only == "MathVista":
+        return score_mathvista(rows, judging)
+    if judging is not None and judged_only == "MMVet":
+        return score_mmvet(rows, judging)
+    if dataset_type == "mcq":
+        return score_mcq_judged(rows, name, judging) if judging else score_mcq(rows, name)
+    if dataset_type == "yorn":
+        return score_yorn(rows, name, judging)
+    return _score_vqa(rows, name, vqa_method)
 
 
 #: benchmarks only a judge scores (the name holds one of these)
