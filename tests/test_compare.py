@@ -596,6 +596,38 @@ def test_pairs_on_disjoint_gpu_sets_run_together(tmp_path):
     assert child_env(pairs[0], {"PATH": "/bin"})["CUDA_VISIBLE_DEVICES"] == "0,1"
 
 
+def test_a_judge_job_takes_every_pair_waiting_for_it_once_its_gpus_are_free(tmp_path):
+    from vlmi._compare.judging import judge_key
+    from vlmi._compare.schedule import held_gpus, judge_batches
+
+    (tmp_path / "a.tsv").write_text("index\tquestion\n1\tq\n")
+    judged = "".join(
+        f'[[datasets]]\npath = "a.tsv"\nname = "{name}"\njudge = {{ name = "j", gpus = "{gpus}" }}\n'
+        for name, gpus in [("on1", "1"), ("on2", "2"), ("on1b", "1")]
+    )
+    models = '[[models]]\nname = "m"\ngpus = "0"\n[[models]]\nname = "n"\ngpus = "1"\n'
+    (tmp_path / "plan.toml").write_text(judged + models)
+    plan = load_plan(tmp_path / "plan.toml")
+    waiting = [Pair(m, d, plan.output) for d in plan.datasets for m in plan.models]
+
+    def batches(busy, judging=(), room=4):
+        chosen = judge_batches(
+            waiting, busy, list(judging), room, lambda j: held_gpus(j.gpus, True, None)
+        )
+        return [(judge.gpus, [p.name for p in pairs]) for judge, pairs in chosen]
+
+    # GPU 1 is busy: only the judge on GPU 2 starts, with both of its pairs
+    assert batches([frozenset({"1"})]) == [(("2",), ["m / on2", "n / on2"])]
+    # free: one job per judge, each with every pair waiting for it (two datasets share one)
+    assert batches([]) == [
+        (("1",), ["m / on1", "n / on1", "m / on1b", "n / on1b"]),
+        (("2",), ["m / on2", "n / on2"]),
+    ]
+    assert batches([], room=1) == [(("1",), ["m / on1", "n / on1", "m / on1b", "n / on1b"])]
+    assert batches([None]) == []  # a job holding every GPU
+    assert batches([], [judge_key(plan.datasets[0].judge)]) == [(("2",), ["m / on2", "n / on2"])]
+
+
 def test_a_model_without_batch_size_runs_in_its_preferred_chunk(tmp_path):
     from vlmi._compare.leaderboard import build, markdown
     from vlmi._compare.pair_process import run_command
