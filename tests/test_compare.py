@@ -420,7 +420,7 @@ def judge_entry(python: str, gpus: str, latency: float) -> str:
 
 def test_a_judge_waits_for_its_gpus_and_judges_beside_pairs_on_others(envs, tmp_path):
     write_mmvet(tmp_path / "MMVet.tsv")
-    slow = "options = { latency = 0.4 }\nbatch_size = 1\n"
+    slow = "options = { latency = 0.25 }\nbatch_size = 1\n"
     (tmp_path / "plan.toml").write_text(
         "jobs = 4\n"
         '[[datasets]]\npath = "MMVet.tsv"\n'  # judged on GPU 1, which the slow model holds
@@ -470,7 +470,7 @@ def test_a_killed_driver_rerun_only_scores_what_its_judge_left(envs, tmp_path):
     write_mmvet(tmp_path / "MMVet.tsv")
     (tmp_path / "plan.toml").write_text(
         '[[datasets]]\npath = "shapes.tsv"\n[[datasets]]\npath = "MMVet.tsv"\n'
-        + judge_entry(envs["echo"], "0", 0.5)
+        + judge_entry(envs["echo"], "0", 0.3)
         + f'[[models]]\nname = "echo"\npython = "{envs["echo"]}"\n'
         + "generation = { max_new_tokens = 3 }\n"
     )
