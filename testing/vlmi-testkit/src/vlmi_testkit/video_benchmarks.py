@@ -34,14 +34,31 @@ from vlmi_testkit.clips import write_clip, write_frame_folder
 
 SIZE = (96, 48)
 
-VIDEOMME_COLUMNS = (
-    "index video video_path duration domain candidates sub_category task_type subtitle_path "
-    "question answer"
-).split()
+VIDEOMME_COLUMNS = [
+    "index",
+    "video",
+    "video_path",
+    "duration",
+    "domain",
+    "candidates",
+    "sub_category",
+    "task_type",
+    "subtitle_path",
+    "question",
+    "answer",
+]
 _OPTIONS = ["A. apples.", "B. candles.", "C. the dog's bowl.", "D. stars."]
 #: (video, duration, domain, sub_category, task_type, question, answer)
 _VIDEOMME_ROWS = (
-    ("vidA", "short", "Knowledge", "Humanity & History", "Temporal Perception", "What is first?", "A"),
+    (
+        "vidA",
+        "short",
+        "Knowledge",
+        "Humanity & History",
+        "Temporal Perception",
+        "What is first?",
+        "A",
+    ),
     ("vidA", "short", "Knowledge", "Literature & Art", "OCR Problems", "Which word shows?", "C"),
     ("vidB", "medium", "Film & Television", "Animation", "Action Recognition", "Who runs?", "B"),
     ("vidB", "medium", "Film & Television", "Documentary", "Counting Problem", "How many?", "D"),
@@ -75,30 +92,41 @@ VIDEOMME_PREDICTIONS: dict[str, Any] = {
     "6": "blue",
 }
 
-MVBENCH_COLUMNS = (
-    "task_type prefix data_type bound start end video question answer candidates index".split()
-)
+MVBENCH_COLUMNS = [
+    "task_type",
+    "prefix",
+    "data_type",
+    "bound",
+    "start",
+    "end",
+    "video",
+    "question",
+    "answer",
+    "candidates",
+    "index",
+]
 _CHARADES = "video/star/Charades_v1_480/"
 _CLEVRER = "video/clevrer/video_validation/"
+_ACTIONS = ["walking", "sitting", "jumping"]
+#: prefix, data_type, bound, start, end, video
+_S1 = (_CHARADES, "video", True, 1.0, 3.5, "S1.mp4")
+_E1 = (_CLEVRER, "video", False, None, None, "E1.mp4")
 #: (task_type, prefix, data_type, bound, start, end, video, question, answer, candidates)
 _MVBENCH_ROWS: tuple[tuple[Any, ...], ...] = (
-    ("Action Sequence", _CHARADES, "video", True, 1.0, 3.5, "S1.mp4", "What did he do first?",
-     "walking", ["walking", "sitting", "jumping"]),
-    ("Object Interaction", _CHARADES, "video", True, 0.3, 4.8, "S1.mp4", "What did he take?",
-     "the cup", ["the box", "the cup", "the towel", "the book"]),
+    ("Action Sequence", *_S1, "What did he do first?", "walking", _ACTIONS),
+    ("Object Interaction", *_S1[:3], 0.3, 4.8, "S1.mp4", "What did he take?", "the cup",
+     ["the box", "the cup", "the towel", "the book"]),
     ("Action Antonym", "video/ssv2_video/", "video", False, None, None, "W1.webm",
-     "What is shown?", "jumping", ["walking", "sitting", "jumping"]),
+     "What is shown?", "jumping", _ACTIONS),
     ("Fine-grained Pose", "video/nturgbd/", "video", False, None, None, "V1.avi",
      "Which pose?", "kneeling", ["kneeling", "standing", "squatting", "lying"]),
     ("Episodic Reasoning", "video/tvqa/frames_fps3_hq/", "frame", True, 2.0, 8.5, "F1",
      "Why does she leave?", "she is late", ["she is late", "she is tired", "it rains"]),
-    ("Object Existence", _CLEVRER, "video", False, None, None, "E1.mp4",
-     "Is there a cube?", "no", ["yes", "no", "maybe"]),
-    ("Counterfactual Inference", _CLEVRER, "video", False, None, None, "E1.mp4",
-     "What if the ball stops?", "nothing", ["a collision", "nothing", "a fall"]),
-    ("Action Sequence", _CHARADES, "video", True, 1.0, 3.5, "S1.mp4", "What came next?",
-     "jumping", ["walking", "sitting", "jumping"]),
-)
+    ("Object Existence", *_E1, "Is there a cube?", "no", ["yes", "no", "maybe"]),
+    ("Counterfactual Inference", *_E1, "What if the ball stops?", "nothing",
+     ["a collision", "nothing", "a fall"]),
+    ("Action Sequence", *_S1, "What came next?", "jumping", _ACTIONS),
+)  # fmt: skip
 MVBENCH_PREDICTIONS: dict[str, Any] = {
     "0": "(A) walking",
     "1": "B",
@@ -163,9 +191,7 @@ def write_mvbench(root: Path, name: str = "MVBench") -> Path:
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
         write_clip(root / relative, frames, fps, codec=codec, size=SIZE)
     write_frame_folder(root / "video/tvqa/frames_fps3_hq/F1", 30, size=SIZE)
-    rows = [
-        dict(zip(MVBENCH_COLUMNS, (*row, i))) for i, row in enumerate(_MVBENCH_ROWS)
-    ]
+    rows = [dict(zip(MVBENCH_COLUMNS, (*row, i))) for i, row in enumerate(_MVBENCH_ROWS)]
     return _write_tsv(root / f"{name}.tsv", MVBENCH_COLUMNS, rows)
 
 
