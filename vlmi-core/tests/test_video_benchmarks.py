@@ -108,10 +108,10 @@ def frames_shown(prediction: str) -> list[int]:
     return [int(i) for i in word.rstrip(">").split(":")[3].split(",")]
 
 
-@pytest.mark.parametrize("name", ["MVBench_8frame", "Video-MME_1fps"])
+@pytest.mark.parametrize("name", ["MVBench_8frame", "Video-MME_8frame", "Video-MME_1fps"])
 def test_the_model_gets_the_frames_vlmevalkit_samples(roots, tmp_path, name):
     # MVBench: segment centres within bounds, in an .mp4, a .webm, an .avi and a frame folder
-    # (numbered from 1 by VLMEvalKit); Video-MME at 1 fps: VLMEvalKit's rate rule
+    # (numbered from 1 by VLMEvalKit); Video-MME: VLMEvalKit's count and rate rules
     setting = EXPECTED["settings"][name]
     out = tmp_path / "out.jsonl"
     vlmi.run("echo", roots[setting["class"]], out, dataset_name=name, progress=False)
