@@ -23,8 +23,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from vlmi_testkit.minicpmv_code import CODE_FILES, code_file
+from vlmi_testkit.minicpmv_code import code_file
 from vlmi_testkit.tokenizer import train_tokenizer
+
+#: the code files of the released MiniCPM-V-2.6 folder this checkpoint carries (same names)
+CODE_FILES_2_6 = ("configuration_minicpm.py", "image_processing_minicpmv.py")
 
 #: the ChatML template of the released tokenizer_config.json (Qwen2's)
 CHATML_TEMPLATE = (
@@ -161,6 +164,14 @@ def minicpmv_weight_shapes(vocab_size: int) -> dict[str, tuple[int, ...]]:
         shapes[f"{layer}.mlp.down_proj.weight"] = (d, inter)
         shapes[f"{layer}.input_layernorm.weight"] = (d,)
         shapes[f"{layer}.post_attention_layernorm.weight"] = (d,)
+    shapes.update(vision_resampler_shapes(d))
+    return shapes
+
+
+def vision_resampler_shapes(text_hidden: int) -> dict[str, tuple[int, ...]]:
+    """The SigLIP tower's (``vpm.*``) and the resampler's weights, feeding a text width."""
+    d = text_hidden
+    shapes: dict[str, tuple[int, ...]] = {}
     v, v_inter, patch = VISION["hidden"], VISION["intermediate"], VISION["patch"]
     positions = (VISION["image"] // patch) ** 2
     shapes["vpm.embeddings.patch_embedding.weight"] = (v, 3, patch, patch)
@@ -193,7 +204,7 @@ def minicpmv_weight_shapes(vocab_size: int) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def _random_weights(shapes: dict[str, tuple[int, ...]], seed: int) -> dict[str, Any]:
+def random_weights(shapes: dict[str, tuple[int, ...]], seed: int) -> dict[str, Any]:
     """Seeded weights: norms' scales 1, other vectors small, matrices N(0, 0.05)."""
     import torch
 
@@ -221,9 +232,9 @@ def make_tiny_minicpmv(folder: str | Path, seed: int = 0) -> Path:
     (target / "preprocessor_config.json").write_text(
         json.dumps(minicpmv_preprocessor_config(), indent=2), encoding="utf-8"
     )
-    for name in CODE_FILES:
+    for name in CODE_FILES_2_6:
         shutil.copyfile(code_file(name), target / name)
-    weights = _random_weights(minicpmv_weight_shapes(config["vocab_size"]), seed)
+    weights = random_weights(minicpmv_weight_shapes(config["vocab_size"]), seed)
     save_file(weights, str(target / "model.safetensors"), metadata={"format": "pt"})
     return target
 
@@ -240,4 +251,6 @@ __all__ = [
     "minicpmv_preprocessor_config",
     "minicpmv_tokenizer",
     "minicpmv_weight_shapes",
+    "random_weights",
+    "vision_resampler_shapes",
 ]
