@@ -78,6 +78,16 @@ def test_vllm_builds_the_4_5_model(model: Any) -> None:
     assert type(inner.resampler).__name__ == "Resampler4_5"
 
 
+
+def test_vllm_loaded_every_weight_of_the_folder(model: Any) -> None:
+    """Every tensor in model.safetensors reached a parameter; no parameter was left random."""
+    from vlmi_testkit import weights_check
+
+    report = weights_check.assert_all_weights_loaded(model.llm)
+    assert any(".self_attn.q_norm." in name for name in report.used)  # Qwen3's per-head norms
+    assert "resampler.query" in report.used
+
+
 def user_text(sample: Any) -> str:
     """The authors' chat() content for one of conftest's samples, written out by hand."""
     if isinstance(sample, str):

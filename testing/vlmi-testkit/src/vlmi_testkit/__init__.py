@@ -10,6 +10,8 @@
   ``MiniCPMV`` architecture loads (config and image-processor code in the folder);
   :func:`make_tiny_minicpmv4_5`: a tiny MiniCPM-V-4.5 (version 4.5, Qwen3 text model,
   Qwen3's chat template with its thinking switch).
+- :mod:`vlmi_testkit.weights_check`: whether a real vLLM engine loaded every tensor of its
+  checkpoint folder and left none of its parameters as initialised (imported from its module).
 - :mod:`vlmi_testkit.ray_cluster`: a throwaway local Ray cluster on loopback for tests
   of ``vlmi run --ray`` (imported from its module; it needs Ray, not torch).
 - :mod:`vlmi_testkit.hub_mirror`: a real Hugging Face mirror (olah, offline, over local git
