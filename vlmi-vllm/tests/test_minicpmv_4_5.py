@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import test_conformance
 from conftest import CONTAINED, Engines, GenerateSpy, samples
-from test_conformance import _engine_dead, _engine_generate_failed
 
 import vlmi
 from vlmi import errors
@@ -53,10 +53,7 @@ class TestMiniCPMV45Conformance(ModelConformance):
     model_name = NAME
     load_options = {"model_path": str(FOLDER)}
     plugin_module = "vlmi_vllm"
-    engine_errors = [
-        (_engine_dead, errors.EngineGoneError),
-        (_engine_generate_failed, errors.TransientError),
-    ]
+    engine_errors = test_conformance.TestConformance.engine_errors
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -76,7 +73,6 @@ def test_vllm_builds_the_4_5_model(model: Any) -> None:
     assert type(inner).__name__ == "MiniCPMV4_5"
     assert type(inner.llm).__name__ == "Qwen3ForCausalLM"
     assert type(inner.resampler).__name__ == "Resampler4_5"
-
 
 
 def test_vllm_loaded_every_weight_of_the_folder(model: Any) -> None:

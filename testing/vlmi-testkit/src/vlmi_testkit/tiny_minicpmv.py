@@ -221,20 +221,44 @@ def random_weights(shapes: dict[str, tuple[int, ...]], seed: int) -> dict[str, A
 
 def make_tiny_minicpmv(folder: str | Path, seed: int = 0) -> Path:
     """Write the tiny MiniCPM-V-2.6 checkpoint into ``folder`` (made if missing); return it."""
+    tokenizer = minicpmv_tokenizer(seed)
+    config = minicpmv_config(tokenizer)
+    return write_folder(
+        Path(folder),
+        tokenizer,
+        config,
+        minicpmv_preprocessor_config(),
+        {name: name for name in CODE_FILES_2_6},
+        minicpmv_weight_shapes(config["vocab_size"]),
+        seed,
+    )
+
+
+def write_folder(
+    target: Path,
+    tokenizer: Any,
+    config: dict[str, Any],
+    preprocessor: dict[str, Any],
+    code: dict[str, str],
+    shapes: dict[str, tuple[int, ...]],
+    seed: int,
+) -> Path:
+    """Write a tiny MiniCPM-V folder: tokenizer, both configs, code files, seeded weights.
+
+    :param code: the folder's code file names, each to the
+        :mod:`vlmi_testkit.minicpmv_code` file written under it.
+    """
     from safetensors.torch import save_file
 
-    target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
-    tokenizer = minicpmv_tokenizer(seed)
     tokenizer.save_pretrained(target)
-    config = minicpmv_config(tokenizer)
     (target / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
     (target / "preprocessor_config.json").write_text(
-        json.dumps(minicpmv_preprocessor_config(), indent=2), encoding="utf-8"
+        json.dumps(preprocessor, indent=2), encoding="utf-8"
     )
-    for name in CODE_FILES_2_6:
-        shutil.copyfile(code_file(name), target / name)
-    weights = random_weights(minicpmv_weight_shapes(config["vocab_size"]), seed)
+    for name, source in code.items():
+        shutil.copyfile(code_file(source), target / name)
+    weights = random_weights(shapes, seed)
     save_file(weights, str(target / "model.safetensors"), metadata={"format": "pt"})
     return target
 
@@ -253,4 +277,5 @@ __all__ = [
     "minicpmv_weight_shapes",
     "random_weights",
     "vision_resampler_shapes",
+    "write_folder",
 ]

@@ -39,19 +39,17 @@ recipe (:data:`vlmi_testkit.tiny_minicpmv.VISION`); 8 tokens per slice; up to
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
-from vlmi_testkit.minicpmv_code import code_file
 from vlmi_testkit.tiny_minicpmv import (
     MAX_SLICES,
     QUERY_NUM,
     SPECIAL_TOKENS,
     VISION,
     minicpmv_preprocessor_config,
-    random_weights,
     vision_resampler_shapes,
+    write_folder,
 )
 from vlmi_testkit.tokenizer import train_tokenizer
 
@@ -205,25 +203,22 @@ def minicpmv4_5_weight_shapes(vocab_size: int) -> dict[str, tuple[int, ...]]:
 
 def make_tiny_minicpmv4_5(folder: str | Path, seed: int = 0) -> Path:
     """Write the tiny MiniCPM-V-4.5 checkpoint into ``folder`` (made if missing); return it."""
-    from safetensors.torch import save_file
-
-    target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
     tokenizer = minicpmv4_5_tokenizer(seed)
-    tokenizer.save_pretrained(target)
     config = minicpmv4_5_config(tokenizer)
-    (target / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-    (target / "preprocessor_config.json").write_text(
-        json.dumps({**minicpmv_preprocessor_config(), "version": 4.5}, indent=2), encoding="utf-8"
-    )
-    shutil.copyfile(code_file("configuration_minicpm_v4_5.py"), target / "configuration_minicpm.py")
-    shutil.copyfile(
-        code_file("image_processing_minicpmv.py"), target / "image_processing_minicpmv.py"
+    target = write_folder(
+        Path(folder),
+        tokenizer,
+        config,
+        {**minicpmv_preprocessor_config(), "version": 4.5},
+        {
+            "configuration_minicpm.py": "configuration_minicpm_v4_5.py",
+            "image_processing_minicpmv.py": "image_processing_minicpmv.py",
+        },
+        minicpmv4_5_weight_shapes(config["vocab_size"]),
+        seed,
     )
     generation = {"bos_token_id": config["bos_token_id"], "eos_token_id": config["eos_token_id"]}
     (target / "generation_config.json").write_text(json.dumps(generation), encoding="utf-8")
-    weights = random_weights(minicpmv4_5_weight_shapes(config["vocab_size"]), seed)
-    save_file(weights, str(target / "model.safetensors"), metadata={"format": "pt"})
     return target
 
 
