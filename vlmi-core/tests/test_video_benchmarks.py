@@ -227,3 +227,27 @@ def test_a_row_whose_files_are_missing_is_an_error_in_its_slot(roots, tmp_path):
     records = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
     assert records["0"]["error"]["type"] == "VideoNotFoundError"
     assert records["2"]["error"] is None
+
+
+def test_a_video_benchmark_refuses_another_dataset_type(roots, tmp_path):
+    with pytest.raises(InvalidOptionError, match="drop --dataset-type"):
+        open_records(roots["MVBench"], dataset="MVBench_8frame", dataset_type="mcq")
+    jsonl = fixtures.write_predictions(tmp_path / "p.jsonl", fixtures.MVBENCH_PREDICTIONS)
+    with pytest.raises(InvalidOptionError, match="drop --dataset-type"):
+        vlmi.score(jsonl, roots["MVBench"], dataset_name="MVBench_8frame", dataset_type="mcq")
+
+
+def test_rows_mvbench_cannot_read_are_errors_naming_the_column(roots, tmp_path):
+    lines = roots["MVBench"].read_text().splitlines()
+    lines[1] = lines[1].replace("\tvideo\tTrue\t1.0\t3.5\t", "\tgif\tTrue\t1.0\t3.5\t")
+    lines[2] = lines[2].replace("\tTrue\t0.3\t4.8\t", "\tTrue\t\t4.8\t")
+    tsv = roots["MVBench"].parent / "broken.tsv"
+    tsv.write_text("\n".join(lines) + "\n")
+    try:
+        _, records = open_records(tsv, dataset="MVBench_8frame")
+        errors = [str(r.error) for r in records]
+    finally:
+        tsv.unlink()
+    assert "MVBench_8frame:2: column 'data_type': 'gif'" in errors[0]
+    assert "MVBench_8frame:3: columns 'start'/'end'" in errors[1]
+    assert errors[2:] == ["None"] * 6
