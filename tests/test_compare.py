@@ -894,3 +894,22 @@ def test_an_output_folder_of_other_files_is_refused_untouched(tmp_path):
     )
     assert status == 0
     assert compare_here(tmp_path, (tmp_path / "plan.toml").read_text())[1] == 0
+
+
+def test_a_video_benchmark_is_a_dataset_of_a_plan(tmp_path):
+    # Video-MME by its VLMEvalKit name: the frame setting from the name, scored by its rules
+    pytest.importorskip("av")
+    from vlmi_testkit.video_benchmarks import write_videomme
+
+    write_videomme(tmp_path)
+    plan = (
+        'suite = ["Video-MME_8frame"]\n[[datasets]]\npath = "Video-MME.tsv"\n'
+        'name = "Video-MME_8frame"\n[[models]]\nname = "echo-test"\nlabel = "echo"\n'
+    )
+    loaded, status, _ = compare_here(tmp_path, plan)
+    assert status == 0
+    pair = Pair(loaded.models[0], loaded.datasets[0], loaded.output)
+    scores = json.loads(pair.scores_file.read_text())
+    assert scores["dataset_type"] == "video-mcq" and scores["scores"]["Overall"] == 28.5714
+    assert "<video:8:" in pair.predictions.read_text()
+    assert "| echo | 28.6 |" in (loaded.output / "leaderboard.md").read_text()

@@ -116,12 +116,17 @@ class Engines:
         self.starts = 0
 
     def get(self, arch: str, **options: Any) -> Any:
+        """vlmi-vllm on the tiny checkpoint of ``arch`` (a vlmi-testkit recipe)."""
+        return self.load(arch, str(checkpoint(arch)), **options)
+
+    def load(self, arch: str, name: str, **options: Any) -> Any:
+        """``vlmi.load(name, **options)`` (CPU settings added), the engine kept under ``arch``."""
         key = (arch, tuple(sorted(options.items())))
         if key != self.key or self.model is None or self.model.llm is None:
             self.close()
             if self.starts == 0:
                 warm_vllm_model_info()
-            self.model = vlmi.load(str(checkpoint(arch)), **{**CPU_LOAD, **options})
+            self.model = vlmi.load(name, **{**CPU_LOAD, **options})
             self.key = key
             self.starts += 1
         return self.model

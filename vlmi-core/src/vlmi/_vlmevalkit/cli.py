@@ -30,7 +30,8 @@ def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dataset-name",
         metavar="NAME",
-        help="VLMEvalKit dataset name of a .tsv (e.g. MMBench_DEV_EN, MME, TextVQA_VAL); "
+        help="VLMEvalKit dataset name of a .tsv (e.g. MMBench_DEV_EN, MME, TextVQA_VAL; "
+        "Video-MME_8frame, Video-MME_1fps_subs, MVBench_8frame: the frame setting too); "
         "it picks the type and the scoring rules (default: the file's stem)",
     )
     parser.add_argument(
