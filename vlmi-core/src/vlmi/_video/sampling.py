@@ -195,7 +195,6 @@ def _segments(total: int, fps: float, options: Mapping[str, Any], frames: bool) 
 
 __all__ = [
     "DEFAULT_NFRAMES",
-    "TORCH_LANES",
     "choose_frames",
     "frame_range",
     "linspace_int",
