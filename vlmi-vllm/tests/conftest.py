@@ -16,6 +16,7 @@ vlmi-transformers with ``plugin="vlmi-transformers"``.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -33,7 +34,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import vlmi
 from vlmi.testing.inputs import make_picture
-from vlmi_testkit import tiny_checkpoint, weights_check
+from vlmi_testkit import make_tiny_internvl2, tiny_checkpoint, weights_check
 
 #: the `gpu` marker and CUDA skips (vlmi-core's opt-in pytest plugin)
 pytest_plugins = ["vlmi.testing.pytest_plugin"]
@@ -48,8 +49,17 @@ for _variable, _folder in (
     (CONTAINED / _folder).mkdir()
     os.environ[_variable] = str(CONTAINED / _folder)
 
-#: the architectures run through real vLLM (vlmi-testkit recipes, vllm variant)
-ARCHITECTURES = ["qwen2_vl", "qwen2_5_vl", "qwen3_vl", "internvl", "gemma3", "llava"]
+#: the architectures run through real vLLM (vlmi-testkit recipes, vllm variant);
+#: internvl_chat: InternVL2-8B's shape (InternVLChatModel on InternLM2), loaded as internvl2-8b
+ARCHITECTURES = [
+    "qwen2_vl",
+    "qwen2_5_vl",
+    "qwen3_vl",
+    "internvl",
+    "gemma3",
+    "llava",
+    "internvl_chat",
+]
 #: how the engines are loaded: greedy answers exact in float32; a small KV cache
 CPU_LOAD: dict[str, Any] = {
     "max_model_len": 1024,
@@ -66,8 +76,31 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(CONTAINED, ignore_errors=True)
 
 
+#: the prompts LMDeploy builds for InternVL2 (see data/lmdeploy_internvl2_prompts.py)
+LMDEPLOY_PROMPTS: dict[str, Any] = json.loads(
+    (Path(__file__).parent / "data" / "lmdeploy_internvl2_prompts.json").read_text("utf-8")
+)
+#: architectures loaded by a curated name (the folder as its weights), with their own options
+BY_NAME: dict[str, tuple[str, dict[str, Any]]] = {
+    "internvl_chat": (
+        "internvl2-8b",
+        {
+            "plugin": "vlmi-vllm",
+            # tiles as in the LMDeploy reference; room for three images of up to 3 tiles
+            "mm_processor_kwargs": {"max_dynamic_patch": LMDEPLOY_PROMPTS["max_dynamic_patch"]},
+            "max_model_len": 1536,
+        },
+    )
+}
+
+
 def checkpoint(arch: str) -> Path:
     """The tiny vllm-variant checkpoint of ``arch`` (made once per process)."""
+    if arch == "internvl_chat":
+        folder = CONTAINED / "tiny-internvl-chat"
+        if not folder.exists():
+            make_tiny_internvl2(folder, **LMDEPLOY_PROMPTS["checkpoint"])
+        return folder
     return tiny_checkpoint(arch, variant="vllm")
 
 
@@ -80,6 +113,8 @@ VLLM_ARCHITECTURES = (
     "Gemma3ForConditionalGeneration",
     "LlavaForConditionalGeneration",
     "MiniCPMV",
+    "InternVLChatModel",
+    "InternLM2ForCausalLM",
 )
 
 
@@ -121,7 +156,12 @@ class Engines:
             self.close()
             if self.starts == 0:
                 warm_vllm_model_info()
-            self.model = vlmi.load(str(checkpoint(arch)), **{**CPU_LOAD, **options})
+            name, own = BY_NAME.get(arch, (None, {}))
+            if name is None:
+                self.model = vlmi.load(str(checkpoint(arch)), **{**CPU_LOAD, **options})
+            else:
+                own = {**own, "model_path": str(checkpoint(arch))}
+                self.model = vlmi.load(name, **{**CPU_LOAD, **own, **options})
             self.key = key
             self.starts += 1
         return self.model

@@ -84,6 +84,8 @@ def test_prompt_ids_are_the_processors(
     Transformers, the format these Transformers-native checkpoints define,
     for text only, one image, three images and interleaved input.
     """
+    if arch == "internvl_chat":
+        pytest.skip("remote code: its prompt is compared with LMDeploy's (test_internvl_chat)")
     from transformers import AutoProcessor
 
     processor = AutoProcessor.from_pretrained(checkpoint(arch))

@@ -37,7 +37,7 @@ from vlmi.plugin import (
 from vlmi_vllm.architectures import CHAT_TEMPLATE
 from vlmi_vllm.engine_config import llm_kwargs, sampling_params
 from vlmi_vllm.engine_errors import engine_start_error, run_error
-from vlmi_vllm.prompts import build_request, stop_token_ids
+from vlmi_vllm.prompts import build_request, stop_token_ids, system_message
 from vlmi_vllm.resolving import (
     check_checkpoint,
     default_max_model_len,
@@ -109,6 +109,8 @@ class VllmModel(BatchedModel[VllmOptions]):
     Options = VllmOptions
     llm: Any = None
     template_owner: Any = None
+    #: the system turn the model's own chat() sends (InternVL's remote-code checkpoints)
+    system: str | None = None
     stop_ids: list[int]
 
     @property
@@ -124,6 +126,7 @@ class VllmModel(BatchedModel[VllmOptions]):
         self.arch = check_checkpoint(folder, self.name, opts.trust_remote_code)
         self.folder = folder
         config = read_config(folder) or {}
+        self.system = system_message(self.arch, config)
         kwargs = llm_kwargs(
             str(folder),
             opts,
@@ -173,7 +176,7 @@ class VllmModel(BatchedModel[VllmOptions]):
             params = made.get(generation)
             if params is None:
                 params = made[generation] = sampling_params(generation, self.stop_ids)
-            return build_request(self.arch, self.template_owner, sample), params
+            return build_request(self.arch, self.template_owner, sample, self.system), params
 
         return run_built(
             list(zip(samples, generations)),
