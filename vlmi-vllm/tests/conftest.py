@@ -151,17 +151,24 @@ class Engines:
         self.starts = 0
 
     def get(self, arch: str, **options: Any) -> Any:
+        """vlmi-vllm on the tiny checkpoint of ``arch`` (a vlmi-testkit recipe).
+
+        An architecture of :data:`BY_NAME` is loaded by its curated name, the
+        folder as its weights (``model_path``), with its own options.
+        """
+        name, own = BY_NAME.get(arch, (None, {}))
+        if name is None:
+            return self.load(arch, str(checkpoint(arch)), **options)
+        return self.load(arch, name, **{**own, "model_path": str(checkpoint(arch)), **options})
+
+    def load(self, arch: str, name: str, **options: Any) -> Any:
+        """``vlmi.load(name, **options)`` (CPU settings added), the engine kept under ``arch``."""
         key = (arch, tuple(sorted(options.items())))
         if key != self.key or self.model is None or self.model.llm is None:
             self.close()
             if self.starts == 0:
                 warm_vllm_model_info()
-            name, own = BY_NAME.get(arch, (None, {}))
-            if name is None:
-                self.model = vlmi.load(str(checkpoint(arch)), **{**CPU_LOAD, **options})
-            else:
-                own = {**own, "model_path": str(checkpoint(arch))}
-                self.model = vlmi.load(name, **{**CPU_LOAD, **own, **options})
+            self.model = vlmi.load(name, **{**CPU_LOAD, **options})
             self.key = key
             self.starts += 1
         return self.model

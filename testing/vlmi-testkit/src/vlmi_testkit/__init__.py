@@ -7,7 +7,9 @@
   reads it; :func:`scripted_engine`: a stand-in for LMDeploy's GPU engine.
 - :func:`minicpmv_tokenizer`: MiniCPM-V-2.6's tokenizer, trained locally;
   :func:`make_tiny_minicpmv`: a tiny MiniCPM-V-2.6 checkpoint that vLLM's own
-  ``MiniCPMV`` architecture loads (config and image-processor code in the folder).
+  ``MiniCPMV`` architecture loads (config and image-processor code in the folder);
+  :func:`make_tiny_minicpmv4_5`: a tiny MiniCPM-V-4.5 (version 4.5, Qwen3 text model,
+  Qwen3's chat template with its thinking switch).
 - :mod:`vlmi_testkit.weights_check`: whether a real vLLM engine loaded every tensor of its
   checkpoint folder and left none of its parameters as initialised (imported from its module).
 - :mod:`vlmi_testkit.ray_cluster`: a throwaway local Ray cluster on loopback for tests
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from vlmi_testkit.scripted_lmdeploy import ScriptedEngine, scripted_engine
     from vlmi_testkit.tiny_internvl2 import make_tiny_internvl2
     from vlmi_testkit.tiny_minicpmv import make_tiny_minicpmv, minicpmv_tokenizer
+    from vlmi_testkit.tiny_minicpmv4_5 import make_tiny_minicpmv4_5, minicpmv4_5_tokenizer
     from vlmi_testkit.tiny_parts import TinyRecipe
     from vlmi_testkit.tiny_transformers import TINY_RECIPES, make_tiny_checkpoint, tiny_checkpoint
     from vlmi_testkit.tokenizer import train_tokenizer
@@ -41,6 +44,8 @@ _WHERE = {
     "make_tiny_internvl2": "vlmi_testkit.tiny_internvl2",
     "make_tiny_minicpmv": "vlmi_testkit.tiny_minicpmv",
     "minicpmv_tokenizer": "vlmi_testkit.tiny_minicpmv",
+    "make_tiny_minicpmv4_5": "vlmi_testkit.tiny_minicpmv4_5",
+    "minicpmv4_5_tokenizer": "vlmi_testkit.tiny_minicpmv4_5",
     "TinyRecipe": "vlmi_testkit.tiny_parts",
     "TINY_RECIPES": "vlmi_testkit.tiny_transformers",
     "make_tiny_checkpoint": "vlmi_testkit.tiny_transformers",
@@ -73,6 +78,8 @@ __all__ = [
     "make_tiny_checkpoint",
     "make_tiny_internvl2",
     "make_tiny_minicpmv",
+    "make_tiny_minicpmv4_5",
+    "minicpmv4_5_tokenizer",
     "minicpmv_tokenizer",
     "scripted_engine",
     "tiny_checkpoint",
