@@ -125,7 +125,7 @@ def test_other_backbones_resolve_in_vllm_without_an_engine(
     system = system_message(arch, config)
     assert system == INTERNVL_SYSTEM_MESSAGES[template]
     tokenizer = AutoTokenizer.from_pretrained(folder)
-    prompt = prompt_text(arch, tokenizer, Sample(parts=(TextPart("Hi"),)), system)
+    prompt = prompt_text(arch, tokenizer, Sample(parts=(TextPart("Hi"),)), system=system)
     assert prompt.startswith(f"<s><|im_start|>system\n{system}<|im_end|>")
 
 

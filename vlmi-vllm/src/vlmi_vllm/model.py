@@ -118,13 +118,10 @@ class VllmModel(BatchedModel[VllmOptions]):
     Options = VllmOptions
     llm: Any = None
     template_owner: Any = None
-<<<<<<< HEAD
     #: the system turn the model's own chat() sends (InternVL's remote-code checkpoints)
     system: str | None = None
-=======
     #: the chat template's variables (the thinking switch, when set)
     template_kwargs: dict[str, Any]
->>>>>>> main
     stop_ids: list[int]
 
     @property
@@ -194,12 +191,10 @@ class VllmModel(BatchedModel[VllmOptions]):
             params = made.get(generation)
             if params is None:
                 params = made[generation] = sampling_params(generation, self.stop_ids)
-<<<<<<< HEAD
-            return build_request(self.arch, self.template_owner, sample, self.system), params
-=======
-            request = build_request(self.arch, self.template_owner, sample, self.template_kwargs)
+            request = build_request(
+                self.arch, self.template_owner, sample, self.template_kwargs, self.system
+            )
             return request, params
->>>>>>> main
 
         return run_built(
             list(zip(samples, generations)),

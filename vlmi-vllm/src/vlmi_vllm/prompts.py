@@ -103,57 +103,42 @@ def user_text(arch: Architecture, sample: Sample) -> str:
 
 
 def prompt_text(
-<<<<<<< HEAD
-    arch: Architecture, template_owner: Any, sample: Sample, system: str | None = None
-=======
     arch: Architecture,
     template_owner: Any,
     sample: Sample,
     template_kwargs: dict[str, Any] | None = None,
->>>>>>> main
+    system: str | None = None,
 ) -> str:
     """The exact prompt string (before vLLM expands the image placeholders).
 
     :param template_owner: the processor (``chat_template`` layout) or the
         tokenizer (the placeholder layouts) whose chat template applies.
-<<<<<<< HEAD
-    :param system: a system turn put before the user turn (see :func:`system_message`).
-=======
     :param template_kwargs: variables for the chat template, e.g.
         ``{"enable_thinking": False}`` (see ``VllmOptions.enable_thinking``).
->>>>>>> main
+    :param system: a system turn put before the user turn (see :func:`system_message`).
     """
     if arch.prompt in (INTERNVL_CHAT, MINICPMV):
         messages: Any = [{"role": "user", "content": user_text(arch, sample)}]
     else:
         messages = to_conversation(sample)
-<<<<<<< HEAD
     if system:
         messages = [{"role": "system", "content": system}, *messages]
-    text = template_owner.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-=======
     text = template_owner.apply_chat_template(
         messages, tokenize=False, add_generation_prompt=True, **(template_kwargs or {})
     )
->>>>>>> main
     return str(text)
 
 
 def build_request(
-<<<<<<< HEAD
-    arch: Architecture, template_owner: Any, sample: Sample, system: str | None = None
-) -> dict[str, Any]:
-    """The vLLM prompt dict for one sample: ``prompt`` and, with images, ``multi_modal_data``."""
-    request: dict[str, Any] = {"prompt": prompt_text(arch, template_owner, sample, system)}
-=======
     arch: Architecture,
     template_owner: Any,
     sample: Sample,
     template_kwargs: dict[str, Any] | None = None,
+    system: str | None = None,
 ) -> dict[str, Any]:
     """The vLLM prompt dict for one sample: ``prompt`` and, with images, ``multi_modal_data``."""
-    request: dict[str, Any] = {"prompt": prompt_text(arch, template_owner, sample, template_kwargs)}
->>>>>>> main
+    text = prompt_text(arch, template_owner, sample, template_kwargs, system)
+    request: dict[str, Any] = {"prompt": text}
     images = [p.image for p in sample.parts if isinstance(p, ImagePart)]
     if images:
         request["multi_modal_data"] = {"image": images}
