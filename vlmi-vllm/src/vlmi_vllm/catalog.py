@@ -76,7 +76,7 @@ _GEMMA3 = "Gemma3ForConditionalGeneration"
 #: thinking models write long reasoning before the answer
 _THINKING = {"max_new_tokens": 8192}
 
-_ENTRIES = (
+_ENTRIES: tuple[_Entry, ...] = (
     _Entry(
         "qwen3-vl-8b",
         "Qwen/Qwen3-VL-8B-Instruct",
