@@ -76,7 +76,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(CONTAINED, ignore_errors=True)
 
 
-#: the prompts LMDeploy builds for InternVL2 (see data/lmdeploy_internvl2_prompts.py)
+#: the prompts LMDeploy builds for InternVL2 (see scripts/record_lmdeploy_internvl2_prompts.py)
 LMDEPLOY_PROMPTS: dict[str, Any] = json.loads(
     (Path(__file__).parent / "data" / "lmdeploy_internvl2_prompts.json").read_text("utf-8")
 )

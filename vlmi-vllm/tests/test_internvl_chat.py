@@ -4,7 +4,7 @@ The engine test runs on conftest's ``internvl_chat`` engine: vlmi-testkit's
 tiny InternVLChatModel on InternLM2 (InternVL2-8B's shape), loaded as
 ``vlmi.load("internvl2-8b", plugin="vlmi-vllm", model_path=<folder>)``. Its
 prompt ids are compared with those LMDeploy 0.18 built for the same samples
-through vlmi-internvl2 (recorded by ``data/lmdeploy_internvl2_prompts.py``; no
+through vlmi-internvl2 (recorded by ``scripts/record_lmdeploy_internvl2_prompts.py``; no
 prompt code is shared). The Qwen2 (InternVL2-1B) and Qwen3 (InternVL3.5)
 backbones are checked without an engine: vLLM resolves their config and
 architectures, and vlmi-vllm picks their system turn.
@@ -61,7 +61,7 @@ def test_prompt_ids_equal_lmdeploys(
     assert model.spec.plugin is not None and model.spec.plugin.distribution == "vlmi-vllm"
     tokenizer = (checkpoint(arch) / "tokenizer.json").read_bytes()
     assert hashlib.sha256(tokenizer).hexdigest() == LMDEPLOY_PROMPTS["tokenizer_sha256"], (
-        "the tiny tokenizer changed: run data/lmdeploy_internvl2_prompts.py again"
+        "the tiny tokenizer changed: run scripts/record_lmdeploy_internvl2_prompts.py again"
     )
     answers = model.eval_batch(reference_samples(tmp_path), max_new_tokens=2)
     assert all(isinstance(answer, str) for answer in answers), answers

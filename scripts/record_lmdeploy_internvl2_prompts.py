@@ -1,11 +1,11 @@
-"""Record the prompts LMDeploy builds for InternVL2, as the reference vlmi-vllm's test compares with.
+"""Record the prompts LMDeploy builds for InternVL2: the reference vlmi-vllm's test compares with.
 
 Run in vlmi-internvl2's environment (LMDeploy 0.18; its InternVL preprocessing,
 chat template and tokenisation run on a CPU; only the GPU engine is replaced by
 vlmi-testkit's ``scripted_engine``, which records each request's input ids)::
 
     PYTHONPATH=vlmi-core/src:vlmi-internvl2/src:testing/vlmi-testkit/src \\
-      .nox/plugin-vlmi-internvl2/bin/python vlmi-vllm/tests/data/lmdeploy_internvl2_prompts.py
+      .nox/plugin-vlmi-internvl2/bin/python scripts/record_lmdeploy_internvl2_prompts.py
 
 It builds the tiny InternLM2-backbone InternVLChatModel checkpoint of
 vlmi-testkit (``make_tiny_internvl2(backbone="internlm2", variant="vllm")``:
@@ -13,9 +13,10 @@ InternVL2-8B's shape), loads it as ``internvl2-8b`` through vlmi-internvl2
 (InternVL2's ``chat()`` layout: its system message, ``Image-i:`` labels) with
 LMDeploy's PyTorch-engine path, and writes, for each sample in
 :data:`SAMPLES` (pictures made by ``vlmi.testing.inputs.make_picture``), the
-token ids LMDeploy sends to its engine, to ``lmdeploy_internvl2_prompts.json``
-beside this file, with the tokenizer's fingerprint (the ids hold only for the
-same tokenizer).
+token ids LMDeploy sends to its engine, to
+``vlmi-vllm/tests/data/lmdeploy_internvl2_prompts.json`` (vlmi-vllm's
+``tests/test_internvl_chat.py`` compares vLLM's prompts with it), with the
+tokenizer's fingerprint (the ids hold only for the same tokenizer).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-OUT = Path(__file__).with_suffix(".json")
+OUT = Path(__file__).parents[1] / "vlmi-vllm" / "tests" / "data" / "lmdeploy_internvl2_prompts.json"
 #: the pictures (width, height, seed): square, wide, tall (different tile grids)
 PICTURES = [(200, 200, 0), (300, 170, 1), (33, 90, 2)]
 #: text only, one image, two images, interleaved (images given by their index in PICTURES)
@@ -119,7 +120,7 @@ def main() -> None:
 
         tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=True)
         record = {
-            "made_by": f"vlmi-vllm/tests/data/{Path(__file__).name}",
+            "made_by": f"scripts/{Path(__file__).name}",
             "lmdeploy": lmdeploy.__version__,
             "checkpoint": CHECKPOINT,
             "tokenizer_sha256": tokenizer_fingerprint(folder),
