@@ -16,6 +16,7 @@ vlmi-transformers with ``plugin="vlmi-transformers"``.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -48,8 +49,11 @@ for _variable, _folder in (
     (CONTAINED / _folder).mkdir()
     os.environ[_variable] = str(CONTAINED / _folder)
 
+#: remote-code architectures: vlmi-testkit's recipe for each (the released config class is
+#: the checkpoint's own code, so they load with trust_remote_code=True)
+REMOTE_CODE = {"ovis2_5": "make_tiny_ovis2_5"}
 #: the architectures run through real vLLM (vlmi-testkit recipes, vllm variant)
-ARCHITECTURES = ["qwen2_vl", "qwen2_5_vl", "qwen3_vl", "internvl", "gemma3", "llava"]
+ARCHITECTURES = ["qwen2_vl", "qwen2_5_vl", "qwen3_vl", "internvl", "gemma3", "llava", *REMOTE_CODE]
 #: how the engines are loaded: greedy answers exact in float32; a small KV cache
 CPU_LOAD: dict[str, Any] = {
     "max_model_len": 1024,
@@ -64,7 +68,22 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def checkpoint(arch: str) -> Path:
     """The tiny vllm-variant checkpoint of ``arch`` (made once per process)."""
+    if arch in REMOTE_CODE:
+        return remote_code_checkpoint(arch)
     return tiny_checkpoint(arch, variant="vllm")
+
+
+@functools.cache
+def remote_code_checkpoint(arch: str) -> Path:
+    """The tiny checkpoint of a remote-code architecture, made once per process."""
+    import vlmi_testkit
+
+    return Path(getattr(vlmi_testkit, REMOTE_CODE[arch])(CONTAINED / "checkpoints" / arch))
+
+
+def load_options(arch: str) -> dict[str, Any]:
+    """How the tests load ``arch``: :data:`CPU_LOAD`, and the opt-in to its own code."""
+    return {**CPU_LOAD, "trust_remote_code": True} if arch in REMOTE_CODE else dict(CPU_LOAD)
 
 
 #: the vLLM architectures the tests start engines for
@@ -76,6 +95,7 @@ VLLM_ARCHITECTURES = (
     "Gemma3ForConditionalGeneration",
     "LlavaForConditionalGeneration",
     "MiniCPMV",
+    "Ovis2_5",
 )
 
 
@@ -117,7 +137,7 @@ class Engines:
             self.close()
             if self.starts == 0:
                 warm_vllm_model_info()
-            self.model = vlmi.load(str(checkpoint(arch)), **{**CPU_LOAD, **options})
+            self.model = vlmi.load(str(checkpoint(arch)), **{**load_options(arch), **options})
             self.key = key
             self.starts += 1
         return self.model

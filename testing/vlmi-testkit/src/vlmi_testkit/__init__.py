@@ -8,6 +8,8 @@
 - :func:`minicpmv_tokenizer`: MiniCPM-V-2.6's tokenizer, trained locally;
   :func:`make_tiny_minicpmv`: a tiny MiniCPM-V-2.6 checkpoint that vLLM's own
   ``MiniCPMV`` architecture loads (config and image-processor code in the folder).
+- :func:`make_tiny_ovis2_5`: a tiny Ovis2.5 checkpoint that vLLM's own ``Ovis2_5``
+  architecture loads (its configuration class in the folder; Qwen3's token ids).
 - :mod:`vlmi_testkit.ray_cluster`: a throwaway local Ray cluster on loopback for tests
   of ``vlmi run --ray`` (imported from its module; it needs Ray, not torch).
 - :mod:`vlmi_testkit.hub_mirror`: a real Hugging Face mirror (olah, offline, over local git
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from vlmi_testkit.scripted_lmdeploy import ScriptedEngine, scripted_engine
     from vlmi_testkit.tiny_internvl2 import make_tiny_internvl2
     from vlmi_testkit.tiny_minicpmv import make_tiny_minicpmv, minicpmv_tokenizer
+    from vlmi_testkit.tiny_ovis2_5 import make_tiny_ovis2_5, ovis2_5_tokenizer
     from vlmi_testkit.tiny_parts import TinyRecipe
     from vlmi_testkit.tiny_transformers import TINY_RECIPES, make_tiny_checkpoint, tiny_checkpoint
     from vlmi_testkit.tokenizer import train_tokenizer
@@ -39,6 +42,8 @@ _WHERE = {
     "make_tiny_internvl2": "vlmi_testkit.tiny_internvl2",
     "make_tiny_minicpmv": "vlmi_testkit.tiny_minicpmv",
     "minicpmv_tokenizer": "vlmi_testkit.tiny_minicpmv",
+    "make_tiny_ovis2_5": "vlmi_testkit.tiny_ovis2_5",
+    "ovis2_5_tokenizer": "vlmi_testkit.tiny_ovis2_5",
     "TinyRecipe": "vlmi_testkit.tiny_parts",
     "TINY_RECIPES": "vlmi_testkit.tiny_transformers",
     "make_tiny_checkpoint": "vlmi_testkit.tiny_transformers",
@@ -71,7 +76,9 @@ __all__ = [
     "make_tiny_checkpoint",
     "make_tiny_internvl2",
     "make_tiny_minicpmv",
+    "make_tiny_ovis2_5",
     "minicpmv_tokenizer",
+    "ovis2_5_tokenizer",
     "scripted_engine",
     "tiny_checkpoint",
     "train_tokenizer",
