@@ -51,7 +51,12 @@ for _variable, _folder in (
 
 #: remote-code architectures: vlmi-testkit's recipe for each (the released config class is
 #: the checkpoint's own code, so they load with trust_remote_code=True)
-REMOTE_CODE = {"ovis2_5": "make_tiny_ovis2_5"}
+REMOTE_CODE = {"ovis2_5": "make_tiny_ovis2_5", "kimi_vl": "make_tiny_kimi_vl"}
+#: per architecture, load options of its own: vLLM 0.32's CPU decode kernel for multi-head
+#: latent attention (Kimi-VL's DeepSeek-V3 text model) gives other tokens when it decodes
+#: several sequences in one step than one at a time (docs/verification.md), so the
+#: Kimi-VL engine schedules one sequence at a time here
+ARCH_LOAD: dict[str, dict[str, Any]] = {"kimi_vl": {"max_num_seqs": 1}}
 #: the architectures run through real vLLM (vlmi-testkit recipes, vllm variant)
 ARCHITECTURES = ["qwen2_vl", "qwen2_5_vl", "qwen3_vl", "internvl", "gemma3", "llava", *REMOTE_CODE]
 #: how the engines are loaded: greedy answers exact in float32; a small KV cache
@@ -83,7 +88,8 @@ def remote_code_checkpoint(arch: str) -> Path:
 
 def load_options(arch: str) -> dict[str, Any]:
     """How the tests load ``arch``: :data:`CPU_LOAD`, and the opt-in to its own code."""
-    return {**CPU_LOAD, "trust_remote_code": True} if arch in REMOTE_CODE else dict(CPU_LOAD)
+    remote = {"trust_remote_code": True} if arch in REMOTE_CODE else {}
+    return {**CPU_LOAD, **remote, **ARCH_LOAD.get(arch, {})}
 
 
 #: the vLLM architectures the tests start engines for
@@ -96,6 +102,7 @@ VLLM_ARCHITECTURES = (
     "LlavaForConditionalGeneration",
     "MiniCPMV",
     "Ovis2_5",
+    "KimiVLForConditionalGeneration",
 )
 
 

@@ -36,10 +36,17 @@ def ovis2_5_image_tokens(width: int, height: int) -> int:
     return (h // 16) * (w // 16) // 4 + 2
 
 
+def kimi_vl_image_tokens(width: int, height: int) -> int:
+    """Kimi-VL's tokens for one image (under its 4096-patch limit): 14-pixel patches,
+    the image padded to 28-pixel multiples, merged 2x2."""
+    return math.ceil(height / 28) * math.ceil(width / 28)
+
+
 #: per architecture: the placeholder its chat template writes, the token vLLM puts in its
 #: place, and the model's token count for an image of (width, height)
 LAYOUTS: dict[str, tuple[str, str, Any]] = {
     "ovis2_5": ("<image>", "<|image_pad|>", ovis2_5_image_tokens),
+    "kimi_vl": ("<|media_pad|>", "<|media_pad|>", kimi_vl_image_tokens),
 }
 
 

@@ -10,6 +10,8 @@
   ``MiniCPMV`` architecture loads (config and image-processor code in the folder).
 - :func:`make_tiny_ovis2_5`: a tiny Ovis2.5 checkpoint that vLLM's own ``Ovis2_5``
   architecture loads (its configuration class in the folder; Qwen3's token ids).
+- :func:`make_tiny_kimi_vl`: a tiny Kimi-VL checkpoint (MoonViT, DeepSeek-V3-style text
+  model with latent attention and experts) that vLLM's own architecture loads.
 - :mod:`vlmi_testkit.ray_cluster`: a throwaway local Ray cluster on loopback for tests
   of ``vlmi run --ray`` (imported from its module; it needs Ray, not torch).
 - :mod:`vlmi_testkit.hub_mirror`: a real Hugging Face mirror (olah, offline, over local git
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from vlmi_testkit.scripted_lmdeploy import ScriptedEngine, scripted_engine
     from vlmi_testkit.tiny_internvl2 import make_tiny_internvl2
     from vlmi_testkit.tiny_minicpmv import make_tiny_minicpmv, minicpmv_tokenizer
+    from vlmi_testkit.tiny_kimi_vl import kimi_vl_tokenizer, make_tiny_kimi_vl
     from vlmi_testkit.tiny_ovis2_5 import make_tiny_ovis2_5, ovis2_5_tokenizer
     from vlmi_testkit.tiny_parts import TinyRecipe
     from vlmi_testkit.tiny_transformers import TINY_RECIPES, make_tiny_checkpoint, tiny_checkpoint
@@ -43,6 +46,8 @@ _WHERE = {
     "make_tiny_minicpmv": "vlmi_testkit.tiny_minicpmv",
     "minicpmv_tokenizer": "vlmi_testkit.tiny_minicpmv",
     "make_tiny_ovis2_5": "vlmi_testkit.tiny_ovis2_5",
+    "make_tiny_kimi_vl": "vlmi_testkit.tiny_kimi_vl",
+    "kimi_vl_tokenizer": "vlmi_testkit.tiny_kimi_vl",
     "ovis2_5_tokenizer": "vlmi_testkit.tiny_ovis2_5",
     "TinyRecipe": "vlmi_testkit.tiny_parts",
     "TINY_RECIPES": "vlmi_testkit.tiny_transformers",
@@ -74,7 +79,9 @@ __all__ = [
     "ScriptedEngine",
     "TinyRecipe",
     "make_tiny_checkpoint",
+    "kimi_vl_tokenizer",
     "make_tiny_internvl2",
+    "make_tiny_kimi_vl",
     "make_tiny_minicpmv",
     "make_tiny_ovis2_5",
     "minicpmv_tokenizer",

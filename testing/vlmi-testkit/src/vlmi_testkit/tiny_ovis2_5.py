@@ -35,7 +35,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from vlmi_testkit.tokenizer import train_tokenizer
+from vlmi_testkit.tokenizer import padded_tokenizer
 
 #: the released tokenizer's added tokens, from id 151643 on, in order
 QWEN3_ADDED = (
@@ -161,23 +161,12 @@ class Ovis2_5_Config(PretrainedConfig):
 
 def ovis2_5_tokenizer(seed: int = 0) -> Any:
     """A fast tokenizer with Qwen3's added tokens at their released ids, and Ovis2.5's template."""
-    from tokenizers import AddedToken, Tokenizer
-    from transformers import PreTrainedTokenizerFast
-
-    trained = train_tokenizer([], seed=seed)
-    data = json.loads(trained.backend_tokenizer.to_str())
-    vocab: dict[str, int] = data["model"]["vocab"]
-    # unused ids up to Qwen3's first added token (no merge ever makes them)
-    for index in range(len(vocab), FIRST_ADDED_ID):
-        vocab[f"<unused{index}>"] = index
-    data["added_tokens"] = []
-    backend = Tokenizer.from_str(json.dumps(data))
-    backend.add_special_tokens([AddedToken(t, normalized=False) for t in QWEN3_ADDED])
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=backend, eos_token="<|im_end|>", pad_token="<|endoftext|>"
+    return padded_tokenizer(
+        {token: FIRST_ADDED_ID + i for i, token in enumerate(QWEN3_ADDED)},
+        named_tokens={"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>"},
+        chat_template=CHAT_TEMPLATE,
+        seed=seed,
     )
-    tokenizer.chat_template = CHAT_TEMPLATE
-    return tokenizer
 
 
 def make_tiny_ovis2_5(folder: str | Path, *, seed: int = 0) -> Path:
