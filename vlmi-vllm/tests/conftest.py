@@ -34,7 +34,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import vlmi
 from vlmi.testing.inputs import make_picture
-from vlmi_testkit import tiny_checkpoint
+from vlmi_testkit import tiny_checkpoint, weights_check
 
 #: the `gpu` marker and CUDA skips (vlmi-core's opt-in pytest plugin)
 pytest_plugins = ["vlmi.testing.pytest_plugin"]
@@ -65,6 +65,10 @@ CPU_LOAD: dict[str, Any] = {
     "dtype": "float32",
     "kv_cache_memory_bytes": 128 * 1024**2,
 }
+
+
+# every engine started in this process records what its weight loading did (test_engine's check)
+weights_check.install()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -139,12 +143,17 @@ class Engines:
         self.starts = 0
 
     def get(self, arch: str, **options: Any) -> Any:
+        """vlmi-vllm on the tiny checkpoint of ``arch`` (a vlmi-testkit recipe)."""
+        return self.load(arch, str(checkpoint(arch)), **options)
+
+    def load(self, arch: str, name: str, **options: Any) -> Any:
+        """``vlmi.load(name, **options)`` (CPU settings added), the engine kept under ``arch``."""
         key = (arch, tuple(sorted(options.items())))
         if key != self.key or self.model is None or self.model.llm is None:
             self.close()
             if self.starts == 0:
                 warm_vllm_model_info()
-            self.model = vlmi.load(str(checkpoint(arch)), **{**load_options(arch), **options})
+            self.model = vlmi.load(name, **{**load_options(arch), **options})
             self.key = key
             self.starts += 1
         return self.model
