@@ -36,9 +36,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from vlmi_testkit.scripted_lmdeploy import ScriptedEngine, scripted_engine
     from vlmi_testkit.tiny_internvl2 import make_tiny_internvl2
+    from vlmi_testkit.tiny_kimi_vl import kimi_vl_tokenizer, make_tiny_kimi_vl
     from vlmi_testkit.tiny_minicpmv import make_tiny_minicpmv, minicpmv_tokenizer
     from vlmi_testkit.tiny_minicpmv4_5 import make_tiny_minicpmv4_5, minicpmv4_5_tokenizer
-    from vlmi_testkit.tiny_kimi_vl import kimi_vl_tokenizer, make_tiny_kimi_vl
     from vlmi_testkit.tiny_ovis2_5 import make_tiny_ovis2_5, ovis2_5_tokenizer
     from vlmi_testkit.tiny_parts import TinyRecipe
     from vlmi_testkit.tiny_transformers import TINY_RECIPES, make_tiny_checkpoint, tiny_checkpoint
@@ -85,14 +85,14 @@ __all__ = [
     "TINY_RECIPES",
     "ScriptedEngine",
     "TinyRecipe",
-    "make_tiny_checkpoint",
     "kimi_vl_tokenizer",
+    "make_tiny_checkpoint",
     "make_tiny_internvl2",
     "make_tiny_kimi_vl",
     "make_tiny_minicpmv",
     "make_tiny_minicpmv4_5",
-    "minicpmv4_5_tokenizer",
     "make_tiny_ovis2_5",
+    "minicpmv4_5_tokenizer",
     "minicpmv_tokenizer",
     "ovis2_5_tokenizer",
     "scripted_engine",
