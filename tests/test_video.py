@@ -170,6 +170,14 @@ def test_images_then_videos_then_the_query(echo, clips):
     assert [w.split(":")[0] for w in words] == ["<image", "<video", "q"]
 
 
+def test_vlmi_eval_takes_videos(clips, capsys):
+    from vlmi._cli.main import main
+
+    path = str(clips["vp8.webm"][0])
+    assert main(["eval", "echo", "q", "--video", path, "--video", path]) == 0
+    assert shown_frames(capsys.readouterr().out) == [vlmevalkit_nframes(23, 8)] * 2
+
+
 def test_a_model_without_video_refuses_it_naming_those_that_take_it(clips):
     model = vlmi.load("echo-text")
     with pytest.raises(errors.VideoNotSupportedError, match=r"take video: .*\becho\b"):
@@ -259,7 +267,10 @@ def test_a_run_records_the_sampling_and_resumes_on_it(clips, tmp_path):
     source = tmp_path / "in.jsonl"
     source.write_text("".join(json.dumps(line) + "\n" for line in lines))
     out = tmp_path / "out.jsonl"
-    assert main(["run", "echo", str(source), "-o", str(out), "-q", "--video", "nframes=5"]) == 0
+    assert (
+        main(["run", "echo", str(source), "-o", str(out), "-q", "--video-sampling", "nframes=5"])
+        == 0
+    )
     records = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
     assert shown_frames(records["a"]["prediction"]) == [vlmevalkit_nframes(131, 5)]
     assert shown_frames(records["b"]["prediction"]) == [vlmevalkit_nframes(131, 3)]
@@ -276,16 +287,18 @@ def test_a_run_records_the_sampling_and_resumes_on_it(clips, tmp_path):
         vlmevalkit_nframes(23, 5),
         vlmevalkit_nframes(23, 2),
     ]
-    assert records["a"]["options"]["video"] == {"nframes": 5}
+    assert records["a"]["options"]["video_sampling"] == {"nframes": 5}
 
-    same = vlmi.run("echo", source, out, progress=False, video={"nframes": "5"})
+    same = vlmi.run("echo", source, out, progress=False, video_sampling={"nframes": "5"})
     assert (same.done, same.skipped) == (0, 5)
     with pytest.raises(vlmi.errors.VlmiError, match=r"nframes 5 -> 6"):
-        vlmi.run("echo", source, out, progress=False, video={"nframes": 6})
+        vlmi.run("echo", source, out, progress=False, video_sampling={"nframes": 6})
     with pytest.raises(vlmi.errors.VlmiError, match=r"nframes 5 -> None"):
         vlmi.run("echo", source, out, progress=False)
     with pytest.raises(vlmi.errors.InvalidOptionError, match="nframes"):
-        vlmi.run("echo", source, tmp_path / "o2.jsonl", progress=False, video={"nframes": 0})
+        vlmi.run(
+            "echo", source, tmp_path / "o2.jsonl", progress=False, video_sampling={"nframes": 0}
+        )
 
 
 def test_a_run_refuses_to_resume_videos_read_by_another_decoder(clips, tmp_path):

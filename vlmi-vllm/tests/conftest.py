@@ -16,6 +16,7 @@ vlmi-transformers with ``plugin="vlmi-transformers"``.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -49,8 +50,16 @@ for _variable, _folder in (
     (CONTAINED / _folder).mkdir()
     os.environ[_variable] = str(CONTAINED / _folder)
 
-#: the architectures run through real vLLM (vlmi-testkit recipes, vllm variant);
-#: internvl_chat: InternVL2-8B's shape (InternVLChatModel on InternLM2), loaded as internvl2-8b
+#: remote-code architectures: vlmi-testkit's recipe for each (the released config class is
+#: the checkpoint's own code, so they load with trust_remote_code=True)
+REMOTE_CODE = {"ovis2_5": "make_tiny_ovis2_5", "kimi_vl": "make_tiny_kimi_vl"}
+#: per architecture, load options of its own: vLLM 0.32's CPU decode kernel for multi-head
+#: latent attention (Kimi-VL's DeepSeek-V3 text model) gives other tokens when it decodes
+#: several sequences in one step than one at a time (docs/verification.md), so the
+#: Kimi-VL engine schedules one sequence at a time here
+ARCH_LOAD: dict[str, dict[str, Any]] = {"kimi_vl": {"max_num_seqs": 1}}
+#: the architectures run through real vLLM (vlmi-testkit recipes, vllm variant)
+#: (internvl_chat: InternVL2-8B's shape, InternVLChatModel on InternLM2, loaded as internvl2-8b)
 ARCHITECTURES = [
     "qwen2_vl",
     "qwen2_5_vl",
@@ -58,6 +67,7 @@ ARCHITECTURES = [
     "internvl",
     "gemma3",
     "llava",
+    *REMOTE_CODE,
     "internvl_chat",
 ]
 #: how the engines are loaded: greedy answers exact in float32; a small KV cache
@@ -101,7 +111,23 @@ def checkpoint(arch: str) -> Path:
         if not folder.exists():
             make_tiny_internvl2(folder, **LMDEPLOY_PROMPTS["checkpoint"])
         return folder
+    if arch in REMOTE_CODE:
+        return remote_code_checkpoint(arch)
     return tiny_checkpoint(arch, variant="vllm")
+
+
+@functools.cache
+def remote_code_checkpoint(arch: str) -> Path:
+    """The tiny checkpoint of a remote-code architecture, made once per process."""
+    import vlmi_testkit
+
+    return Path(getattr(vlmi_testkit, REMOTE_CODE[arch])(CONTAINED / "checkpoints" / arch))
+
+
+def load_options(arch: str) -> dict[str, Any]:
+    """How the tests load ``arch``: :data:`CPU_LOAD`, and the opt-in to its own code."""
+    remote = {"trust_remote_code": True} if arch in REMOTE_CODE else {}
+    return {**CPU_LOAD, **remote, **ARCH_LOAD.get(arch, {})}
 
 
 #: the vLLM architectures the tests start engines for
@@ -115,6 +141,8 @@ VLLM_ARCHITECTURES = (
     "MiniCPMV",
     "InternVLChatModel",
     "InternLM2ForCausalLM",
+    "Ovis2_5",
+    "KimiVLForConditionalGeneration",
 )
 
 
@@ -168,7 +196,7 @@ class Engines:
             self.close()
             if self.starts == 0:
                 warm_vllm_model_info()
-            self.model = vlmi.load(name, **{**CPU_LOAD, **options})
+            self.model = vlmi.load(name, **{**load_options(arch), **options})
             self.key = key
             self.starts += 1
         return self.model

@@ -79,7 +79,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         f"(default {DEFAULT_MAX_FAILED_BATCHES}; 0: never)",
     )
     parser.add_argument(
-        "--video",
+        "--video-sampling",
         action="append",
         type=key_value,
         default=[],
@@ -130,7 +130,7 @@ def run_command(args: argparse.Namespace) -> int:
         dataset_type=args.dataset_type,
         retry_failed=args.retry_failed,
         max_failed_batches=args.max_failed_batches,
-        video=dict(args.video),
+        video_sampling=dict(args.video_sampling),
         **generation_from(args),
     )
     print(summary.line(), file=sys.stderr)

@@ -120,18 +120,21 @@ class RunSummary:
 
 
 def identity_of(
-    model: Model[Any], generation: Mapping[str, Any], video: Mapping[str, Any] | None = None
+    model: Model[Any],
+    generation: Mapping[str, Any],
+    video_sampling: Mapping[str, Any] | None = None,
 ) -> tuple[GenerationOptions, dict[str, Any]]:
     """The run's generation options and what every record says of the model and options.
 
-    :param video: the run's video sampling defaults: ``options.video`` when there are any.
+    :param video_sampling: the run's video sampling defaults: ``options.video_sampling``
+        when there are any.
     """
     base = model.options.generation.merged(generation)
     # who answered: plugin, plugin_version, engine, engine_version (vlmi._provenance)
     who = answered_by(model.spec)
     options = options_of(model, base.to_dict())
-    if video:
-        options["video"] = dict(video)
+    if video_sampling:
+        options["video_sampling"] = dict(video_sampling)
     return base, {"model": model.name, **who, "options": options}
 
 

@@ -1,8 +1,8 @@
 """A run's videos: its default sampling, the sampling each record reports, the decoder check.
 
-``vlmi run --video KEY=VALUE`` (``vlmi.run(video={...})``) gives defaults for the
+``vlmi run --video-sampling KEY=VALUE`` (``vlmi.run(video_sampling={...})``) gives defaults for the
 sampling fields a sample's videos leave unset; they are part of the run's
-settings (``options.video`` of every record). Each record of a sample with
+settings (``options.video_sampling`` of every record). Each record of a sample with
 videos says what was sampled (``"video"``: one entry per video); a resumed run
 refuses an output whose videos another decoder (or decoder version) read, as
 its pixels may differ.
@@ -23,14 +23,16 @@ from .._sample import Sample
 from .._video.values import Video, sampling_defaults
 
 
-def run_video_defaults(video: Mapping[str, Any] | None) -> dict[str, Any]:
+def run_video_defaults(video_sampling: Mapping[str, Any] | None) -> dict[str, Any]:
     """The run's video sampling defaults, checked; text values read for their field's type."""
-    if not video:
+    if not video_sampling:
         return {}
-    if not isinstance(video, Mapping):
-        raise InvalidOptionError(f"video must be a dict of Video fields, got {video!r}")
+    if not isinstance(video_sampling, Mapping):
+        raise InvalidOptionError(
+            f"video_sampling must be a dict of Video fields, got {video_sampling!r}"
+        )
     try:
-        return sampling_defaults(coerce_fields(Video, video), "the run's video defaults")
+        return sampling_defaults(coerce_fields(Video, video_sampling), "video_sampling")
     except InvalidSampleError as exc:
         raise InvalidOptionError(str(exc)) from exc
 
