@@ -17,6 +17,7 @@ vlmi-transformers with ``plugin="vlmi-transformers"``.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import tempfile
@@ -34,7 +35,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import vlmi
 from vlmi.testing.inputs import make_picture
-from vlmi_testkit import tiny_checkpoint, weights_check
+from vlmi_testkit import make_tiny_internvl2, tiny_checkpoint, weights_check
 
 #: the `gpu` marker and CUDA skips (vlmi-core's opt-in pytest plugin)
 pytest_plugins = ["vlmi.testing.pytest_plugin"]
@@ -58,7 +59,17 @@ REMOTE_CODE = {"ovis2_5": "make_tiny_ovis2_5", "kimi_vl": "make_tiny_kimi_vl"}
 #: Kimi-VL engine schedules one sequence at a time here
 ARCH_LOAD: dict[str, dict[str, Any]] = {"kimi_vl": {"max_num_seqs": 1}}
 #: the architectures run through real vLLM (vlmi-testkit recipes, vllm variant)
-ARCHITECTURES = ["qwen2_vl", "qwen2_5_vl", "qwen3_vl", "internvl", "gemma3", "llava", *REMOTE_CODE]
+#: (internvl_chat: InternVL2-8B's shape, InternVLChatModel on InternLM2, loaded as internvl2-8b)
+ARCHITECTURES = [
+    "qwen2_vl",
+    "qwen2_5_vl",
+    "qwen3_vl",
+    "internvl",
+    "gemma3",
+    "llava",
+    *REMOTE_CODE,
+    "internvl_chat",
+]
 #: how the engines are loaded: greedy answers exact in float32; a small KV cache
 CPU_LOAD: dict[str, Any] = {
     "max_model_len": 1024,
@@ -75,8 +86,31 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(CONTAINED, ignore_errors=True)
 
 
+#: the prompts LMDeploy builds for InternVL2 (see scripts/record_lmdeploy_internvl2_prompts.py)
+LMDEPLOY_PROMPTS: dict[str, Any] = json.loads(
+    (Path(__file__).parent / "data" / "lmdeploy_internvl2_prompts.json").read_text("utf-8")
+)
+#: architectures loaded by a curated name (the folder as its weights), with their own options
+BY_NAME: dict[str, tuple[str, dict[str, Any]]] = {
+    "internvl_chat": (
+        "internvl2-8b",
+        {
+            "plugin": "vlmi-vllm",
+            # tiles as in the LMDeploy reference; room for three images of up to 3 tiles
+            "mm_processor_kwargs": {"max_dynamic_patch": LMDEPLOY_PROMPTS["max_dynamic_patch"]},
+            "max_model_len": 1536,
+        },
+    )
+}
+
+
 def checkpoint(arch: str) -> Path:
     """The tiny vllm-variant checkpoint of ``arch`` (made once per process)."""
+    if arch == "internvl_chat":
+        folder = CONTAINED / "tiny-internvl-chat"
+        if not folder.exists():
+            make_tiny_internvl2(folder, **LMDEPLOY_PROMPTS["checkpoint"])
+        return folder
     if arch in REMOTE_CODE:
         return remote_code_checkpoint(arch)
     return tiny_checkpoint(arch, variant="vllm")
@@ -105,6 +139,8 @@ VLLM_ARCHITECTURES = (
     "Gemma3ForConditionalGeneration",
     "LlavaForConditionalGeneration",
     "MiniCPMV",
+    "InternVLChatModel",
+    "InternLM2ForCausalLM",
     "Ovis2_5",
     "KimiVLForConditionalGeneration",
 )
@@ -143,8 +179,15 @@ class Engines:
         self.starts = 0
 
     def get(self, arch: str, **options: Any) -> Any:
-        """vlmi-vllm on the tiny checkpoint of ``arch`` (a vlmi-testkit recipe)."""
-        return self.load(arch, str(checkpoint(arch)), **options)
+        """vlmi-vllm on the tiny checkpoint of ``arch`` (a vlmi-testkit recipe).
+
+        An architecture of :data:`BY_NAME` is loaded by its curated name, the
+        folder as its weights (``model_path``), with its own options.
+        """
+        name, own = BY_NAME.get(arch, (None, {}))
+        if name is None:
+            return self.load(arch, str(checkpoint(arch)), **options)
+        return self.load(arch, name, **{**own, "model_path": str(checkpoint(arch)), **options})
 
     def load(self, arch: str, name: str, **options: Any) -> Any:
         """``vlmi.load(name, **options)`` (CPU settings added), the engine kept under ``arch``."""

@@ -86,6 +86,8 @@ def test_prompt_ids_are_the_processors(
     """
     if arch in REMOTE_CODE:
         pytest.skip("a remote-code processor: test_remote_code.py checks its prompt ids")
+    if arch == "internvl_chat":
+        pytest.skip("remote code: its prompt is compared with LMDeploy's (test_internvl_chat)")
     from transformers import AutoProcessor
 
     processor = AutoProcessor.from_pretrained(checkpoint(arch))
