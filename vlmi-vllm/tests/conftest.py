@@ -49,7 +49,17 @@ for _variable, _folder in (
     os.environ[_variable] = str(CONTAINED / _folder)
 
 #: the architectures run through real vLLM (vlmi-testkit recipes, vllm variant)
-ARCHITECTURES = ["qwen2_vl", "qwen2_5_vl", "qwen3_vl", "internvl", "gemma3", "llava"]
+ARCHITECTURES = [
+    "qwen2_vl",
+    "qwen2_5_vl",
+    "qwen3_vl",
+    "internvl",
+    "gemma3",
+    "llava",
+    "glm4v",
+    "llava_onevision",
+    "qwen3_5",
+]
 #: how the engines are loaded: greedy answers exact in float32; a small KV cache
 CPU_LOAD: dict[str, Any] = {
     "max_model_len": 1024,
@@ -75,6 +85,9 @@ VLLM_ARCHITECTURES = (
     "InternVLForConditionalGeneration",
     "Gemma3ForConditionalGeneration",
     "LlavaForConditionalGeneration",
+    "Glm4vForConditionalGeneration",
+    "LlavaOnevisionForConditionalGeneration",
+    "Qwen3_5ForConditionalGeneration",
     "MiniCPMV",
 )
 

@@ -37,7 +37,9 @@ from vlmi_testkit.tiny_parts import (
     save_model,
     text_config,
 )
-from vlmi_testkit.tiny_qwen import build_qwen2_5_vl, build_qwen2_vl, build_qwen3_vl
+from vlmi_testkit.tiny_glm4v import build_glm4v
+from vlmi_testkit.tiny_onevision import build_llava_onevision
+from vlmi_testkit.tiny_qwen import build_qwen2_5_vl, build_qwen2_vl, build_qwen3_5, build_qwen3_vl
 from vlmi_testkit.tokenizer import train_tokenizer
 
 INTERNVL_TEMPLATE = (
@@ -257,6 +259,13 @@ TINY_RECIPES: dict[str, TinyRecipe] = {
     "llava": TinyRecipe("llava", "LLaVA: CLIP vision tower + Llama text", _build_llava),
     "gemma3": TinyRecipe(
         "gemma3", "Gemma 3: SigLIP, pooled image tokens, sliding-window Gemma text", _build_gemma3
+    ),
+    "glm4v": TinyRecipe("glm4v", "GLM-4.1V: 2-D RoPE ViT, M-RoPE GLM-4 text", build_glm4v),
+    "llava_onevision": TinyRecipe(
+        "llava_onevision", "LLaVA-OneVision: SigLIP on anyres crops, Qwen2 text", build_llava_onevision
+    ),
+    "qwen3_5": TinyRecipe(
+        "qwen3_5", "Qwen3.5: ViT, hybrid Gated DeltaNet / gated-attention text", build_qwen3_5
     ),
 }
 
