@@ -33,7 +33,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import vlmi
 from vlmi.testing.inputs import make_picture
-from vlmi_testkit import tiny_checkpoint
+from vlmi_testkit import tiny_checkpoint, weights_check
 
 #: the `gpu` marker and CUDA skips (vlmi-core's opt-in pytest plugin)
 pytest_plugins = ["vlmi.testing.pytest_plugin"]
@@ -66,6 +66,10 @@ CPU_LOAD: dict[str, Any] = {
     "dtype": "float32",
     "kv_cache_memory_bytes": 128 * 1024**2,
 }
+
+
+# every engine started in this process records what its weight loading did (test_engine's check)
+weights_check.install()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

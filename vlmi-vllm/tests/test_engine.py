@@ -15,6 +15,7 @@ from conftest import GenerateSpy, checkpoint, samples
 from PIL import Image
 
 from vlmi import errors
+from vlmi_testkit import weights_check
 
 MAX_NEW = 12
 
@@ -34,6 +35,22 @@ def test_batch_equals_one_at_a_time(model: Any, pictures: list[Path], spy: Gener
         [(64, 48), (200, 200), (33, 90)],
         [(200, 200), (120, 40)],
     ]
+
+
+#: folder tensors an architecture does not load, by design (name prefixes), and why
+NOT_LOADED = {
+    # vLLM builds CLIP only up to vision_feature_layer=-2, as for the released llava-1.5 folders
+    "llava": (
+        "vision_tower.vision_model.encoder.layers.1.",
+        "vision_tower.vision_model.post_layernorm.",
+    ),
+}
+
+
+def test_every_weight_loaded(arch: str, model: Any) -> None:
+    """Every tensor of the tiny folder reached a parameter; no parameter kept its random start."""
+    report = weights_check.assert_all_weights_loaded(model.llm, NOT_LOADED.get(arch, ()))
+    assert report.used == report.in_folder and report.parameters
 
 
 def reference_conversation(sample: Any, pictures: list[Path]) -> list[dict[str, Any]]:

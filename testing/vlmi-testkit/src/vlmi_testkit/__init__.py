@@ -8,6 +8,8 @@
 - :func:`minicpmv_tokenizer`: MiniCPM-V-2.6's tokenizer, trained locally;
   :func:`make_tiny_minicpmv`: a tiny MiniCPM-V-2.6 checkpoint that vLLM's own
   ``MiniCPMV`` architecture loads (config and image-processor code in the folder).
+- :mod:`vlmi_testkit.weights_check`: whether a real vLLM engine loaded every tensor of its
+  checkpoint folder and left none of its parameters as initialised (imported from its module).
 - :mod:`vlmi_testkit.ray_cluster`: a throwaway local Ray cluster on loopback for tests
   of ``vlmi run --ray`` (imported from its module; it needs Ray, not torch).
 - :mod:`vlmi_testkit.hub_mirror`: a real Hugging Face mirror (olah, offline, over local git

@@ -205,6 +205,8 @@ def _build_gemma3(folder: Path, seed: int, variant: Variant) -> None:
             **VISION_SIZES,
             "image_size": image_size,
             "patch_size": patch_size,
+            # as google/gemma-3-*-it's config.json: no pooling head (neither engine uses one)
+            "vision_use_head": False,
         },
         mm_tokens_per_image=image_tokens,
         boi_token_index=ids("<start_of_image>"),
