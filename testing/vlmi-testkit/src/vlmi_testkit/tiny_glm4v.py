@@ -2,8 +2,8 @@
 
 Config keys: Transformers' ``Glm4vConfig`` (5.19), the class that reads the
 released ``zai-org/GLM-4.1V-9B-Thinking`` ``config.json`` (vision and text
-sub-configs, the image/video marker ids, the text model's ``partial_rotary_factor``
-0.5 and ``mrope_section``), with tiny sizes. Weight names: those Transformers
+sub-configs, the image/video marker ids, the text model's ``attention_bias``,
+``partial_rotary_factor`` 0.5 and ``mrope_section``), with tiny sizes. Weight names: those Transformers
 saves, ``model.visual.*``, ``model.language_model.*`` and ``lm_head.weight``; the
 same names vLLM 0.32's loader reads (``vllm/model_executor/models/glm4_1v.py``,
 ``Glm4vForConditionalGeneration.hf_to_vllm_mapper``: ``model.visual.`` →
@@ -72,6 +72,7 @@ def build_glm4v(folder: Path, seed: int, variant: Variant) -> None:
             tokenizer,
             variant,
             eos_token_id=[ids("<|endoftext|>"), ids("<|user|>")],
+            attention_bias=True,  # as released: vLLM builds q/k/v biases only when it says so
             rope_parameters={
                 "rope_type": "default",
                 "rope_theta": 10000.0,
