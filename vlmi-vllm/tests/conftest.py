@@ -1,4 +1,4 @@
-"""Fixtures: tiny checkpoints of six architectures on real vLLM, one engine alive at a time.
+"""Fixtures: tiny checkpoints of nine architectures on real vLLM, one engine alive at a time.
 
 Everything is made here by vlmi-testkit (nothing is downloaded), in its
 ``vllm`` variant (head size 32, which vLLM's CPU attention takes). The engine

@@ -1,4 +1,4 @@
-"""vlmi-vllm on real vLLM over tiny checkpoints of six architectures.
+"""vlmi-vllm on real vLLM over tiny checkpoints of nine architectures.
 
 No recorder stands in for the engine: where a test needs to see what vLLM
 received or returned (prompt token ids), it wraps the real ``generate`` and

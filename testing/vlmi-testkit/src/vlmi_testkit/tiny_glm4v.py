@@ -3,9 +3,10 @@
 Config keys: Transformers' ``Glm4vConfig`` (5.19), the class that reads the
 released ``zai-org/GLM-4.1V-9B-Thinking`` ``config.json`` (vision and text
 sub-configs, the image/video marker ids, the text model's ``attention_bias``,
-``partial_rotary_factor`` 0.5 and ``mrope_section``), with tiny sizes. Weight names: those Transformers
-saves, ``model.visual.*``, ``model.language_model.*`` and ``lm_head.weight``; the
-same names vLLM 0.32's loader reads (``vllm/model_executor/models/glm4_1v.py``,
+``partial_rotary_factor`` 0.5 and ``mrope_section``), with tiny sizes. Weight
+names: those Transformers saves, ``model.visual.*``, ``model.language_model.*``
+and ``lm_head.weight``; the same names vLLM 0.32's loader reads
+(``vllm/model_executor/models/glm4_1v.py``,
 ``Glm4vForConditionalGeneration.hf_to_vllm_mapper``: ``model.visual.`` →
 ``visual.``, ``model.language_model.`` → ``language_model.model.``,
 ``lm_head.`` → ``language_model.lm_head.``).
@@ -54,8 +55,7 @@ def build_glm4v(folder: Path, seed: int, variant: Variant) -> None:
     from transformers.models.glm4v.video_processing_glm4v import Glm4vVideoProcessor
 
     tokenizer = train_tokenizer(
-        ["<|endoftext|>", "[gMASK]", "<sop>", "<|system|>", "<|user|>", "<|assistant|>"]
-        + _MARKERS,
+        ["<|endoftext|>", "[gMASK]", "<sop>", "<|system|>", "<|user|>", "<|assistant|>", *_MARKERS],
         named_tokens={
             "eos_token": "<|user|>",
             "pad_token": "<|endoftext|>",
