@@ -1,4 +1,4 @@
-"""Fixtures: tiny checkpoints of nine architectures on real vLLM, one engine alive at a time.
+"""Fixtures: tiny checkpoints of each tested architecture on real vLLM, one engine alive at a time.
 
 Everything is made here by vlmi-testkit (nothing is downloaded), in its
 ``vllm`` variant (head size 32, which vLLM's CPU attention takes). The engine
@@ -16,6 +16,7 @@ vlmi-transformers with ``plugin="vlmi-transformers"``.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -48,6 +49,26 @@ for _variable, _folder in (
     (CONTAINED / _folder).mkdir()
     os.environ[_variable] = str(CONTAINED / _folder)
 
+#: remote-code architectures: vlmi-testkit's recipe for each (the released config class is
+#: the checkpoint's own code, so they load with trust_remote_code=True)
+REMOTE_CODE = {"ovis2_5": "make_tiny_ovis2_5", "kimi_vl": "make_tiny_kimi_vl"}
+#: per architecture, load options of its own: vLLM 0.32's CPU decode kernel for multi-head
+#: latent attention (Kimi-VL's DeepSeek-V3 text model) gives other tokens when it decodes
+#: several sequences in one step than one at a time (docs/verification.md), so the
+#: Kimi-VL engine schedules one sequence at a time here; vLLM's CPU Gated DeltaNet kernel
+#: (Qwen3.5) runs in bfloat16 only
+ARCH_LOAD: dict[str, dict[str, Any]] = {
+    "kimi_vl": {"max_num_seqs": 1},
+    "qwen3_5": {"dtype": "bfloat16"},
+}
+#: architectures whose processor in vLLM lays out several images in one prompt unlike the
+#: checkpoint's own, and how: such samples are left out of the comparisons with Transformers
+SEVERAL_IMAGES_DIFFER = {
+    "llava_onevision": (
+        "vLLM 0.32 tiles every image (anyres); Transformers gives each of several images "
+        "one view and a newline, as lmms-eval runs the authors' model (image_aspect_ratio pad)"
+    ),
+}
 #: the architectures run through real vLLM (vlmi-testkit recipes, vllm variant)
 ARCHITECTURES = [
     "qwen2_vl",
@@ -59,22 +80,13 @@ ARCHITECTURES = [
     "glm4v",
     "llava_onevision",
     "qwen3_5",
+    *REMOTE_CODE,
 ]
 #: how the engines are loaded: greedy answers exact in float32; a small KV cache
 CPU_LOAD: dict[str, Any] = {
     "max_model_len": 1024,
     "dtype": "float32",
     "kv_cache_memory_bytes": 128 * 1024**2,
-}
-#: what an architecture needs instead: vLLM's CPU Gated DeltaNet (Qwen3.5) runs in bfloat16 only
-ARCH_LOAD: dict[str, dict[str, Any]] = {"qwen3_5": {"dtype": "bfloat16"}}
-#: architectures whose processor in vLLM lays out several images in one prompt unlike the
-#: checkpoint's own, and how: such samples are left out of the comparisons with Transformers
-SEVERAL_IMAGES_DIFFER = {
-    "llava_onevision": (
-        "vLLM 0.32 tiles every image (anyres); Transformers gives each of several images "
-        "one view and a newline, as lmms-eval runs the authors' model (image_aspect_ratio pad)"
-    ),
 }
 
 
@@ -88,7 +100,23 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def checkpoint(arch: str) -> Path:
     """The tiny vllm-variant checkpoint of ``arch`` (made once per process)."""
+    if arch in REMOTE_CODE:
+        return remote_code_checkpoint(arch)
     return tiny_checkpoint(arch, variant="vllm")
+
+
+@functools.cache
+def remote_code_checkpoint(arch: str) -> Path:
+    """The tiny checkpoint of a remote-code architecture, made once per process."""
+    import vlmi_testkit
+
+    return Path(getattr(vlmi_testkit, REMOTE_CODE[arch])(CONTAINED / "checkpoints" / arch))
+
+
+def load_options(arch: str) -> dict[str, Any]:
+    """How the tests load ``arch``: :data:`CPU_LOAD`, and the opt-in to its own code."""
+    remote = {"trust_remote_code": True} if arch in REMOTE_CODE else {}
+    return {**CPU_LOAD, **remote, **ARCH_LOAD.get(arch, {})}
 
 
 #: the vLLM architectures the tests start engines for
@@ -103,6 +131,8 @@ VLLM_ARCHITECTURES = (
     "LlavaOnevisionForConditionalGeneration",
     "Qwen3_5ForConditionalGeneration",
     "MiniCPMV",
+    "Ovis2_5",
+    "KimiVLForConditionalGeneration",
 )
 
 
@@ -139,13 +169,17 @@ class Engines:
         self.starts = 0
 
     def get(self, arch: str, **options: Any) -> Any:
+        """vlmi-vllm on the tiny checkpoint of ``arch`` (a vlmi-testkit recipe)."""
+        return self.load(arch, str(checkpoint(arch)), **options)
+
+    def load(self, arch: str, name: str, **options: Any) -> Any:
+        """``vlmi.load(name, **options)`` (CPU settings added), the engine kept under ``arch``."""
         key = (arch, tuple(sorted(options.items())))
         if key != self.key or self.model is None or self.model.llm is None:
             self.close()
             if self.starts == 0:
                 warm_vllm_model_info()
-            load = {**CPU_LOAD, **ARCH_LOAD.get(arch, {}), **options}
-            self.model = vlmi.load(str(checkpoint(arch)), **load)
+            self.model = vlmi.load(name, **{**load_options(arch), **options})
             self.key = key
             self.starts += 1
         return self.model

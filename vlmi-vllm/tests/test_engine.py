@@ -1,4 +1,4 @@
-"""vlmi-vllm on real vLLM over tiny checkpoints of nine architectures.
+"""vlmi-vllm on real vLLM over tiny checkpoints of each tested architecture.
 
 No recorder stands in for the engine: where a test needs to see what vLLM
 received or returned (prompt token ids), it wraps the real ``generate`` and
@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SEVERAL_IMAGES_DIFFER, GenerateSpy, checkpoint, image_count, samples
+from conftest import (
+    REMOTE_CODE,
+    SEVERAL_IMAGES_DIFFER,
+    GenerateSpy,
+    checkpoint,
+    image_count,
+    samples,
+)
 from PIL import Image
 
 from vlmi import errors
@@ -87,6 +94,8 @@ def test_prompt_ids_are_the_processors(
     Transformers, the format these Transformers-native checkpoints define,
     for text only, one image, three images and interleaved input.
     """
+    if arch in REMOTE_CODE:
+        pytest.skip("a remote-code processor: test_remote_code.py checks its prompt ids")
     from transformers import AutoProcessor
 
     processor = AutoProcessor.from_pretrained(checkpoint(arch))

@@ -11,6 +11,7 @@ every plugin.
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
@@ -336,7 +337,10 @@ def _in_slot(error: BaseException, index: int) -> VlmiError:
         error = wrapped
     else:
         # one error object per slot, even if the plugin reused one for several samples
-        clone = type(error).__new__(type(error))
+        try:
+            clone = type(error).__new__(type(error))
+        except TypeError:  # two built-in bases (VideoNotFoundError: ValueError and OSError)
+            clone = copy.copy(error)
         clone.__dict__.update(error.__dict__)
         clone.args = error.args
         clone.__cause__ = error.__cause__

@@ -172,10 +172,12 @@ _ENTRIES = (
         "openbmb/MiniCPM-V-4_5",
         "MiniCPMV",
         "minicpmv",
-        "MiniCPM-V 4.5",
+        "MiniCPM-V 4.5 (answers directly; enable_thinking=True reasons first)",
         modelscope="OpenBMB/MiniCPM-V-4_5",
         aliases=("minicpm-v-4_5", "minicpmv-4.5"),
         remote_code=True,
+        # the authors' chat() applies the template with enable_thinking=False by default
+        defaults={"enable_thinking": False},
     ),
     _Entry(
         "ovis2.5-9b",

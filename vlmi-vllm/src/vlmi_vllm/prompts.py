@@ -74,23 +74,37 @@ def user_text(arch: Architecture, sample: Sample) -> str:
     raise ValueError(f"{arch.name} builds its prompt from the chat template")
 
 
-def prompt_text(arch: Architecture, template_owner: Any, sample: Sample) -> str:
+def prompt_text(
+    arch: Architecture,
+    template_owner: Any,
+    sample: Sample,
+    template_kwargs: dict[str, Any] | None = None,
+) -> str:
     """The exact prompt string (before vLLM expands the image placeholders).
 
     :param template_owner: the processor (``chat_template`` layout) or the
         tokenizer (the placeholder layouts) whose chat template applies.
+    :param template_kwargs: variables for the chat template, e.g.
+        ``{"enable_thinking": False}`` (see ``VllmOptions.enable_thinking``).
     """
     if arch.prompt in (INTERNVL_CHAT, MINICPMV):
         messages: Any = [{"role": "user", "content": user_text(arch, sample)}]
     else:
         messages = to_conversation(sample)
-    text = template_owner.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    text = template_owner.apply_chat_template(
+        messages, tokenize=False, add_generation_prompt=True, **(template_kwargs or {})
+    )
     return str(text)
 
 
-def build_request(arch: Architecture, template_owner: Any, sample: Sample) -> dict[str, Any]:
+def build_request(
+    arch: Architecture,
+    template_owner: Any,
+    sample: Sample,
+    template_kwargs: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The vLLM prompt dict for one sample: ``prompt`` and, with images, ``multi_modal_data``."""
-    request: dict[str, Any] = {"prompt": prompt_text(arch, template_owner, sample)}
+    request: dict[str, Any] = {"prompt": prompt_text(arch, template_owner, sample, template_kwargs)}
     images = [p.image for p in sample.parts if isinstance(p, ImagePart)]
     if images:
         request["multi_modal_data"] = {"image": images}
