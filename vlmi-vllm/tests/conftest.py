@@ -1,4 +1,4 @@
-"""Fixtures: tiny checkpoints of six architectures on real vLLM, one engine alive at a time.
+"""Fixtures: tiny checkpoints of each tested architecture on real vLLM, one engine alive at a time.
 
 Everything is made here by vlmi-testkit (nothing is downloaded), in its
 ``vllm`` variant (head size 32, which vLLM's CPU attention takes). The engine
@@ -56,8 +56,20 @@ REMOTE_CODE = {"ovis2_5": "make_tiny_ovis2_5", "kimi_vl": "make_tiny_kimi_vl"}
 #: per architecture, load options of its own: vLLM 0.32's CPU decode kernel for multi-head
 #: latent attention (Kimi-VL's DeepSeek-V3 text model) gives other tokens when it decodes
 #: several sequences in one step than one at a time (docs/verification.md), so the
-#: Kimi-VL engine schedules one sequence at a time here
-ARCH_LOAD: dict[str, dict[str, Any]] = {"kimi_vl": {"max_num_seqs": 1}}
+#: Kimi-VL engine schedules one sequence at a time here; vLLM's CPU Gated DeltaNet kernel
+#: (Qwen3.5) runs in bfloat16 only
+ARCH_LOAD: dict[str, dict[str, Any]] = {
+    "kimi_vl": {"max_num_seqs": 1},
+    "qwen3_5": {"dtype": "bfloat16"},
+}
+#: architectures whose processor in vLLM lays out several images in one prompt unlike the
+#: checkpoint's own, and how: such samples are left out of the comparisons with Transformers
+SEVERAL_IMAGES_DIFFER = {
+    "llava_onevision": (
+        "vLLM 0.32 tiles every image (anyres); Transformers gives each of several images "
+        "one view and a newline, as lmms-eval runs the authors' model (image_aspect_ratio pad)"
+    ),
+}
 #: the architectures run through real vLLM (vlmi-testkit recipes, vllm variant)
 #: (internvl_chat: InternVL2-8B's shape, InternVLChatModel on InternLM2, loaded as internvl2-8b)
 ARCHITECTURES = [
@@ -67,6 +79,9 @@ ARCHITECTURES = [
     "internvl",
     "gemma3",
     "llava",
+    "glm4v",
+    "llava_onevision",
+    "qwen3_5",
     *REMOTE_CODE,
     "internvl_chat",
 ]
@@ -138,6 +153,9 @@ VLLM_ARCHITECTURES = (
     "InternVLForConditionalGeneration",
     "Gemma3ForConditionalGeneration",
     "LlavaForConditionalGeneration",
+    "Glm4vForConditionalGeneration",
+    "LlavaOnevisionForConditionalGeneration",
+    "Qwen3_5ForConditionalGeneration",
     "MiniCPMV",
     "InternVLChatModel",
     "InternLM2ForCausalLM",
@@ -258,6 +276,15 @@ def spy(model: Any, monkeypatch: pytest.MonkeyPatch) -> GenerateSpy:
     recorder = GenerateSpy(model.llm)
     monkeypatch.setattr(model.llm, "generate", recorder)
     return recorder
+
+
+def image_count(sample: Any) -> int:
+    """How many images one of :func:`samples` holds."""
+    if isinstance(sample, tuple):
+        return len(sample[1])
+    if isinstance(sample, dict):
+        return sum(part["type"] == "image" for part in sample["messages"])
+    return 0
 
 
 def samples(pictures: list[Path]) -> list[Any]:
