@@ -78,3 +78,6 @@ def test_linspaces():
         )
     # torch computes in float32 from both ends: 4.5 rounds to even
     assert torch_linspace_round(0, 9, 3) == [0, 4, 9]
+    # one rounding of start + step * i (torch 2.13 on an AVX-512 CPU: 34081.496 here; rounding
+    # the product first would give 34081.5, then 34082)
+    assert torch_linspace_round(0, 50811, 654)[438] == 34081
