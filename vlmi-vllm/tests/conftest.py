@@ -52,7 +52,11 @@ for _variable, _folder in (
 
 #: remote-code architectures: vlmi-testkit's recipe for each (the released config class is
 #: the checkpoint's own code, so they load with trust_remote_code=True)
-REMOTE_CODE = {"ovis2_5": "make_tiny_ovis2_5", "kimi_vl": "make_tiny_kimi_vl"}
+REMOTE_CODE = {
+    "ovis2_5": "make_tiny_ovis2_5",
+    "kimi_vl": "make_tiny_kimi_vl",
+    "keye_vl1_5": "make_tiny_keye_vl1_5",
+}
 #: per architecture, load options of its own: vLLM 0.32's CPU decode kernel for multi-head
 #: latent attention (Kimi-VL's DeepSeek-V3 text model) gives other tokens when it decodes
 #: several sequences in one step than one at a time (docs/verification.md), so the
@@ -161,6 +165,7 @@ VLLM_ARCHITECTURES = (
     "InternLM2ForCausalLM",
     "Ovis2_5",
     "KimiVLForConditionalGeneration",
+    "KeyeVL1_5ForConditionalGeneration",
 )
 
 

@@ -19,11 +19,11 @@ from conftest import REMOTE_CODE, GenerateSpy, checkpoint, samples
 from test_engine import reference_conversation
 
 
-def ovis2_5_image_tokens(width: int, height: int) -> int:
-    """Ovis2.5's tokens for one image: its resize to 32-pixel multiples within
-    448² ... 1792² pixels, 16-pixel patches merged 2x2, plus the start and end markers."""
-    factor, low, high = 32, 448 * 448, 1792 * 1792
-    h, w = round(height / factor) * factor, round(width / factor) * factor
+def resized(width: int, height: int, factor: int, low: int, high: int) -> tuple[int, int]:
+    """Qwen2-VL's resize rule, which Ovis2.5 and Keye-VL-1.5 share: (height, width) as
+    multiples of ``factor``, the aspect ratio kept, between ``low`` and ``high`` pixels."""
+    h = max(factor, round(height / factor) * factor)
+    w = max(factor, round(width / factor) * factor)
     if h * w > high:
         beta = math.sqrt(height * width / high)
         h, w = (
@@ -33,7 +33,23 @@ def ovis2_5_image_tokens(width: int, height: int) -> int:
     elif h * w < low:
         beta = math.sqrt(low / (height * width))
         h, w = math.ceil(height * beta / factor) * factor, math.ceil(width * beta / factor) * factor
+    return h, w
+
+
+def ovis2_5_image_tokens(width: int, height: int) -> int:
+    """Ovis2.5's tokens for one image: resized to 32-pixel multiples within 448² ... 1792²
+    pixels, 16-pixel patches merged 2x2, plus the start and end markers."""
+    h, w = resized(width, height, 32, 448 * 448, 1792 * 1792)
     return (h // 16) * (w // 16) // 4 + 2
+
+
+def keye_vl1_5_image_tokens(width: int, height: int) -> int:
+    """Keye-VL-1.5's tokens for one image: resized to 28-pixel multiples within the tiny
+    checkpoint's pixel range, 14-pixel patches merged 2x2."""
+    from vlmi_testkit.tiny_keye_vl1_5 import MAX_PIXELS, MIN_PIXELS
+
+    h, w = resized(width, height, 28, MIN_PIXELS, MAX_PIXELS)
+    return (h // 14) * (w // 14) // 4
 
 
 def kimi_vl_image_tokens(width: int, height: int) -> int:
@@ -47,6 +63,7 @@ def kimi_vl_image_tokens(width: int, height: int) -> int:
 LAYOUTS: dict[str, tuple[str, str, Any]] = {
     "ovis2_5": ("<image>", "<|image_pad|>", ovis2_5_image_tokens),
     "kimi_vl": ("<|media_pad|>", "<|media_pad|>", kimi_vl_image_tokens),
+    "keye_vl1_5": ("<|image_pad|>", "<|image_pad|>", keye_vl1_5_image_tokens),
 }
 
 

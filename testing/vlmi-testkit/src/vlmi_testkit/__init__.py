@@ -16,6 +16,8 @@
   architecture loads (its configuration class in the folder; Qwen3's token ids).
 - :func:`make_tiny_kimi_vl`: a tiny Kimi-VL checkpoint (MoonViT, DeepSeek-V3-style text
   model with latent attention and experts) that vLLM's own architecture loads.
+- :func:`make_tiny_keye_vl1_5`: a tiny Keye-VL-1.5 checkpoint (Qwen3 text model with
+  M-RoPE, SigLIP vision) that vLLM's own architecture loads.
 - :mod:`vlmi_testkit.ray_cluster`: a throwaway local Ray cluster on loopback for tests
   of ``vlmi run --ray`` (imported from its module; it needs Ray, not torch).
 - :mod:`vlmi_testkit.hub_mirror`: a real Hugging Face mirror (olah, offline, over local git
@@ -36,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from vlmi_testkit.scripted_lmdeploy import ScriptedEngine, scripted_engine
     from vlmi_testkit.tiny_internvl2 import make_tiny_internvl2
+    from vlmi_testkit.tiny_keye_vl1_5 import keye_vl1_5_tokenizer, make_tiny_keye_vl1_5
     from vlmi_testkit.tiny_kimi_vl import kimi_vl_tokenizer, make_tiny_kimi_vl
     from vlmi_testkit.tiny_minicpmv import make_tiny_minicpmv, minicpmv_tokenizer
     from vlmi_testkit.tiny_minicpmv4_5 import make_tiny_minicpmv4_5, minicpmv4_5_tokenizer
@@ -54,6 +57,8 @@ _WHERE = {
     "minicpmv4_5_tokenizer": "vlmi_testkit.tiny_minicpmv4_5",
     "make_tiny_ovis2_5": "vlmi_testkit.tiny_ovis2_5",
     "make_tiny_kimi_vl": "vlmi_testkit.tiny_kimi_vl",
+    "make_tiny_keye_vl1_5": "vlmi_testkit.tiny_keye_vl1_5",
+    "keye_vl1_5_tokenizer": "vlmi_testkit.tiny_keye_vl1_5",
     "kimi_vl_tokenizer": "vlmi_testkit.tiny_kimi_vl",
     "ovis2_5_tokenizer": "vlmi_testkit.tiny_ovis2_5",
     "TinyRecipe": "vlmi_testkit.tiny_parts",
@@ -85,9 +90,11 @@ __all__ = [
     "TINY_RECIPES",
     "ScriptedEngine",
     "TinyRecipe",
+    "keye_vl1_5_tokenizer",
     "kimi_vl_tokenizer",
     "make_tiny_checkpoint",
     "make_tiny_internvl2",
+    "make_tiny_keye_vl1_5",
     "make_tiny_kimi_vl",
     "make_tiny_minicpmv",
     "make_tiny_minicpmv4_5",
