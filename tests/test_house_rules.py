@@ -165,6 +165,7 @@ LAYERS: list[tuple[str, ...]] = [
         "vlmi._sample",
         "vlmi._generation",
         "vlmi._images",
+        "vlmi._video",
         "vlmi._download_checks",
         "vlmi._record",
         "vlmi._command",

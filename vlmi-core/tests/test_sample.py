@@ -73,7 +73,8 @@ def test_dict_forms():
 @pytest.mark.parametrize(
     "bad",
     [
-        [{"type": "video", "value": "x.mp4"}],
+        [{"type": "video"}],
+        [{"type": "video", "value": "x.mp4", "nframes": 0}],
         [{"value": "no type"}],
         [{"type": "text"}],
         [{"type": "image"}],

@@ -3,18 +3,16 @@
 vLLM 0.32's MiniCPM-V resampler asks CUDA whether a stream is capturing,
 which raises without CUDA. vlmi-vllm carries its own copy of the fix as a vLLM
 general plugin (vlmi-minicpmv carries the same; no plugin imports another).
-This session has no vlmi-minicpmv, so the MiniCPM-V run below proves
-vlmi-vllm's copy alone suffices.
+This session has no vlmi-minicpmv, so the MiniCPM-V-4.5 runs of
+test_minicpmv_4_5.py prove vlmi-vllm's copy alone suffices.
 """
 
 from __future__ import annotations
 
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
 
 import pytest
-from conftest import warm_vllm_model_info
 
 import vlmi
 from vlmi.errors import EngineUnavailableError
@@ -55,31 +53,3 @@ def test_stream_capture_check_is_answered_without_cuda() -> None:
         assert torch.cuda.is_current_stream_capturing() is False
     finally:
         torch.cuda.is_current_stream_capturing = original
-
-
-def test_minicpmv_runs_on_vllms_cpu_backend(
-    engines: Any, pictures: list[Path], tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    """A tiny MiniCPM-V-2.6 (remote-code config) through vlmi-vllm, batched == one at a time."""
-    from vlmi_testkit import make_tiny_minicpmv
-
-    folder = make_tiny_minicpmv(tmp_path_factory.mktemp("tiny-minicpmv"))
-    engines.close()  # at most one engine alive
-    warm_vllm_model_info()
-    with pytest.raises(vlmi.errors.InvalidOptionError, match="trust_remote_code"):
-        vlmi.load(str(folder))
-    model = vlmi.load(
-        str(folder),
-        trust_remote_code=True,
-        dtype="float32",
-        max_model_len=1024,
-        kv_cache_memory_bytes=128 * 1024**2,
-    )
-    try:
-        p = [str(x) for x in pictures]
-        batch = ["What is two plus two?", ("Describe.", [p[1]]), ("Compare.", [p[0], p[2]])]
-        together = model.eval_batch(batch, max_new_tokens=8)
-        assert all(isinstance(a, str) for a in together), together
-        assert together == [model.eval_batch([s], max_new_tokens=8)[0] for s in batch]
-    finally:
-        model.close()

@@ -16,7 +16,8 @@ from vlmi import errors
 
 from ._generation import GenerationOptions
 from ._lazy import lazy_getattr
-from ._sample import ImagePart, Sample, TextPart
+from ._sample import ImagePart, Sample, TextPart, VideoPart
+from ._video.values import Video, VideoSampling
 
 if TYPE_CHECKING:
     __version__: str
@@ -64,6 +65,9 @@ __all__ = [
     "RunSummary",
     "Sample",
     "TextPart",
+    "Video",
+    "VideoPart",
+    "VideoSampling",
     "__version__",
     "errors",
     "list_models",

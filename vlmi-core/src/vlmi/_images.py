@@ -101,9 +101,9 @@ def _from_string(text: str) -> Image.Image:
     stripped = text.strip()
     lowered = stripped[:16].lower()
     if lowered.startswith(("http://", "https://")):
-        return _decode(_download(stripped), text)
+        return _decode(download(stripped), text)
     if lowered.startswith("data:"):
-        return _decode(_decode_data_uri(stripped), text)
+        return _decode(decode_data_uri(stripped), text)
     if lowered.startswith("file://"):
         from urllib.request import url2pathname
 
@@ -141,7 +141,8 @@ def _pad(text: str) -> str:
     return text + "=" * (-len(text) % 4)
 
 
-def _decode_data_uri(uri: str) -> bytes:
+def decode_data_uri(uri: str) -> bytes:
+    """The payload of a ``data:`` URI (base64 or percent-encoded)."""
     header, sep, payload = uri.partition(",")
     if not sep:
         raise ImageDecodeError(
@@ -158,8 +159,13 @@ def _decode_data_uri(uri: str) -> bytes:
         raise ImageDecodeError(f"data URI {describe(uri)} holds invalid base64: {exc}") from exc
 
 
-def _download(url: str) -> bytes:
-    """The body of ``url``, within ``VLMI_URL_TIMEOUT`` for the whole download."""
+def download(url: str, what: str = "image") -> bytes:
+    """The body of ``url``, within ``VLMI_URL_TIMEOUT`` for the whole download.
+
+    The one download path of media inputs (images and videos), under the same checks
+    (:mod:`vlmi._download_checks`) and size limit (``VLMI_URL_MAX_BYTES``); failures are
+    :class:`~vlmi.errors.ImageDownloadError` whose message names ``what``.
+    """
     import urllib.error
     import urllib.request
 
@@ -175,7 +181,7 @@ def _download(url: str) -> bytes:
             declared = response.headers.get("Content-Length")
             if declared is not None and declared.isdigit() and int(declared) > limit:
                 raise ImageDownloadError(
-                    f"image URL {describe(url)} is {int(declared)} bytes, over the limit of "
+                    f"{what} URL {describe(url)} is {int(declared)} bytes, over the limit of "
                     f"{limit}; raise VLMI_URL_MAX_BYTES or download it yourself"
                 )
             while len(received) <= limit:
@@ -188,7 +194,7 @@ def _download(url: str) -> bytes:
                 received += piece
                 if time.monotonic() > deadline:
                     raise ImageDownloadError(
-                        f"image URL {describe(url)} did not finish downloading within "
+                        f"{what} URL {describe(url)} did not finish downloading within "
                         f"{timeout:g} s ({len(received)} bytes so far); raise VLMI_URL_TIMEOUT "
                         "or download it yourself",
                         retryable=True,
@@ -197,19 +203,19 @@ def _download(url: str) -> bytes:
         raise
     except TimeoutError as exc:
         raise ImageDownloadError(
-            f"image URL {describe(url)} did not finish downloading within {timeout:g} s "
+            f"{what} URL {describe(url)} did not finish downloading within {timeout:g} s "
             f"({len(received)} bytes so far); raise VLMI_URL_TIMEOUT or download it yourself",
             retryable=True,
         ) from exc
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise ImageDownloadError(
-            f"could not fetch image URL {describe(url)}: {exc}; check the address and the network, "
-            f"or raise VLMI_URL_TIMEOUT (now {timeout:g} s)",
+            f"could not fetch {what} URL {describe(url)}: {exc}; check the address and the "
+            f"network, or raise VLMI_URL_TIMEOUT (now {timeout:g} s)",
             retryable=_of_the_moment(exc),
         ) from exc
     if len(received) > limit:
         raise ImageDownloadError(
-            f"image URL {describe(url)} sent more than {limit} bytes; raise VLMI_URL_MAX_BYTES "
+            f"{what} URL {describe(url)} sent more than {limit} bytes; raise VLMI_URL_MAX_BYTES "
             "or download it yourself"
         )
     return bytes(received)
@@ -371,4 +377,4 @@ def _from_array(array: Any) -> Image.Image:
     return _finish(Image.fromarray(np.ascontiguousarray(arr)), array)
 
 
-__all__ = ["describe", "is_pil_image", "load_img", "max_pixels"]
+__all__ = ["decode_data_uri", "describe", "download", "is_pil_image", "load_img", "max_pixels"]

@@ -5,11 +5,13 @@ dataclass ``Options`` and implements :meth:`Model.generate`. Engine plugins
 also override :meth:`Model.generate_batch` to hand a whole batch to the
 engine (or subclass :class:`BatchedModel`, which answers one sample as a
 batch of one). Everything else (input shapes, limits, image loading, option checks,
-per-sample errors, result order) is done here, once, for every plugin.
+per-sample errors, result order, video sampling and decoding) is done here, once, for
+every plugin.
 """
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from ._spec import ModelSpec
+    from ._video.values import Video, VideoSampling
 
 BatchResult = list["str | VlmiError"]
 
@@ -108,6 +111,17 @@ class Model(ABC, Generic[OptionsT]):
         """Load one image input as an RGB PIL image; override for model-specific handling."""
         return load_img(src)
 
+    def load_video(self, video: Video) -> tuple[tuple[Image.Image, ...], VideoSampling]:
+        """The sampled frames of a video and what was sampled (see :func:`vlmi.plugin.load_video`).
+
+        The video's own sampling options win over the model's defaults
+        (:attr:`video_sampling`); :attr:`max_frames` caps them. Override it for
+        model-specific handling; keep calling :func:`vlmi.plugin.load_video`.
+        """
+        from ._video.load import load_video
+
+        return load_video(video, default=self.video_sampling, max_frames=self.max_frames)
+
     def close(self) -> None:
         """Release the engine (GPU memory, worker processes)."""
 
@@ -122,6 +136,21 @@ class Model(ABC, Generic[OptionsT]):
     def max_images(self) -> int | None:
         """Most images one sample may hold (None: no limit)."""
         return self.spec.max_images
+
+    @property
+    def video(self) -> str | None:
+        """How the model takes video: ``"native"``, ``"frames"`` or ``None`` (not at all)."""
+        return self.spec.video
+
+    @property
+    def max_frames(self) -> int | None:
+        """Most frames one video may give the model (None: no limit)."""
+        return self.spec.max_frames
+
+    @property
+    def video_sampling(self) -> dict[str, Any]:
+        """The model's default video sampling (``ModelSpec.video_sampling``)."""
+        return dict(self.spec.video_sampling)
 
     @property
     def preferred_batch_size(self) -> int:
@@ -142,18 +171,23 @@ class Model(ABC, Generic[OptionsT]):
         """Whether ``eval(query, imgs)`` puts the images before the query."""
         return self.spec.images_first
 
-    def eval(self, query: str | None = None, imgs: Any = None, **generation: Any) -> str:
-        """Answer one sample: text only, one image or a list of images.
+    def eval(
+        self, query: str | None = None, imgs: Any = None, videos: Any = None, **generation: Any
+    ) -> str:
+        """Answer one sample: text only, images, videos, or both.
 
-        :param query: the question (may be omitted when images are given).
+        :param query: the question (may be omitted when images or videos are given).
         :param imgs: ``None``, one image input, or a list of them (paths, URLs,
             data URIs, base64, bytes, PIL images, numpy arrays).
+        :param videos: ``None``, one video input, or a list of them: a
+            :class:`vlmi.Video` (a source and how to sample it), or a source alone (a
+            path, URL, data URI, bytes or frame folder: the model's default sampling).
         :param generation: generation options for this call (see
             :class:`vlmi.GenerationOptions`).
         :raises vlmi.errors.VlmiError: a typed error naming the fix.
         """
         options = self.options.generation.merged(generation)
-        sample = Sample.from_query(query, imgs, images_first=self.spec.images_first)
+        sample = Sample.from_query(query, imgs, images_first=self.spec.images_first, videos=videos)
         (prepared,) = prepare_samples(self, [sample])
         if isinstance(prepared, VlmiError):
             raise prepared
@@ -303,7 +337,10 @@ def _in_slot(error: BaseException, index: int) -> VlmiError:
         error = wrapped
     else:
         # one error object per slot, even if the plugin reused one for several samples
-        clone = type(error).__new__(type(error))
+        try:
+            clone = type(error).__new__(type(error))
+        except TypeError:  # two built-in bases (VideoNotFoundError: ValueError and OSError)
+            clone = copy.copy(error)
         clone.__dict__.update(error.__dict__)
         clone.args = error.args
         clone.__cause__ = error.__cause__

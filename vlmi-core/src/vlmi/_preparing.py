@@ -1,11 +1,12 @@
-"""From what users give to what a model answers: parse, check limits, load images.
+"""From what users give to what a model answers: parse, check limits, load images and videos.
 
 :func:`prepare_batch` is the one path every caller takes (``eval_batch``,
 the local runner, the Ray decoding stage, ``vlmi serve``): each item is
 parsed into a :class:`~vlmi.Sample` with its merged generation options,
 checked against the model's limits, and its images are loaded. Image
 decoding (Pillow releases the GIL while it decodes) runs in a thread pool,
-so a batch of JPEGs is ready sooner than one file after another. An item
+so a batch of JPEGs is ready sooner than one file after another; videos are
+sampled and decoded in the same pool (PyAV releases the GIL too). An item
 that fails becomes its error, in its slot; the others go on.
 :meth:`vlmi.Model.answer_prepared` then answers the ready slots.
 """
@@ -18,18 +19,26 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from vlmi.errors import InvalidSampleError, TooManyImagesError, VlmiError
+from vlmi.errors import (
+    InvalidSampleError,
+    TooManyImagesError,
+    VideoNotSupportedError,
+    VlmiError,
+)
 
 from ._generation import GenerationOptions
 from ._images import describe, is_pil_image
-from ._sample import ImagePart, Sample, as_sample
+from ._sample import ImagePart, Sample, VideoPart, as_sample
+from ._spec import video_takers
 
 if TYPE_CHECKING:
     from PIL import Image
 
+    from ._video.values import Video, VideoSampling
+
 
 class ImageTaker(Protocol):
-    """What preparing needs of a model: its name, image limit, image order and loader."""
+    """What preparing needs of a model: its name, limits, image order and loaders."""
 
     @property
     def name(self) -> str: ...
@@ -40,7 +49,12 @@ class ImageTaker(Protocol):
     @property
     def images_first(self) -> bool: ...
 
+    @property
+    def video(self) -> str | None: ...
+
     def load_img(self, src: Any) -> Image.Image: ...
+
+    def load_video(self, video: Video) -> tuple[tuple[Image.Image, ...], VideoSampling]: ...
 
 
 @dataclass(frozen=True)
@@ -120,7 +134,18 @@ def default_workers() -> int:
 
 
 def check_limits(model: ImageTaker, sample: Sample) -> None:
-    """Raise TooManyImagesError when the sample exceeds the model's declared limits."""
+    """Raise TooManyImagesError (VideoNotSupportedError) past the model's declared limits."""
+    if sample.num_videos and not model.video:
+        takers = video_takers()
+        named = (
+            f"installed models that take video: {', '.join(takers)}"
+            if takers
+            else "no installed model takes video (vlmi models --json lists each one's 'video')"
+        )
+        raise VideoNotSupportedError(
+            f"model {model.name!r} does not take video, and this sample holds "
+            f"{sample.num_videos}; pick a model that does ({named}), or give frames as images"
+        )
     limit = model.max_images
     count = sample.num_images
     if limit is not None and count > limit:
@@ -141,7 +166,7 @@ def prepare_samples(
     workers: int | None = None,
     executor: Executor | None = None,
 ) -> list[Sample | VlmiError]:
-    """Check each sample and load its images; a failed sample becomes its error."""
+    """Check each sample and load its images and videos; a failed sample becomes its error."""
     checked: list[Sample | VlmiError] = []
     for sample in samples:
         try:
@@ -152,15 +177,15 @@ def prepare_samples(
         except VlmiError as exc:
             checked.append(exc)
     jobs = [
-        (i, j, part.source)
+        (i, j, part)
         for i, sample in enumerate(checked)
         if isinstance(sample, Sample)
         for j, part in enumerate(sample.parts)
-        if isinstance(part, ImagePart) and not part.loaded
+        if isinstance(part, (ImagePart, VideoPart)) and not part.loaded
     ]
     if not jobs:
         return checked
-    loaded = _load_all(model, [src for _, _, src in jobs], workers, executor)
+    loaded = _load_all(model, [part for _, _, part in jobs], workers, executor)
     per_sample: dict[int, dict[int, Any]] = {}
     for (i, j, _), image in zip(jobs, loaded):
         per_sample.setdefault(i, {})[j] = image
@@ -171,42 +196,49 @@ def prepare_samples(
         if error is not None:
             checked[i] = error
             continue
-        parts = [
-            ImagePart(part.source, images[j])
-            if isinstance(part, ImagePart) and j in images
-            else part
-            for j, part in enumerate(current.parts)
-        ]
+        parts = [images.get(j, part) for j, part in enumerate(current.parts)]
         checked[i] = current.with_parts(parts)
     return checked
 
 
 def _load_all(
-    model: ImageTaker, sources: list[Any], workers: int | None, executor: Executor | None
-) -> list[Any]:
-    def load_one(src: Any) -> Any:
+    model: ImageTaker,
+    parts: list[ImagePart | VideoPart],
+    workers: int | None,
+    executor: Executor | None,
+) -> list[ImagePart | VideoPart | VlmiError]:
+    def load_one(part: ImagePart | VideoPart) -> ImagePart | VideoPart | VlmiError:
         try:
-            return model.load_img(src)
+            if isinstance(part, VideoPart):
+                frames, sampling = model.load_video(part.source)
+                return VideoPart(part.source, tuple(frames), sampling)
+            return ImagePart(part.source, model.load_img(part.source))
         except VlmiError as exc:
             return exc
-        except Exception as exc:  # a plugin's own load_img failing in its own way
-            return InvalidSampleError(f"image {describe(src)} could not be loaded: {exc!r}")
+        except Exception as exc:  # a plugin's own loader failing in its own way
+            what = "video" if isinstance(part, VideoPart) else "image"
+            return InvalidSampleError(
+                f"{what} {describe(part.source)} could not be loaded: {exc!r}"
+            )
 
     # a PIL image has nothing left to decode: handing it to a thread costs more than it saves
-    to_decode = [k for k, src in enumerate(sources) if not is_pil_image(src)]
-    loaded = [load_one(src) if is_pil_image(src) else None for src in sources]
+    ready = [isinstance(part, ImagePart) and is_pil_image(part.source) for part in parts]
+    loaded: list[ImagePart | VideoPart | VlmiError | None] = [
+        load_one(part) if is_ready else None for part, is_ready in zip(parts, ready)
+    ]
+    to_decode = [k for k, is_ready in enumerate(ready) if not is_ready]
+    pending = [parts[k] for k in to_decode]
     count = workers if workers is not None else default_workers()
-    pending = [sources[k] for k in to_decode]
     if executor is not None:
         decoded = list(executor.map(load_one, pending))
     elif count <= 1 or len(pending) <= 1:
-        decoded = [load_one(src) for src in pending]
+        decoded = [load_one(part) for part in pending]
     else:
         with ThreadPoolExecutor(max_workers=min(count, len(pending))) as pool:
             decoded = list(pool.map(load_one, pending))
-    for k, image in zip(to_decode, decoded):
-        loaded[k] = image
-    return loaded
+    for k, result in zip(to_decode, decoded):
+        loaded[k] = result
+    return [result for result in loaded if result is not None]
 
 
 __all__ = [

@@ -14,7 +14,7 @@ from ._checkpoint import checkpoint_config
 from ._install_hints import OPEN_NAMES_PLUGIN, missing_plugin_hint
 from ._options import WeightsOptions
 from ._plugins import PluginSet, load_plugins
-from ._spec import ModelSpec, PluginInfo
+from ._spec import ModelSpec, PluginInfo, list_video_takers
 
 
 @dataclass
@@ -298,6 +298,13 @@ def get_registry(refresh: bool = False) -> Registry:
         if _registry is None or refresh:
             _registry = build_registry(load_plugins())
         return _registry
+
+
+def _models_taking_video() -> list[str]:
+    return sorted({spec.name for spec in get_registry().models() if spec.video})
+
+
+list_video_takers(_models_taking_video)
 
 
 __all__ = ["Registry", "build_registry", "choose", "find_spec", "get_registry"]

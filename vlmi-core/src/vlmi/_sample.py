@@ -1,4 +1,4 @@
-"""The sample handed to plugins: ordered content (text and image parts).
+"""The sample handed to plugins: ordered content (text, image and video parts).
 
 Plugins never see the many input shapes users type; they see a
 :class:`Sample`, whose ``parts`` keep the order the user gave, so interleaved
@@ -7,12 +7,15 @@ input fits without a change to the plugin contract. Accepted input shapes:
 - ``Sample`` itself;
 - ``str`` (text only);
 - ``(query, imgs)`` tuples;
-- dicts ``{"query": ..., "imgs": ..., "id": ..., "generation": {...}}``
-  (``"question"`` / ``"images"`` / ``"image"`` are accepted too);
+- dicts ``{"query": ..., "imgs": ..., "videos": ..., "id": ..., "generation": {...}}``
+  (``"question"`` / ``"images"`` / ``"image"`` / ``"video"`` are accepted too); a
+  video is a source or a dict ``{"source": ..., "nframes": 8, ...}``
+  (:class:`vlmi.Video`'s fields);
 - VLMEvalKit-style message lists ``[{"type": "image", "value": ...},
-  {"type": "text", "value": ...}]``;
+  {"type": "video", "value": ...}, {"type": "text", "value": ...}]``;
 - OpenAI-style content parts ``[{"type": "text", "text": ...},
-  {"type": "image_url", "image_url": {"url": ...}}]`` or a one-turn chat
+  {"type": "image_url", "image_url": {"url": ...}},
+  {"type": "video_url", "video_url": {"url": ...}}]`` or a one-turn chat
   ``[{"role": "user", "content": [...]}]``.
 """
 
@@ -24,6 +27,8 @@ from os import PathLike
 from typing import Any
 
 from vlmi.errors import InvalidSampleError
+
+from ._video.values import Video, VideoSampling, video_from
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,25 @@ class ImagePart:
         return self.image is not None
 
 
-Part = TextPart | ImagePart
+@dataclass(frozen=True)
+class VideoPart:
+    """A video: ``source`` (a :class:`vlmi.Video`), then its sampled frames once loaded.
+
+    :param frames: the sampled frames, RGB PIL images, in order (``None`` until loaded).
+    :param sampling: which frames were taken, and how (``None`` until loaded).
+    """
+
+    source: Video
+    frames: tuple[Any, ...] | None = None
+    sampling: VideoSampling | None = None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether ``frames`` holds the sampled frames."""
+        return self.frames is not None
+
+
+Part = TextPart | ImagePart | VideoPart
 
 
 @dataclass(frozen=True)
@@ -68,6 +91,21 @@ class Sample:
         return sum(isinstance(p, ImagePart) for p in self.parts)
 
     @property
+    def video_parts(self) -> list[VideoPart]:
+        """The video parts, in order."""
+        return [p for p in self.parts if isinstance(p, VideoPart)]
+
+    @property
+    def videos(self) -> list[Any]:
+        """Each video's frames once loaded (a tuple of images), or its :class:`vlmi.Video`."""
+        return [p.frames if p.loaded else p.source for p in self.video_parts]
+
+    @property
+    def num_videos(self) -> int:
+        """How many video parts the sample holds."""
+        return sum(isinstance(p, VideoPart) for p in self.parts)
+
+    @property
     def text(self) -> str:
         """All text parts joined by newlines (for engines that take one string)."""
         return "\n".join(p.text for p in self.parts if isinstance(p, TextPart))
@@ -80,6 +118,15 @@ class Sample:
         """A copy with another id."""
         return replace(self, id=sample_id)
 
+    def with_video_defaults(self, defaults: Mapping[str, Any]) -> Sample:
+        """A copy whose videos take ``defaults`` for the sampling options they leave unset."""
+        if not defaults or not self.num_videos:
+            return self
+        return self.with_parts(
+            VideoPart(p.source.with_defaults(defaults)) if isinstance(p, VideoPart) else p
+            for p in self.parts
+        )
+
     @classmethod
     def from_query(
         cls,
@@ -89,25 +136,30 @@ class Sample:
         id: str | None = None,
         generation: Mapping[str, Any] | None = None,
         images_first: bool = True,
+        videos: Any = None,
     ) -> Sample:
-        """Build a sample from ``eval``'s ``(query, imgs)`` form.
+        """Build a sample from ``eval``'s ``(query, imgs, videos)`` form.
 
-        ``imgs`` may be ``None``, one image input or a list/tuple of them.
-        Images go before the query unless ``images_first`` is false.
+        ``imgs`` may be ``None``, one image input or a list/tuple of them;
+        ``videos`` ``None``, one video input (a :class:`vlmi.Video`, a source or a
+        dict of its fields) or a list/tuple of them. Images, then videos, go before
+        the query unless ``images_first`` is false.
         """
         if query is not None and not isinstance(query, str):
             raise InvalidSampleError(
                 f"query must be a str, got {type(query).__name__}; pass images with imgs=..."
             )
         images = _as_image_list(imgs)
-        if not (query and query.strip()) and not images:
+        clips = [video_from(v, f"video {i}") for i, v in enumerate(_as_image_list(videos))]
+        if not (query and query.strip()) and not images and not clips:
             raise InvalidSampleError(
-                "nothing to ask: give a query, one or more images, or both "
+                "nothing to ask: give a query, one or more images or videos, or both "
                 "(eval('Describe it.', imgs=['cat.jpg']))"
             )
-        image_parts = [ImagePart(src) for src in images]
-        text_parts = [TextPart(query)] if query else []
-        parts = image_parts + text_parts if images_first else text_parts + image_parts
+        media: list[Part] = [ImagePart(src) for src in images]
+        media += [VideoPart(clip) for clip in clips]
+        text_parts: list[Part] = [TextPart(query)] if query else []
+        parts = media + text_parts if images_first else text_parts + media
         return cls(tuple(parts), id=id, generation=dict(generation or {}))
 
     @classmethod
@@ -133,8 +185,8 @@ class Sample:
                 raise InvalidSampleError("message 'content' must be a str or a list of parts")
             messages = content
         parts = [_part_from_dict(m, i) for i, m in enumerate(messages)]
-        if not any(isinstance(p, ImagePart) or p.text.strip() for p in parts):
-            raise InvalidSampleError("the message list holds no text and no image")
+        if not any(not isinstance(p, TextPart) or p.text.strip() for p in parts):
+            raise InvalidSampleError("the message list holds no text, no image and no video")
         return cls(tuple(parts), id=id, generation=dict(generation or {}))
 
 
@@ -149,7 +201,8 @@ def _as_image_list(imgs: Any) -> list[Any]:
 def _part_from_dict(item: Any, index: int) -> Part:
     if not isinstance(item, Mapping) or "type" not in item:
         raise InvalidSampleError(
-            f"content part {index} must be a dict with a 'type' (text or image), got {item!r:.80}"
+            f"content part {index} must be a dict with a 'type' (text, image or video), got "
+            f"{item!r:.80}"
         )
     kind = item["type"]
     if kind == "text":
@@ -164,13 +217,17 @@ def _part_from_dict(item: Any, index: int) -> Part:
         if src is None:
             raise InvalidSampleError(f"image part {index} has no image ('value' or 'url')")
         return ImagePart(src)
+    if kind in ("video", "video_url"):
+        return VideoPart(video_from(item, f"video part {index}"))
     raise InvalidSampleError(
-        f"content part {index} has type {kind!r}; supported: text, image, image_url"
+        f"content part {index} has type {kind!r}; supported: text, image, image_url, video, "
+        "video_url"
     )
 
 
 _QUERY_KEYS = ("query", "question", "prompt", "text")
 _IMAGE_KEYS = ("imgs", "images", "image", "img")
+_VIDEO_KEYS = ("videos", "video")
 
 
 def as_sample(item: Any, *, images_first: bool = True) -> Sample:
@@ -198,11 +255,13 @@ def as_sample(item: Any, *, images_first: bool = True) -> Sample:
 
 
 def _sample_from_mapping(item: Mapping[str, Any], images_first: bool) -> Sample:
-    known = set(_QUERY_KEYS) | set(_IMAGE_KEYS) | {"id", "generation", "messages", "index"}
+    known = set(_QUERY_KEYS) | set(_IMAGE_KEYS) | set(_VIDEO_KEYS)
+    known |= {"id", "generation", "messages", "index"}
     unknown = sorted(set(item) - known)
     if unknown:
         raise InvalidSampleError(
-            f"unknown sample keys {unknown}; use 'query', 'imgs', 'id', 'generation' or 'messages'"
+            f"unknown sample keys {unknown}; use 'query', 'imgs', 'videos', 'id', 'generation' "
+            "or 'messages'"
         )
     sample_id = item.get("id", item.get("index"))
     sample_id = None if sample_id is None else str(sample_id)
@@ -213,9 +272,10 @@ def _sample_from_mapping(item: Mapping[str, Any], images_first: bool) -> Sample:
         return Sample.from_messages(item["messages"], id=sample_id, generation=generation)
     query = next((item[k] for k in _QUERY_KEYS if k in item), None)
     imgs = next((item[k] for k in _IMAGE_KEYS if k in item), None)
+    videos = next((item[k] for k in _VIDEO_KEYS if k in item), None)
     return Sample.from_query(
-        query, imgs, id=sample_id, generation=generation, images_first=images_first
+        query, imgs, id=sample_id, generation=generation, images_first=images_first, videos=videos
     )
 
 
-__all__ = ["ImagePart", "Part", "Sample", "TextPart", "as_sample"]
+__all__ = ["ImagePart", "Part", "Sample", "TextPart", "VideoPart", "as_sample"]

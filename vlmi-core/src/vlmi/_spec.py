@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from vlmi.errors import PluginError
+from vlmi.errors import InvalidSampleError, PluginError
+
+from ._video.values import sampling_defaults
 
 HUBS = ("huggingface", "modelscope")
+
+#: how a model takes video: the engine takes a clip with its timestamps, or the plugin lays
+#: the sampled frames out as images
+VIDEO_MODES = ("native", "frames")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._\-]*$")
 
 
@@ -54,6 +60,14 @@ class ModelSpec:
         ``vlmi.load`` fetch only these. Empty: vlmi's default (config,
         tokenizer, processor and chat-template files, remote code, safetensors
         weights, or ``.bin`` weights where a repository has no safetensors).
+    :param video: how the model takes video: ``"native"`` (the engine takes the sampled
+        frames as one clip, with their timestamps), ``"frames"`` (the plugin lays the
+        frames out as images, in the family's own layout) or ``None`` (no video: a sample
+        with one fails with :class:`~vlmi.errors.VideoNotSupportedError`).
+    :param max_frames: most frames one video may give the model (caps every sampling).
+    :param video_sampling: the model's default sampling (fields of :class:`vlmi.Video`),
+        e.g. ``{"rule": "qwen", "fps": 2}``; a sample's own and a run's defaults win.
+        Empty: VLMEvalKit's frame rule with 8 frames.
     :param needs_gpu: whether the model runs on a GPU of the machine it is loaded on
         (default True: an engine that loads weights); False for a model that answers
         elsewhere or on the CPU only (an API client, a test model). ``vlmi compare`` lets
@@ -76,6 +90,9 @@ class ModelSpec:
     plugin: PluginInfo | None = None
     weights_files: tuple[str, ...] = ()
     needs_gpu: bool = True
+    video: str | None = None
+    max_frames: int | None = None
+    video_sampling: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for label in (self.name, *self.aliases):
@@ -98,6 +115,24 @@ class ModelSpec:
                 f"model {self.name!r}: engine_distributions must be a tuple of distribution names"
             )
         object.__setattr__(self, "engine_distributions", tuple(self.engine_distributions))
+        self._check_video()
+
+    def _check_video(self) -> None:
+        if self.video is not None and self.video not in VIDEO_MODES:
+            raise PluginError(
+                f"model {self.name!r}: video must be None or one of {VIDEO_MODES}, got "
+                f"{self.video!r}"
+            )
+        if self.max_frames is not None and (
+            isinstance(self.max_frames, bool)
+            or not isinstance(self.max_frames, int)
+            or self.max_frames < 1
+        ):
+            raise PluginError(f"model {self.name!r}: max_frames must be a whole number >= 1")
+        try:
+            sampling_defaults(self.video_sampling, f"model {self.name!r}: video_sampling")
+        except InvalidSampleError as exc:
+            raise PluginError(str(exc)) from exc
 
     @property
     def rank(self) -> tuple[int, int]:
@@ -110,4 +145,17 @@ class ModelSpec:
         return tuple(dict.fromkeys((self.name, *self.aliases)))
 
 
-__all__ = ["HUBS", "ModelSpec", "PluginInfo"]
+_video_takers: list[Callable[[], list[str]]] = []
+
+
+def list_video_takers(lister: Callable[[], list[str]]) -> None:
+    """Name the function that lists the installed models taking video (the registry's)."""
+    _video_takers[:] = [lister]
+
+
+def video_takers() -> list[str]:
+    """The installed models that take video (for the message of a refusal)."""
+    return _video_takers[0]() if _video_takers else []
+
+
+__all__ = ["HUBS", "VIDEO_MODES", "ModelSpec", "PluginInfo", "list_video_takers", "video_takers"]

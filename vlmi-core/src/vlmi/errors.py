@@ -149,6 +149,43 @@ class ImageDownloadError(ImageError):
         self.retryable = retryable
 
 
+# --- videos ---------------------------------------------------------------------
+
+
+class VideoNotSupportedError(InvalidSampleError):
+    """A sample holds a video and the model takes none (its spec declares no ``video``).
+
+    The message names the installed models that take video.
+    """
+
+
+class VideoError(InvalidSampleError):
+    """A video input could not be turned into frames."""
+
+
+class VideoNotFoundError(VideoError):
+    """A video path names no file (or a frame folder holds no image)."""
+
+
+class VideoDecodeError(VideoError):
+    """Not a video, an unsupported codec, no frames, or a sampling that picks none."""
+
+
+class VideoTooLargeError(VideoError):
+    """A video is longer, or its frames hold more pixels, than allowed."""
+
+
+class VideoDownloadError(VideoError):
+    """A video URL could not be fetched (refused, network error, timeout, too large).
+
+    ``retryable`` as for :class:`ImageDownloadError`.
+    """
+
+    def __init__(self, message: str, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
 # --- weights and engines --------------------------------------------------------
 
 
@@ -245,6 +282,12 @@ __all__ = [
     "TransientError",
     "UnknownModelError",
     "UnsupportedImageTypeError",
+    "VideoDecodeError",
+    "VideoDownloadError",
+    "VideoError",
+    "VideoNotFoundError",
+    "VideoNotSupportedError",
+    "VideoTooLargeError",
     "VlmiError",
     "WeightsNotFoundError",
 ]

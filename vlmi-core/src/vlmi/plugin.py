@@ -37,6 +37,9 @@ from vlmi.errors import (
     MissingDependencyError,
     PluginError,
     TooManyImagesError,
+    VideoDecodeError,
+    VideoNotSupportedError,
+    VideoTooLargeError,
     VlmiError,
     WeightsNotFoundError,
 )
@@ -47,8 +50,9 @@ from ._hookspecs import hookimpl
 from ._lazy import lazy_getattr
 from ._options import EngineOptions, WeightsOptions
 from ._record import Record
-from ._sample import ImagePart, Part, Sample, TextPart, as_sample
+from ._sample import ImagePart, Part, Sample, TextPart, VideoPart, as_sample
 from ._spec import ModelSpec, PluginInfo
+from ._video.values import Video, VideoSampling
 
 if TYPE_CHECKING:
     from ._accelerator import OUT_OF_MEMORY_PHRASES, is_out_of_memory, require_cuda
@@ -73,6 +77,8 @@ if TYPE_CHECKING:
     from ._run.executor import Executor, ExecutorType, RunJob
     from ._run.local import prepare_records
     from ._run.output import Answer, RunSummary
+    from ._video.decode import decoder_name as video_decoder
+    from ._video.load import load_video
     from ._vlmevalkit.prompts import DatasetPrompt
     from ._weights import resolve_weights, weights_id
 
@@ -89,6 +95,8 @@ _LAZY: dict[str, str | tuple[str, str]] = {
     "resolve_weights": "vlmi._weights",
     "weights_id": "vlmi._weights",
     "load_img": "vlmi._images",
+    "load_video": "vlmi._video.load",
+    "video_decoder": ("vlmi._video.decode", "decoder_name"),
     "parse_load_options": "vlmi._options",
     "find_spec": "vlmi._registry",
     "is_hub_id": "vlmi._checkpoint",
@@ -153,6 +161,12 @@ __all__ = [
     "Sample",
     "TextPart",
     "TooManyImagesError",
+    "Video",
+    "VideoDecodeError",
+    "VideoNotSupportedError",
+    "VideoPart",
+    "VideoSampling",
+    "VideoTooLargeError",
     "VlmiError",
     "WeightsNotFoundError",
     "WeightsOptions",
@@ -173,6 +187,7 @@ __all__ = [
     "is_out_of_memory",
     "load_img",
     "load_options_from",
+    "load_video",
     "parse_load_options",
     "prepare_batch",
     "prepare_records",
@@ -184,5 +199,6 @@ __all__ = [
     "run_built",
     "run_chunked",
     "url_max_bytes",
+    "video_decoder",
     "weights_id",
 ]

@@ -35,11 +35,13 @@ from vlmi.plugin import (
     run_built,
 )
 from vlmi_vllm.architectures import CHAT_TEMPLATE
-from vlmi_vllm.engine_config import llm_kwargs, sampling_params
+from vlmi_vllm.engine_config import DEFAULT_MAX_NUM_SEQS, llm_kwargs, sampling_params
 from vlmi_vllm.engine_errors import engine_start_error, run_error
-from vlmi_vllm.prompts import build_request, stop_token_ids
+from vlmi_vllm.prompts import build_request, stop_token_ids, system_message
 from vlmi_vllm.resolving import (
+    THINKING_SWITCH,
     check_checkpoint,
+    check_thinking_switch,
     default_max_model_len,
     image_processor_config,
     read_config,
@@ -66,6 +68,12 @@ class VllmOptions(EngineOptions):
         vLLM as they are (for experts; merged over ``max_image_pixels``).
     :param batch_size: most samples handed to one ``LLM.generate`` call; bounds
         host memory for decoded images, vLLM schedules within the call.
+    :param enable_thinking: the chat template's thinking switch, for models whose
+        template reads ``enable_thinking`` (MiniCPM-V-4.5, Qwen3-based ones):
+        False answers directly, True reasons first (``<think>...</think>``);
+        None leaves the template's own default. Refused for a template
+        without the switch. The curated ``minicpm-v-4.5`` defaults to False,
+        as the authors' ``chat()`` does.
     """
 
     tp: int = 1
@@ -73,12 +81,13 @@ class VllmOptions(EngineOptions):
     gpu_memory_utilization: float | None = None
     kv_cache_memory_bytes: int | None = None
     dtype: str = "auto"
-    max_num_seqs: int = 256
+    max_num_seqs: int | None = None
     enforce_eager: bool | None = None
     trust_remote_code: bool = False
     max_image_pixels: int | None = None
     mm_processor_kwargs: dict[str, Any] | None = None
     batch_size: int = 512
+    enable_thinking: bool | None = None
 
     def __post_init__(self) -> None:
         for name in ("tp", "max_num_seqs", "batch_size", "max_model_len", "max_image_pixels"):
@@ -109,12 +118,16 @@ class VllmModel(BatchedModel[VllmOptions]):
     Options = VllmOptions
     llm: Any = None
     template_owner: Any = None
+    #: the system turn the model's own chat() sends (InternVL's remote-code checkpoints)
+    system: str | None = None
+    #: the chat template's variables (the thinking switch, when set)
+    template_kwargs: dict[str, Any]
     stop_ids: list[int]
 
     @property
     def preferred_batch_size(self) -> int:
         """``max_num_seqs`` (256): a run's chunk is as many requests as vLLM schedules at once."""
-        return self.engine_options.max_num_seqs
+        return self.engine_options.max_num_seqs or DEFAULT_MAX_NUM_SEQS
 
     def setup(self) -> None:
         """Check the platform and the checkpoint, start vLLM, load the chat template's owner."""
@@ -123,7 +136,12 @@ class VllmModel(BatchedModel[VllmOptions]):
         folder = Path(resolve_weights(self.spec, self.options.weights))
         self.arch = check_checkpoint(folder, self.name, opts.trust_remote_code)
         self.folder = folder
+        self.template_kwargs = {}
+        if opts.enable_thinking is not None:
+            check_thinking_switch(folder, self.name)
+            self.template_kwargs = {THINKING_SWITCH: opts.enable_thinking}
         config = read_config(folder) or {}
+        self.system = system_message(self.arch, config)
         kwargs = llm_kwargs(
             str(folder),
             opts,
@@ -173,7 +191,10 @@ class VllmModel(BatchedModel[VllmOptions]):
             params = made.get(generation)
             if params is None:
                 params = made[generation] = sampling_params(generation, self.stop_ids)
-            return build_request(self.arch, self.template_owner, sample), params
+            request = build_request(
+                self.arch, self.template_owner, sample, self.template_kwargs, self.system
+            )
+            return request, params
 
         return run_built(
             list(zip(samples, generations)),

@@ -148,6 +148,33 @@ def model_max_len(config: dict[str, Any]) -> int | None:
     return int(value) if isinstance(value, int) and value > 0 else None
 
 
+#: the chat template's thinking switch (Qwen3's, MiniCPM-V-4.5's, Qwen3.5's, ...)
+THINKING_SWITCH = "enable_thinking"
+
+
+def chat_template_texts(folder: Path) -> list[str]:
+    """Every chat template the folder carries (tokenizer_config.json, chat_template.* files)."""
+    texts: list[str] = []
+    for path in sorted(folder.glob("chat_template*.jinja")):
+        texts.append(path.read_text(encoding="utf-8", errors="replace"))
+    for name in ("tokenizer_config.json", "chat_template.json", "processor_config.json"):
+        template = (read_json(folder / name) or {}).get("chat_template")
+        if isinstance(template, str):
+            texts.append(template)
+        elif isinstance(template, list):  # named templates: [{"name": ..., "template": ...}]
+            texts.extend(str(t.get("template", "")) for t in template if isinstance(t, dict))
+    return texts
+
+
+def check_thinking_switch(folder: Path, model_name: str) -> None:
+    """Refuse ``enable_thinking`` for a checkpoint whose chat template has no such switch."""
+    if not any(THINKING_SWITCH in text for text in chat_template_texts(folder)):
+        raise InvalidOptionError(
+            f"enable_thinking: {model_name}'s chat template has no thinking switch (it never "
+            f"reads {THINKING_SWITCH}), so the option would change nothing; leave it unset"
+        )
+
+
 def default_max_model_len(config: dict[str, Any]) -> int:
     """The checkpoint's own limit, capped at :data:`DEFAULT_MAX_MODEL_LEN`."""
     limit = model_max_len(config)
@@ -156,7 +183,10 @@ def default_max_model_len(config: dict[str, Any]) -> int:
 
 __all__ = [
     "DEFAULT_MAX_MODEL_LEN",
+    "THINKING_SWITCH",
+    "chat_template_texts",
     "check_checkpoint",
+    "check_thinking_switch",
     "default_max_model_len",
     "image_processor_config",
     "model_max_len",

@@ -23,8 +23,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from vlmi_testkit.minicpmv_code import CODE_FILES, code_file
+from vlmi_testkit.minicpmv_code import code_file
 from vlmi_testkit.tokenizer import train_tokenizer
+
+#: the code files of the released MiniCPM-V-2.6 folder this checkpoint carries (same names)
+CODE_FILES_2_6 = ("configuration_minicpm.py", "image_processing_minicpmv.py")
 
 #: the ChatML template of the released tokenizer_config.json (Qwen2's)
 CHATML_TEMPLATE = (
@@ -161,6 +164,14 @@ def minicpmv_weight_shapes(vocab_size: int) -> dict[str, tuple[int, ...]]:
         shapes[f"{layer}.mlp.down_proj.weight"] = (d, inter)
         shapes[f"{layer}.input_layernorm.weight"] = (d,)
         shapes[f"{layer}.post_attention_layernorm.weight"] = (d,)
+    shapes.update(vision_resampler_shapes(d))
+    return shapes
+
+
+def vision_resampler_shapes(text_hidden: int) -> dict[str, tuple[int, ...]]:
+    """The SigLIP tower's (``vpm.*``) and the resampler's weights, feeding a text width."""
+    d = text_hidden
+    shapes: dict[str, tuple[int, ...]] = {}
     v, v_inter, patch = VISION["hidden"], VISION["intermediate"], VISION["patch"]
     positions = (VISION["image"] // patch) ** 2
     shapes["vpm.embeddings.patch_embedding.weight"] = (v, 3, patch, patch)
@@ -193,7 +204,7 @@ def minicpmv_weight_shapes(vocab_size: int) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def _random_weights(shapes: dict[str, tuple[int, ...]], seed: int) -> dict[str, Any]:
+def random_weights(shapes: dict[str, tuple[int, ...]], seed: int) -> dict[str, Any]:
     """Seeded weights: norms' scales 1, other vectors small, matrices N(0, 0.05)."""
     import torch
 
@@ -210,20 +221,44 @@ def _random_weights(shapes: dict[str, tuple[int, ...]], seed: int) -> dict[str, 
 
 def make_tiny_minicpmv(folder: str | Path, seed: int = 0) -> Path:
     """Write the tiny MiniCPM-V-2.6 checkpoint into ``folder`` (made if missing); return it."""
+    tokenizer = minicpmv_tokenizer(seed)
+    config = minicpmv_config(tokenizer)
+    return write_folder(
+        Path(folder),
+        tokenizer,
+        config,
+        minicpmv_preprocessor_config(),
+        {name: name for name in CODE_FILES_2_6},
+        minicpmv_weight_shapes(config["vocab_size"]),
+        seed,
+    )
+
+
+def write_folder(
+    target: Path,
+    tokenizer: Any,
+    config: dict[str, Any],
+    preprocessor: dict[str, Any],
+    code: dict[str, str],
+    shapes: dict[str, tuple[int, ...]],
+    seed: int,
+) -> Path:
+    """Write a tiny MiniCPM-V folder: tokenizer, both configs, code files, seeded weights.
+
+    :param code: the folder's code file names, each to the
+        :mod:`vlmi_testkit.minicpmv_code` file written under it.
+    """
     from safetensors.torch import save_file
 
-    target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
-    tokenizer = minicpmv_tokenizer(seed)
     tokenizer.save_pretrained(target)
-    config = minicpmv_config(tokenizer)
     (target / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
     (target / "preprocessor_config.json").write_text(
-        json.dumps(minicpmv_preprocessor_config(), indent=2), encoding="utf-8"
+        json.dumps(preprocessor, indent=2), encoding="utf-8"
     )
-    for name in CODE_FILES:
-        shutil.copyfile(code_file(name), target / name)
-    weights = _random_weights(minicpmv_weight_shapes(config["vocab_size"]), seed)
+    for name, source in code.items():
+        shutil.copyfile(code_file(source), target / name)
+    weights = random_weights(shapes, seed)
     save_file(weights, str(target / "model.safetensors"), metadata={"format": "pt"})
     return target
 
@@ -240,4 +275,7 @@ __all__ = [
     "minicpmv_preprocessor_config",
     "minicpmv_tokenizer",
     "minicpmv_weight_shapes",
+    "random_weights",
+    "vision_resampler_shapes",
+    "write_folder",
 ]

@@ -87,12 +87,23 @@ class PromptPlan:
         marked = self.interleaved and "<image " in text
         return self.style + ("-interleaved" if marked else "")
 
+    def parts(self, cells: Mapping[str, str | None], images: Sequence[str]) -> tuple[Part, ...]:
+        """The row's sample parts (:func:`default_parts`).
+
+        :raises ValueError: a malformed image marker in the question (the message names it).
+        """
+        try:
+            return default_parts(cells, images, self)
+        except ValueError as exc:
+            raise ValueError(f"column 'question': {exc}") from None
+
 
 @dataclass(frozen=True)
 class DatasetPrompt:
     """What a plugin's ``build_dataset_prompt`` hook gets for one row of a dataset file.
 
-    :param dataset_type: ``"mcq"``, ``"yorn"`` or ``"vqa"``.
+    :param dataset_type: ``"mcq"``, ``"yorn"`` or ``"vqa"``; ``"video-mcq"`` for Video-MME
+        and MVBench (their ``default`` holds a :class:`vlmi.plugin.VideoPart`).
     :param dataset_name: the VLMEvalKit dataset name (``--dataset``), or the file's stem.
     :param cells: every cell of the row but ``image``; ``None`` where pandas reads NaN.
     :param images: the row's images (base64 strings or file paths), in order.

@@ -1,7 +1,8 @@
 """A VLMEvalKit TSV as runner records: each row read, prompted, and its prompt style noted.
 
 The prompt is VLMEvalKit's default for the file's dataset type
-(:mod:`vlmi._vlmevalkit.prompts`) unless the plugin that registered the
+(:mod:`vlmi._vlmevalkit.prompts`), or its video benchmark's for a Video-MME or MVBench
+name (:mod:`vlmi._vlmevalkit.video_rows`, type ``video-mcq``), unless the plugin that registered the
 answering model implements ``build_dataset_prompt`` and returns a sample for
 the row. A row that cannot be read or prompted becomes an error record naming
 ``file:line`` and the column; the other rows go on.
@@ -13,12 +14,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from vlmi.errors import InvalidSampleError, PluginError
+from vlmi.errors import InvalidOptionError, InvalidSampleError, PluginError
 
 from .._record import Record
 from .._sample import Sample
-from .prompts import DatasetPrompt, PromptPlan, default_parts, plan_prompts
+from .prompts import DatasetPrompt, PromptPlan, plan_prompts
 from .read import TsvRow, iter_rows, scan
+from .video_names import video_benchmark
+from .video_rows import VideoPrompter, video_prompter
 
 PromptHook = Callable[[DatasetPrompt], Any]
 
@@ -32,8 +35,15 @@ def open_tsv(
 ) -> tuple[int, Iterator[Record]]:
     """Scan ``path`` once (row count, type), then stream its rows as records."""
     table = scan(path)
-    plan = plan_prompts(table, dataset, dataset_type)
     name = dataset or path.stem
+    video = video_benchmark(name)
+    plan: PromptPlan | VideoPrompter
+    if video is None:
+        plan = plan_prompts(table, dataset, dataset_type)
+    elif dataset_type is not None:
+        raise InvalidOptionError(f"{name} has its own prompt: drop --dataset-type")
+    else:
+        plan = video_prompter(video, name, path)
     hook = _plugin_hook(model)
     model_name = getattr(model, "name", None)
     rows = iter_rows(table, dataset_name=name)
@@ -42,7 +52,7 @@ def open_tsv(
 
 def _records(
     rows: Iterator[TsvRow],
-    plan: PromptPlan,
+    plan: PromptPlan | VideoPrompter,
     name: str,
     hook: PromptHook | None,
     model_name: str | None,
@@ -55,9 +65,12 @@ def _records(
             continue
         where = f"{name}:{row.line}"
         try:
-            parts = default_parts(row.cells, row.images, plan)
+            parts = plan.parts(row.cells, row.images)
+        except InvalidSampleError as exc:  # a typed error of the row's files (a video's)
+            yield Record(row.index, row.line, prompt_style=plan.style, error=exc)
+            continue
         except ValueError as exc:
-            message = f"{where}: column 'question': {exc}"
+            message = f"{where}: {exc}"
             yield Record(
                 row.index, row.line, prompt_style=plan.style, error=InvalidSampleError(message)
             )

@@ -1,4 +1,4 @@
-"""The code files a tiny MiniCPM-V-2.6 checkpoint carries (copied into its folder).
+"""The code files tiny MiniCPM-V-2.6 and 4.5 checkpoints carry (copied into their folders).
 
 vLLM and Transformers load them with ``trust_remote_code=True`` through the
 ``auto_map`` entries of config.json and preprocessor_config.json, as they load
@@ -11,7 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 #: the files, by name, as they are written into a checkpoint folder
-CODE_FILES = ("configuration_minicpm.py", "image_processing_minicpmv.py")
+CODE_FILES = (
+    "configuration_minicpm.py",
+    "image_processing_minicpmv.py",
+    # MiniCPM-V-4.5's configuration (Qwen3 text fields), written as configuration_minicpm.py
+    "configuration_minicpm_v4_5.py",
+)
 
 
 def code_file(name: str) -> Path:

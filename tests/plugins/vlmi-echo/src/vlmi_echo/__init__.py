@@ -23,6 +23,8 @@ def register_models(register: Callable[[ModelSpec], None]) -> None:
             needs_gpu=False,
             weights={"huggingface": "vlmi/echo"},
             max_images=4,
+            video="frames",
+            video_sampling={"rule": "vlmevalkit", "nframes": 8},
             description="echoes its input; for tests and benchmarks",
         )
     )

@@ -15,9 +15,10 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from vlmi.errors import EngineConnectionError, EngineGoneError, VlmiError
-from vlmi.plugin import EngineOptions, GenerationOptions, ImagePart, Model, Sample
+from vlmi.plugin import EngineOptions, GenerationOptions, ImagePart, Model, Sample, VideoPart
 
 OUTAGE_VARIABLE = "VLMI_ECHO_OUTAGE"
 
@@ -46,8 +47,45 @@ class EchoOptions(EngineOptions):
     chunk: int = 8
 
 
+#: the painted code of vlmi_testkit.clips: bits per row
+CODE_BITS = 12
+
+
+def frame_code(image: Any) -> int | None:
+    """The index painted on a frame by ``vlmi_testkit.clips`` (``None``: no such code).
+
+    Two rows of 12 blocks: the index in binary (white = 1), then its complement.
+    """
+    from PIL import ImageStat
+
+    grey = image.convert("L")
+    block, row = grey.width // CODE_BITS, grey.height // 3
+    rows = []
+    for top in (0, row * 2):
+        bits = 0
+        for bit in range(CODE_BITS):
+            box = (
+                bit * block + block // 4,
+                top + row // 4,
+                (bit + 1) * block - block // 4,
+                top + row - row // 4,
+            )
+            bits = bits << 1 | (ImageStat.Stat(grey.crop(box)).mean[0] > 128)
+        rows.append(bits)
+    return rows[0] if rows[0] ^ rows[1] == 2**CODE_BITS - 1 else None
+
+
+def _shown(image: Any) -> str:
+    code = frame_code(image)
+    return str(code) if code is not None else hashlib.sha1(image.tobytes()).hexdigest()[:8]
+
+
 class EchoModel(Model[EchoOptions]):
-    """Answers with the words of its input; each image becomes ``<image:WxH:digest>``."""
+    """Answers with the words of its input; each image becomes ``<image:WxH:digest>``.
+
+    Each video becomes ``<video:N:WxH:f1,f2,...>``: its frame count, size, and each
+    frame's painted index (``vlmi_testkit.clips``), or its digest where none is painted.
+    """
 
     Options = EchoOptions
 
@@ -83,6 +121,11 @@ class EchoModel(Model[EchoOptions]):
                 img = part.image
                 digest = hashlib.sha1(img.tobytes()).hexdigest()[:8]
                 words.append(f"<image:{img.width}x{img.height}:{digest}>")
+            elif isinstance(part, VideoPart):
+                frames = part.frames or ()
+                size = f"{frames[0].width}x{frames[0].height}" if frames else "0x0"
+                codes = ",".join(_shown(frame) for frame in frames)
+                words.append(f"<video:{len(frames)}:{size}:{codes}>")
             else:
                 words.extend(part.text.split())
         if options.reverse_images:
