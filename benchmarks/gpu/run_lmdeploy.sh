@@ -11,7 +11,8 @@
 #   3. benchmarks/gpu/bench_lmdeploy.py: InternVL2-8B-shaped, loop / raw pipeline / vlmi.
 # Everything goes to OUT/lmdeploy.log, OUT/lmdeploy_gpu_tests.xml and
 # OUT/lmdeploy_results.json as it happens. Under 8 minutes on an H100 (each step has a
-# timeout). --shrink (on a CPU): the preflight up to CUDA, then the benchmark's plumbing
+# timeout; VLMI_LMDEPLOY_BENCH=0 leaves the benchmark out). --shrink (on a CPU): the
+# preflight up to CUDA, then the benchmark's plumbing
 # with tiny shapes and LMDeploy's GPU engine scripted.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -43,14 +44,18 @@ echo "== gpu tests: vlmi-internvl2 on the tiny checkpoint"
 timeout 120 "$PYTHON" -m pytest vlmi-internvl2/tests/test_gpu.py -m gpu -q -rs \
     -p no:cacheprovider --junitxml "$OUT/lmdeploy_gpu_tests.xml" || status=1
 
-echo "== benchmark: InternVL2-8B-shaped, seed's loop / raw LMDeploy / vlmi (one process each)"
-CHECKPOINT="$(dirname "$SITE")/internvl2-8b-random"
-rm -f "$OUT/lmdeploy_results.json"
-timeout 210 "$PYTHON" benchmarks/gpu/bench_lmdeploy.py --out "$OUT" --part raw \
-    --checkpoint "$CHECKPOINT" $SHRINK || status=1
-timeout 130 "$PYTHON" benchmarks/gpu/bench_lmdeploy.py --out "$OUT" --part vlmi \
-    --checkpoint "$CHECKPOINT" $SHRINK || status=1
-rm -rf "$CHECKPOINT"
+if [ "${VLMI_LMDEPLOY_BENCH:-1}" = 1 ]; then
+    echo "== benchmark: InternVL2-8B-shaped, seed's loop / raw LMDeploy / vlmi (one process each)"
+    CHECKPOINT="$(dirname "$SITE")/internvl2-8b-random"
+    rm -f "$OUT/lmdeploy_results.json"
+    timeout 210 "$PYTHON" benchmarks/gpu/bench_lmdeploy.py --out "$OUT" --part raw \
+        --checkpoint "$CHECKPOINT" $SHRINK || status=1
+    timeout 130 "$PYTHON" benchmarks/gpu/bench_lmdeploy.py --out "$OUT" --part vlmi \
+        --checkpoint "$CHECKPOINT" $SHRINK || status=1
+    rm -rf "$CHECKPOINT"
+else
+    echo "== benchmark: InternVL2-8B-shaped: dropped (VLMI_LMDEPLOY_BENCH=0, run_all.sh's time budget)"
+fi
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv
 echo "== done (status $status) $(date -u +%FT%TZ)"
 exit $status

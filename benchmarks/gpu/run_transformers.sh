@@ -13,7 +13,8 @@
 #      plain Transformers static compiled at 64 and 256 / vlmi eval_batch at 64 and 256.
 # Everything goes to OUT/transformers.log, OUT/transformers_results.json and
 # OUT/transformers_gpu_tests.xml as it happens. Under 8 minutes on an H100 (each step has a
-# timeout). --shrink (on a CPU): tiny shapes, plus the CPU test of the compiled path.
+# timeout; VLMI_TRANSFORMERS_BATCHES picks the batch sizes, empty leaves the benchmark
+# out). --shrink (on a CPU): tiny shapes, plus the CPU test of the compiled path.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT="${1:?usage: run_transformers.sh OUT [--shrink]}"
@@ -48,8 +49,15 @@ fi
 timeout "$TEST_LIMIT" "$PYTHON" -m pytest "${TESTS[@]}" -q -rs -p no:cacheprovider \
     --junitxml "$OUT/transformers_gpu_tests.xml" || status=1
 
-echo "== benchmark: 8B-shaped, loop / plain static / vlmi"
-timeout "$BENCH_LIMIT" "$PYTHON" benchmarks/gpu/bench_transformers_gpu.py --out "$OUT" $SHRINK || status=1
+BATCHES="${VLMI_TRANSFORMERS_BATCHES-64 256}"  # run_all.sh drops 256, then 64, when time is short
+if [ -n "$BATCHES" ]; then
+    echo "== benchmark: 8B-shaped, loop / plain static / vlmi at batch $BATCHES"
+    # shellcheck disable=SC2086
+    timeout "$BENCH_LIMIT" "$PYTHON" benchmarks/gpu/bench_transformers_gpu.py --out "$OUT" \
+        --batches $BATCHES $SHRINK || status=1
+else
+    echo "== benchmark: 8B-shaped: dropped (VLMI_TRANSFORMERS_BATCHES empty, run_all.sh's time budget)"
+fi
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv
 echo "== done (status $status) $(date -u +%FT%TZ)"
 exit $status
