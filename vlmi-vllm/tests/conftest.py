@@ -207,3 +207,23 @@ def samples(pictures: list[Path]) -> list[Any]:
             ]
         },
     ]
+
+
+@pytest.fixture(scope="session")
+def transformers_models() -> Iterator[dict[str, Any]]:
+    loaded: dict[str, Any] = {}
+    yield loaded
+    for model in loaded.values():
+        model.close()
+
+
+def transformers_model(arch: str, cache: dict[str, Any]) -> Any:
+    """vlmi-transformers' model class on the checkpoint, loaded as ``vlmi.load`` would."""
+    for other in [a for a in cache if a != arch]:
+        cache.pop(other).close()
+    if arch not in cache:
+        model = vlmi.load(str(checkpoint(arch)), plugin="vlmi-transformers", dtype="float32")
+        assert model.spec.plugin is not None
+        assert model.spec.plugin.distribution == "vlmi-transformers"
+        cache[arch] = model
+    return cache[arch]

@@ -8,38 +8,15 @@ only, one image, three images and interleaved input. No ids are stored.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GenerateSpy, checkpoint, samples
-
-import vlmi
+from conftest import GenerateSpy, samples, transformers_model
 
 MAX_NEW = 16
 #: architectures whose answers differ between the engines, and why (none known today)
 DIFFERENT: dict[str, str] = {}
-
-
-@pytest.fixture(scope="session")
-def transformers_models() -> Iterator[dict[str, Any]]:
-    loaded: dict[str, Any] = {}
-    yield loaded
-    for model in loaded.values():
-        model.close()
-
-
-def transformers_model(arch: str, cache: dict[str, Any]) -> Any:
-    """vlmi-transformers' model class on the checkpoint, loaded as ``vlmi.load`` would."""
-    for other in [a for a in cache if a != arch]:
-        cache.pop(other).close()
-    if arch not in cache:
-        model = vlmi.load(str(checkpoint(arch)), plugin="vlmi-transformers", dtype="float32")
-        assert model.spec.plugin is not None
-        assert model.spec.plugin.distribution == "vlmi-transformers"
-        cache[arch] = model
-    return cache[arch]
 
 
 def test_greedy_token_ids_equal_transformers(
