@@ -299,6 +299,16 @@ def alive(pid: int) -> bool:
     return "\nState:\tZ" not in status
 
 
+def start_driver(python: str, folder: Path) -> subprocess.Popen[bytes]:
+    """``vlmi compare plan.toml`` in ``folder``, in the background."""
+    return subprocess.Popen(
+        [python, "-m", "vlmi", "compare", "plan.toml"],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def ids_of(path: Path) -> list[str]:
     return [json.loads(line)["id"] for line in path.read_text().splitlines()]
 
@@ -312,12 +322,7 @@ def test_driver_killed_mid_run_then_rerun_answers_every_id_once(envs, tmp_path):
     plan = load_plan(tmp_path / "plan.toml")
     echo = plan.models[0]
     first, second = (Pair(echo, d, plan.output) for d in plan.datasets)
-    driver = subprocess.Popen(
-        [envs["driver"], "-m", "vlmi", "compare", "plan.toml"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    driver = start_driver(envs["driver"], tmp_path)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         status = second.status() or {}
@@ -365,12 +370,7 @@ def test_sigterm_ends_the_runs_before_the_driver(envs, tmp_path):
     )
     plan = load_plan(tmp_path / "plan.toml")
     pair = Pair(plan.models[0], plan.datasets[0], plan.output)
-    driver = subprocess.Popen(
-        [envs["driver"], "-m", "vlmi", "compare", "plan.toml"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    driver = start_driver(envs["driver"], tmp_path)
     deadline = time.monotonic() + 60
     while (pair.status() or {}).get("state") != "running" and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -379,6 +379,139 @@ def test_sigterm_ends_the_runs_before_the_driver(envs, tmp_path):
     assert driver.wait(timeout=30) == 128 + signal.SIGTERM
     assert not alive(child)  # ended (and reaped) before the driver exited
     assert not pair.predictions.exists() or len(ids_of(pair.predictions)) < 8
+
+
+def write_mmvet(path: Path, rows: int = 4) -> Path:
+    """An MM-Vet-layout file: every row is judged (a judge-only benchmark)."""
+    return write_tsv(
+        path,
+        [
+            {"index": str(i), "image": IMAGE, "question": f"What is shown {i}?", "answer": "a"}
+            | {"category": "rec"}
+            for i in range(1, rows + 1)
+        ],
+    )
+
+
+def events_of(output: Path) -> list[dict]:
+    return [json.loads(line) for line in (output / "schedule.jsonl").read_text().splitlines()]
+
+
+def jobs_of(events: list[dict]) -> list[dict]:
+    """Each job with its start and end time (the scheduler's own records)."""
+    started: dict[tuple, dict] = {}
+    jobs = []
+    for event in events:
+        key = (event["job"], tuple(event["pairs"]))
+        if event["event"] == "start":
+            started[key] = event | {"start": event["time"]}
+        else:
+            jobs.append(
+                started.pop(key) | {"end": event["time"], "exit_status": event["exit_status"]}
+            )
+    assert not started, f"jobs that never ended: {started}"
+    return jobs
+
+
+def judge_entry(python: str, gpus: str, latency: float) -> str:
+    options = f"options = {{ latency = {latency} }}"
+    return f'judge = {{ name = "echo", python = "{python}", gpus = "{gpus}", {options} }}\n'
+
+
+def test_a_judge_waits_for_its_gpus_and_judges_beside_pairs_on_others(envs, tmp_path):
+    write_mmvet(tmp_path / "MMVet.tsv")
+    slow = "options = { latency = 0.25 }\nbatch_size = 1\n"
+    (tmp_path / "plan.toml").write_text(
+        "jobs = 4\n"
+        '[[datasets]]\npath = "MMVet.tsv"\n'  # judged on GPU 1, which the slow model holds
+        + judge_entry(envs["echo"], "1", 0.1)
+        + '[[datasets]]\npath = "MMVet.tsv"\nname = "MMVet_again"\n'  # judged on GPU 2
+        + judge_entry(envs["echo"], "2", 0.1)
+        + f'[[models]]\nname = "echo"\nlabel = "fast"\npython = "{envs["echo"]}"\ngpus = "0"\n'
+        + f'[[models]]\nname = "echo"\nlabel = "slow"\npython = "{envs["echo"]}"\ngpus = "1"\n'
+        + slow
+    )
+    done = compare(envs["driver"], "plan.toml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    jobs = jobs_of(events_of(tmp_path / "results"))
+    # no GPU is ever given to two jobs at once
+    for i, one in enumerate(jobs):
+        for other in jobs[i + 1 :]:
+            if set(one["gpus"]) & set(other["gpus"]):
+                assert one["end"] <= other["start"] or other["end"] <= one["start"], (one, other)
+    runs = {job["pairs"][0]: job for job in jobs if job["job"] == "run"}
+    judged = [job for job in jobs if job["job"] == "judge"]
+    assert len(runs) == 4 and all(job["exit_status"] == 0 for job in jobs)
+    # the GPU-1 judge: ready when the fast model's pair was done, but the slow model held GPU 1
+    # (its two pairs, one after the other); it waited, then judged both pairs in one job
+    (on_1,) = [job for job in judged if job["gpus"] == ["1"]]
+    assert on_1["pairs"] == ["fast / MMVet", "slow / MMVet"]
+    ready = runs["fast / MMVet"]["end"]
+    held = [r for r in runs.values() if r["gpus"] == ["1"] and r["start"] < ready < r["end"]]
+    assert held and on_1["start"] >= max(r["end"] for r in runs.values() if r["gpus"] == ["1"])
+    # the GPU-2 judge started as soon as the fast model's pair was done, beside the slow model
+    first_on_2 = min((job for job in judged if job["gpus"] == ["2"]), key=lambda j: j["start"])
+    assert first_on_2["pairs"] == ["fast / MMVet_again"]
+    assert any(
+        r["gpus"] == ["1"] and r["start"] < first_on_2["start"] < r["end"] for r in runs.values()
+    )
+    assert first_on_2["start"] - runs["fast / MMVet_again"]["end"] < 5.0
+    # every pair scored by its own judge; the models ran once each
+    board = json.loads((tmp_path / "results" / "leaderboard.json").read_text())
+    for row in board["models"]:
+        for cell in row["datasets"].values():
+            assert (cell["state"], cell.get("reason"), cell.get("overall")) == ("done", None, 0.0)
+    logs = [log for log in (tmp_path / "results").glob("*/*.log") if log.parent.name != "judges"]
+    assert len(logs) == 4 and all(log.read_text().count("== ") == 1 for log in logs)
+
+
+def test_a_killed_driver_rerun_only_scores_what_its_judge_left(envs, tmp_path):
+    make_datasets(tmp_path)
+    write_mmvet(tmp_path / "MMVet.tsv")
+    (tmp_path / "plan.toml").write_text(
+        '[[datasets]]\npath = "shapes.tsv"\n[[datasets]]\npath = "MMVet.tsv"\n'
+        + judge_entry(envs["echo"], "0", 0.3)
+        + f'[[models]]\nname = "echo"\npython = "{envs["echo"]}"\n'
+        + "generation = { max_new_tokens = 3 }\n"
+    )
+    plan = load_plan(tmp_path / "plan.toml")
+    shapes, mmvet = (Pair(plan.models[0], d, plan.output) for d in plan.datasets)
+    cache = mmvet.judge_files[0]
+    driver = start_driver(envs["driver"], tmp_path)
+    deadline = time.monotonic() + 120
+    while not (cache.exists() and cache.read_text().count("\n") >= 4):  # a first round
+        if time.monotonic() > deadline or driver.poll() is not None:
+            driver.kill()
+            pytest.fail("the judge never answered a round")
+        time.sleep(0.05)
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    answered = cache.read_text().count("\n")
+    assert answered < 4 * 5  # the judge was stopped with attempts to go
+    # the leaderboard was written as scores arrived: the rules' score is on it already
+    board = json.loads((plan.output / "leaderboard.json").read_text())
+    cells = board["models"][0]["datasets"]
+    assert cells["shapes"]["overall"] == 62.5
+    assert cells["MMVet"]["reason"].startswith("not scored yet: its judge has not finished")
+    assert mmvet.status()["scoring"] == "pending"
+    before = len(events_of(plan.output))
+    logs = [pair.log.read_text() for pair in (shapes, mmvet)]
+
+    again = compare(envs["driver"], "plan.toml", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "echo / MMVet: scoring: waits for the judge echo on GPUs 0" in again.stderr
+    assert [pair.log.read_text() for pair in (shapes, mmvet)] == logs  # no model ran
+    rerun = jobs_of(events_of(plan.output)[before:])
+    assert [(job["job"], job["pairs"]) for job in rerun] == [("judge", ["echo / MMVet"])]
+    scores = json.loads(mmvet.scores_file.read_text())
+    assert scores["judge"]["cached"] >= answered  # every finished answer kept
+    assert "scoring" not in mmvet.status()
+    assert (
+        json.loads((plan.output / "leaderboard.json").read_text())["models"][0]["datasets"][
+            "MMVet"
+        ]["overall"]
+        == 0.0
+    )
 
 
 # --- without environments ------------------------------------------------------------
@@ -461,6 +594,38 @@ def test_pairs_on_disjoint_gpu_sets_run_together(tmp_path):
     assert [p.model.label for p in startable(pairs[2:], pairs[:1], jobs=4)] == ["3"]
     assert [p.model.label for p in startable(pairs[1:], [], jobs=1)] == ["2"]
     assert child_env(pairs[0], {"PATH": "/bin"})["CUDA_VISIBLE_DEVICES"] == "0,1"
+
+
+def test_a_judge_job_takes_every_pair_waiting_for_it_once_its_gpus_are_free(tmp_path):
+    from vlmi._compare.judging import judge_key
+    from vlmi._compare.schedule import held_gpus, judge_batches
+
+    (tmp_path / "a.tsv").write_text("index\tquestion\n1\tq\n")
+    judged = "".join(
+        f'[[datasets]]\npath = "a.tsv"\nname = "{name}"\njudge = {{ name = "j", gpus = "{gpus}" }}\n'
+        for name, gpus in [("on1", "1"), ("on2", "2"), ("on1b", "1")]
+    )
+    models = '[[models]]\nname = "m"\ngpus = "0"\n[[models]]\nname = "n"\ngpus = "1"\n'
+    (tmp_path / "plan.toml").write_text(judged + models)
+    plan = load_plan(tmp_path / "plan.toml")
+    waiting = [Pair(m, d, plan.output) for d in plan.datasets for m in plan.models]
+
+    def batches(busy, judging=(), room=4):
+        chosen = judge_batches(
+            waiting, busy, list(judging), room, lambda j: held_gpus(j.gpus, True, None)
+        )
+        return [(judge.gpus, [p.name for p in pairs]) for judge, pairs in chosen]
+
+    # GPU 1 is busy: only the judge on GPU 2 starts, with both of its pairs
+    assert batches([frozenset({"1"})]) == [(("2",), ["m / on2", "n / on2"])]
+    # free: one job per judge, each with every pair waiting for it (two datasets share one)
+    assert batches([]) == [
+        (("1",), ["m / on1", "n / on1", "m / on1b", "n / on1b"]),
+        (("2",), ["m / on2", "n / on2"]),
+    ]
+    assert batches([], room=1) == [(("1",), ["m / on1", "n / on1", "m / on1b", "n / on1b"])]
+    assert batches([None]) == []  # a job holding every GPU
+    assert batches([], [judge_key(plan.datasets[0].judge)]) == [(("2",), ["m / on2", "n / on2"])]
 
 
 def test_a_model_without_batch_size_runs_in_its_preferred_chunk(tmp_path):

@@ -170,7 +170,147 @@ def test_images_then_videos_then_the_query(echo, clips):
     assert [w.split(":")[0] for w in words] == ["<image", "<video", "q"]
 
 
+def test_vlmi_eval_takes_videos(clips, capsys):
+    from vlmi._cli.main import main
+
+    path = str(clips["vp8.webm"][0])
+    assert main(["eval", "echo", "q", "--video", path, "--video", path]) == 0
+    assert shown_frames(capsys.readouterr().out) == [vlmevalkit_nframes(23, 8)] * 2
+
+
 def test_a_model_without_video_refuses_it_naming_those_that_take_it(clips):
     model = vlmi.load("echo-text")
     with pytest.raises(errors.VideoNotSupportedError, match=r"take video: .*\becho\b"):
         model.eval("q", videos=str(clips["vp8.webm"][0]))
+
+
+# --- bad input: a typed error in the slot, the batch goes on -----------------------------
+
+
+def _broken_codec(clip, folder):
+    """The AVI clip with its codec's FourCC made up: a codec no FFmpeg decodes."""
+    data = clip.read_bytes()
+    for fourcc in (b"FMP4", b"XVID", b"DIVX", b"DX50"):
+        data = data.replace(fourcc, b"QQQQ")
+    path = folder / "unknown-codec.avi"
+    path.write_bytes(data)
+    return path
+
+
+def test_bad_videos_fail_their_slot_only(echo, clips, tmp_path, monkeypatch):
+    from vlmi.plugin import add_download_check, remove_download_check
+
+    good = str(clips["vp8.webm"][0])
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video at all")
+    empty = write_clip(tmp_path / "empty.avi", 0, codec="mpeg4")
+
+    class Refuse:
+        def check_url(self, url):
+            raise errors.ImageDownloadError(f"{url} is refused here")
+
+        def check_address(self, host, address):
+            raise errors.ImageDownloadError(f"{host} ({address}) is refused here")
+
+    items = {
+        "missing": (errors.VideoNotFoundError, str(tmp_path / "missing.mp4")),
+        "not a video": (errors.VideoDecodeError, str(text)),
+        "no frames": (errors.VideoDecodeError, str(empty)),
+        "codec": (errors.VideoDecodeError, str(_broken_codec(clips["mpeg4.avi"][0], tmp_path))),
+        "nframes=0": (errors.InvalidSampleError, {"source": good, "nframes": 0}),
+        "url": (errors.VideoDownloadError, "http://127.0.0.1:9/clip.mp4"),
+        "too long": (errors.VideoTooLargeError, str(clips["h264.mp4"][0])),
+    }
+    guard = Refuse()
+    add_download_check(guard)
+    monkeypatch.setenv("VLMI_MAX_VIDEO_SECONDS", "3")  # the H.264 clip lasts 4 s, the others less
+    try:
+        answers = echo.eval_batch(
+            [{"query": "q", "videos": [source]} for _, source in items.values()]
+            + [{"query": "ok", "videos": [str(clips["mpeg4.avi"][0])]}]
+        )
+    finally:
+        remove_download_check(guard)
+    for (name, (kind, _)), answer in zip(items.items(), answers):
+        assert isinstance(answer, kind), (name, answer)
+    assert "refused here" in str(answers[5])
+    assert "holds no frame" in str(answers[2])
+    assert shown_frames(answers[-1]) == [vlmevalkit_nframes(31, 8)]
+
+
+def test_the_decoded_pixel_cap(echo, clips, monkeypatch):
+    path = str(clips["h264.mp4"][0])
+    monkeypatch.setenv("VLMI_MAX_VIDEO_PIXELS", str(192 * 96 * 4))
+    assert shown_frames(echo.eval("q", videos=vlmi.Video(path, nframes=4)))
+    with pytest.raises(errors.VideoTooLargeError, match="VLMI_MAX_VIDEO_PIXELS"):
+        echo.eval("q", videos=vlmi.Video(path, nframes=5))
+
+
+# --- runs: records, per-run defaults, resume -------------------------------------------------
+
+
+def test_a_run_records_the_sampling_and_resumes_on_it(clips, tmp_path):
+    import json
+
+    from vlmi._cli.main import main
+
+    path = str(clips["h264-gop10.mp4"][0])
+    lines = [
+        {"id": "a", "query": "q", "videos": [path]},
+        {"id": "b", "query": "q", "videos": [{"source": path, "nframes": 3}]},
+        {"id": "c", "messages": [{"type": "video", "value": path, "rule": "qwen"}]},
+        {"id": "d", "query": "no video"},
+        {"id": "e", "query": "q", "videos": ["v/c.webm", {"path": "v/c.webm", "nframes": 2}]},
+    ]
+    (tmp_path / "v").mkdir()
+    (tmp_path / "v" / "c.webm").write_bytes(clips["vp8.webm"][0].read_bytes())
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    out = tmp_path / "out.jsonl"
+    assert (
+        main(["run", "echo", str(source), "-o", str(out), "-q", "--video-sampling", "nframes=5"])
+        == 0
+    )
+    records = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert shown_frames(records["a"]["prediction"]) == [vlmevalkit_nframes(131, 5)]
+    assert shown_frames(records["b"]["prediction"]) == [vlmevalkit_nframes(131, 3)]
+    # the run's nframes names no rule: it holds for a video of any rule
+    assert shown_frames(records["c"]["prediction"]) == [qwen(131, 24, nframes=5)]
+    (video,) = records["a"]["video"]
+    assert video["indices"] == vlmevalkit_nframes(131, 5)
+    assert video["total_frames"] == 131 and video["rule"] == "vlmevalkit"
+    assert video["decoder"].startswith("pyav ") and video["source_fps"] == 24
+    assert video["timestamps"] == pytest.approx([i / 24 for i in video["indices"]])
+    assert "video" not in records["d"]
+    # paths relative to the input file's folder
+    assert shown_frames(records["e"]["prediction"]) == [
+        vlmevalkit_nframes(23, 5),
+        vlmevalkit_nframes(23, 2),
+    ]
+    assert records["a"]["options"]["video_sampling"] == {"nframes": 5}
+
+    same = vlmi.run("echo", source, out, progress=False, video_sampling={"nframes": "5"})
+    assert (same.done, same.skipped) == (0, 5)
+    with pytest.raises(vlmi.errors.VlmiError, match=r"nframes 5 -> 6"):
+        vlmi.run("echo", source, out, progress=False, video_sampling={"nframes": 6})
+    with pytest.raises(vlmi.errors.VlmiError, match=r"nframes 5 -> None"):
+        vlmi.run("echo", source, out, progress=False)
+    with pytest.raises(vlmi.errors.InvalidOptionError, match="nframes"):
+        vlmi.run(
+            "echo", source, tmp_path / "o2.jsonl", progress=False, video_sampling={"nframes": 0}
+        )
+
+
+def test_a_run_refuses_to_resume_videos_read_by_another_decoder(clips, tmp_path):
+    import json
+
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "a", "query": "q", "videos": [str(clips["vp8.webm"][0])]}))
+    out = tmp_path / "out.jsonl"
+    vlmi.run("echo", source, out, progress=False)
+    record = json.loads(out.read_text())
+    record["video"][0]["decoder"] = "pyav 0.1"
+    out.write_text(json.dumps(record) + "\n")
+    with pytest.raises(vlmi.errors.VlmiError, match="decoded by pyav 0.1"):
+        vlmi.run("echo", source, out, progress=False)
+    assert vlmi.run("echo", source, out, progress=False, force=True).skipped == 1

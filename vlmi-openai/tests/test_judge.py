@@ -259,3 +259,30 @@ def test_the_command_line(tmp_path, judge):
         text=True,
     )
     assert refused.returncode != 0 and "need --judge" in refused.stderr
+
+
+def test_a_list_of_files_is_scored_with_the_judge_loaded_once(tmp_path, judge):
+    yorn, yorn_tsv = files(tmp_path, "judge_yorn")
+    mmvet, mmvet_tsv = files(tmp_path, "MMVet")
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_text("not a record\n")
+    entries = [
+        {"predictions": str(yorn), "dataset_file": str(yorn_tsv)},
+        {"predictions": str(damaged), "dataset_file": str(yorn_tsv), "dataset_name": "x"},
+        {
+            "predictions": str(mmvet),
+            "dataset_file": str(mmvet_tsv),
+            "output": str(tmp_path / "m.json"),
+        },
+    ]
+    listing = tmp_path / "list.jsonl"
+    listing.write_text("".join(json.dumps(entry) + "\n" for entry in entries))
+    args = ["score", "--list", str(listing), "--judge", "openai:judge-model"]
+    args += ["-J", f"base_url={judge.base_url}", "-J", "max_retries=0"]
+    done = subprocess.run([sys.executable, "-m", "vlmi", *args], capture_output=True, text=True)
+    assert done.returncode == 1  # one entry could not be scored; the others are
+    assert f"{damaged}: not scored: damaged.jsonl:1 is not JSON" in done.stderr
+    assert json.loads((tmp_path / "judge_yorn_score.json").read_text())["scores"]["Overall"] == 75.0
+    assert json.loads((tmp_path / "m.json").read_text())["judge"]["judged"] == 6
+    assert not (tmp_path / "damaged_score.json").exists()
+    assert [r.prompt for r in judge.requests].count("Hello!") == 1  # the judge loaded once

@@ -10,11 +10,12 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import ARCHITECTURES
 
 import vlmi
 from vlmi.plugin import Sample, as_sample, prepare_samples
 from vlmi.testing import ModelConformance
-from vlmi_testkit import TINY_RECIPES, tiny_checkpoint
+from vlmi_testkit import tiny_checkpoint
 
 WEIGHTS_VARIABLE = "VLMI_TRANSFORMERS_WEIGHTS"
 WEIGHTS = os.environ.get(WEIGHTS_VARIABLE, "")
@@ -40,7 +41,7 @@ def test_real_weights_answer_sensibly(pictures: list[Path]) -> None:
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("arch", sorted(TINY_RECIPES))
+@pytest.mark.parametrize("arch", ARCHITECTURES)
 def test_tiny_batches_on_cuda_agree_with_single_runs(arch: str, pictures: list[Path]) -> None:
     """float32 on CUDA with the static cache: batched greedy == one-at-a-time."""
     model = vlmi.load(str(tiny_checkpoint(arch)), device="cuda", dtype="float32", batch_size=4)
@@ -85,7 +86,7 @@ def check_bf16_batch_against_single(arch: str, device: str, pictures: list[Path]
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("arch", sorted(TINY_RECIPES))
+@pytest.mark.parametrize("arch", ARCHITECTURES)
 def test_tiny_bf16_batches_on_cuda_match_single_runs_within_tolerance(
     arch: str, pictures: list[Path]
 ) -> None:

@@ -1,4 +1,4 @@
-"""Fixtures: tiny checkpoints of six architectures on real vLLM, one engine alive at a time.
+"""Fixtures: tiny checkpoints of each tested architecture on real vLLM, one engine alive at a time.
 
 Everything is made here by vlmi-testkit (nothing is downloaded), in its
 ``vllm`` variant (head size 32, which vLLM's CPU attention takes). The engine
@@ -16,6 +16,8 @@ vlmi-transformers with ``plugin="vlmi-transformers"``.
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import shutil
 import tempfile
@@ -33,7 +35,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import vlmi
 from vlmi.testing.inputs import make_picture
-from vlmi_testkit import tiny_checkpoint, weights_check
+from vlmi_testkit import make_tiny_internvl2, tiny_checkpoint, weights_check
 
 #: the `gpu` marker and CUDA skips (vlmi-core's opt-in pytest plugin)
 pytest_plugins = ["vlmi.testing.pytest_plugin"]
@@ -48,8 +50,45 @@ for _variable, _folder in (
     (CONTAINED / _folder).mkdir()
     os.environ[_variable] = str(CONTAINED / _folder)
 
+#: remote-code architectures: vlmi-testkit's recipe for each (the released config class is
+#: the checkpoint's own code, so they load with trust_remote_code=True)
+REMOTE_CODE = {
+    "ovis2_5": "make_tiny_ovis2_5",
+    "kimi_vl": "make_tiny_kimi_vl",
+    "keye_vl1_5": "make_tiny_keye_vl1_5",
+}
+#: per architecture, load options of its own: vLLM 0.32's CPU decode kernel for multi-head
+#: latent attention (Kimi-VL's DeepSeek-V3 text model) gives other tokens when it decodes
+#: several sequences in one step than one at a time (docs/verification.md), so the
+#: Kimi-VL engine schedules one sequence at a time here; vLLM's CPU Gated DeltaNet kernel
+#: (Qwen3.5) runs in bfloat16 only
+ARCH_LOAD: dict[str, dict[str, Any]] = {
+    "kimi_vl": {"max_num_seqs": 1},
+    "qwen3_5": {"dtype": "bfloat16"},
+}
+#: architectures whose processor in vLLM lays out several images in one prompt unlike the
+#: checkpoint's own, and how: such samples are left out of the comparisons with Transformers
+SEVERAL_IMAGES_DIFFER = {
+    "llava_onevision": (
+        "vLLM 0.32 tiles every image (anyres); Transformers gives each of several images "
+        "one view and a newline, as lmms-eval runs the authors' model (image_aspect_ratio pad)"
+    ),
+}
 #: the architectures run through real vLLM (vlmi-testkit recipes, vllm variant)
-ARCHITECTURES = ["qwen2_vl", "qwen2_5_vl", "qwen3_vl", "internvl", "gemma3", "llava"]
+#: (internvl_chat: InternVL2-8B's shape, InternVLChatModel on InternLM2, loaded as internvl2-8b)
+ARCHITECTURES = [
+    "qwen2_vl",
+    "qwen2_5_vl",
+    "qwen3_vl",
+    "internvl",
+    "gemma3",
+    "llava",
+    "glm4v",
+    "llava_onevision",
+    "qwen3_5",
+    *REMOTE_CODE,
+    "internvl_chat",
+]
 #: how the engines are loaded: greedy answers exact in float32; a small KV cache
 CPU_LOAD: dict[str, Any] = {
     "max_model_len": 1024,
@@ -66,9 +105,48 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(CONTAINED, ignore_errors=True)
 
 
+#: the prompts LMDeploy builds for InternVL2 (see scripts/record_lmdeploy_internvl2_prompts.py)
+LMDEPLOY_PROMPTS: dict[str, Any] = json.loads(
+    (Path(__file__).parent / "data" / "lmdeploy_internvl2_prompts.json").read_text("utf-8")
+)
+#: architectures loaded by a curated name (the folder as its weights), with their own options
+BY_NAME: dict[str, tuple[str, dict[str, Any]]] = {
+    "internvl_chat": (
+        "internvl2-8b",
+        {
+            "plugin": "vlmi-vllm",
+            # tiles as in the LMDeploy reference; room for three images of up to 3 tiles
+            "mm_processor_kwargs": {"max_dynamic_patch": LMDEPLOY_PROMPTS["max_dynamic_patch"]},
+            "max_model_len": 1536,
+        },
+    )
+}
+
+
 def checkpoint(arch: str) -> Path:
     """The tiny vllm-variant checkpoint of ``arch`` (made once per process)."""
+    if arch == "internvl_chat":
+        folder = CONTAINED / "tiny-internvl-chat"
+        if not folder.exists():
+            make_tiny_internvl2(folder, **LMDEPLOY_PROMPTS["checkpoint"])
+        return folder
+    if arch in REMOTE_CODE:
+        return remote_code_checkpoint(arch)
     return tiny_checkpoint(arch, variant="vllm")
+
+
+@functools.cache
+def remote_code_checkpoint(arch: str) -> Path:
+    """The tiny checkpoint of a remote-code architecture, made once per process."""
+    import vlmi_testkit
+
+    return Path(getattr(vlmi_testkit, REMOTE_CODE[arch])(CONTAINED / "checkpoints" / arch))
+
+
+def load_options(arch: str) -> dict[str, Any]:
+    """How the tests load ``arch``: :data:`CPU_LOAD`, and the opt-in to its own code."""
+    remote = {"trust_remote_code": True} if arch in REMOTE_CODE else {}
+    return {**CPU_LOAD, **remote, **ARCH_LOAD.get(arch, {})}
 
 
 #: the vLLM architectures the tests start engines for
@@ -79,7 +157,15 @@ VLLM_ARCHITECTURES = (
     "InternVLForConditionalGeneration",
     "Gemma3ForConditionalGeneration",
     "LlavaForConditionalGeneration",
+    "Glm4vForConditionalGeneration",
+    "LlavaOnevisionForConditionalGeneration",
+    "Qwen3_5ForConditionalGeneration",
     "MiniCPMV",
+    "InternVLChatModel",
+    "InternLM2ForCausalLM",
+    "Ovis2_5",
+    "KimiVLForConditionalGeneration",
+    "KeyeVL1_5ForConditionalGeneration",
 )
 
 
@@ -116,8 +202,15 @@ class Engines:
         self.starts = 0
 
     def get(self, arch: str, **options: Any) -> Any:
-        """vlmi-vllm on the tiny checkpoint of ``arch`` (a vlmi-testkit recipe)."""
-        return self.load(arch, str(checkpoint(arch)), **options)
+        """vlmi-vllm on the tiny checkpoint of ``arch`` (a vlmi-testkit recipe).
+
+        An architecture of :data:`BY_NAME` is loaded by its curated name, the
+        folder as its weights (``model_path``), with its own options.
+        """
+        name, own = BY_NAME.get(arch, (None, {}))
+        if name is None:
+            return self.load(arch, str(checkpoint(arch)), **options)
+        return self.load(arch, name, **{**own, "model_path": str(checkpoint(arch)), **options})
 
     def load(self, arch: str, name: str, **options: Any) -> Any:
         """``vlmi.load(name, **options)`` (CPU settings added), the engine kept under ``arch``."""
@@ -126,7 +219,7 @@ class Engines:
             self.close()
             if self.starts == 0:
                 warm_vllm_model_info()
-            self.model = vlmi.load(name, **{**CPU_LOAD, **options})
+            self.model = vlmi.load(name, **{**load_options(arch), **options})
             self.key = key
             self.starts += 1
         return self.model
@@ -190,6 +283,15 @@ def spy(model: Any, monkeypatch: pytest.MonkeyPatch) -> GenerateSpy:
     return recorder
 
 
+def image_count(sample: Any) -> int:
+    """How many images one of :func:`samples` holds."""
+    if isinstance(sample, tuple):
+        return len(sample[1])
+    if isinstance(sample, dict):
+        return sum(part["type"] == "image" for part in sample["messages"])
+    return 0
+
+
 def samples(pictures: list[Path]) -> list[Any]:
     """Text only, one image, three images, and images between text (interleaved)."""
     p = [str(x) for x in pictures]
@@ -222,7 +324,8 @@ def transformers_model(arch: str, cache: dict[str, Any]) -> Any:
     for other in [a for a in cache if a != arch]:
         cache.pop(other).close()
     if arch not in cache:
-        model = vlmi.load(str(checkpoint(arch)), plugin="vlmi-transformers", dtype="float32")
+        dtype = ARCH_LOAD.get(arch, {}).get("dtype", "float32")
+        model = vlmi.load(str(checkpoint(arch)), plugin="vlmi-transformers", dtype=dtype)
         assert model.spec.plugin is not None
         assert model.spec.plugin.distribution == "vlmi-transformers"
         cache[arch] = model

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Engines, checkpoint
+from conftest import ARCH_LOAD, Engines, checkpoint
 
 from vlmi import errors
 from vlmi.testing import ModelConformance
@@ -40,3 +40,8 @@ class TestConformance(ModelConformance):
     @classmethod
     def model(cls, arch: str, engines: Engines) -> Any:
         return engines.get(arch)
+
+    @pytest.fixture(autouse=True)
+    def arch_load_options(self, arch: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The kit's own loads use the architecture's load options (e.g. Kimi-VL's max_num_seqs)."""
+        monkeypatch.setattr(type(self), "load_options", ARCH_LOAD.get(arch, {}))

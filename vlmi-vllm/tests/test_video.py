@@ -23,7 +23,7 @@ from vlmi_testkit.clips import write_clip
 #: the architectures that take a clip natively in vLLM, among the tested ones
 NATIVE = ("qwen2_vl", "qwen2_5_vl")
 #: one that takes the frames as images (the chat template's image parts)
-FRAMES = ("internvl",)
+FRAMES = ("internvl", "internvl_chat")
 #: architectures whose greedy answers to a video differ between the engines, and why
 DIFFERENT = {
     "qwen2_5_vl": "Transformers 5 puts the text after a video at the video's first position "
@@ -128,6 +128,9 @@ def test_frames_as_images(arch: str, model: Any, clip: Path, spy: GenerateSpy) -
     assert sampling.indices == (6, 12, 18, 24)
     assert [image.tobytes() for image in images] == [frame.tobytes() for frame in frames]
     assert len(images) == 4
+    if arch == "internvl_chat":  # the remote-code layout: VLMEvalKit's frame labels
+        labels = "".join(f"Frame-{i}: <image>\n" for i in range(1, 5))
+        assert labels + "What happens?" in request["prompt"]
 
 
 def test_max_video_pixels_shrinks_each_frame(

@@ -34,6 +34,9 @@ class ModelInfo:
     engine_version: str | None = None
     generic: bool = False
     preference: int = 0
+    #: how it takes video: "native", "frames" or None (see ``ModelSpec.video``)
+    video: str | None = None
+    max_frames: int | None = None
 
     @classmethod
     def from_spec(cls, spec: ModelSpec, default: bool = True) -> ModelInfo:
@@ -53,6 +56,8 @@ class ModelInfo:
             engine_version=engine_version(spec),
             generic=spec.generic,
             preference=spec.preference,
+            video=spec.video,
+            max_frames=spec.max_frames,
         )
 
     @property

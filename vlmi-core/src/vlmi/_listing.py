@@ -32,6 +32,9 @@ MODEL_FIELDS: dict[str, str] = {
     "family": "the model family",
     "weights": "default weights per hub: {huggingface: id, modelscope: id}",
     "max_images": "most images one sample may hold, or null for no limit",
+    "video": "how it takes video: native (a clip with timestamps), frames (as images), or null",
+    "max_frames": "most frames one video may give it, or null for no limit",
+    "video_sampling": "its default video sampling (rule, nframes or fps, ...)",
     "description": "one line for people",
     "needs_gpu": "true when the model runs on a GPU of this machine (false: an API, the CPU)",
 }
@@ -93,6 +96,9 @@ def model_entry(registry: Registry, spec: ModelSpec) -> dict[str, Any]:
         "family": spec.family,
         "weights": dict(spec.weights),
         "max_images": spec.max_images,
+        "video": spec.video,
+        "max_frames": spec.max_frames,
+        "video_sampling": dict(spec.video_sampling),
         "description": spec.description,
         "needs_gpu": spec.needs_gpu,
     }

@@ -163,7 +163,7 @@ class VideoError(InvalidSampleError):
     """A video input could not be turned into frames."""
 
 
-class VideoNotFoundError(VideoError, FileNotFoundError):
+class VideoNotFoundError(VideoError):
     """A video path names no file (or a frame folder holds no image)."""
 
 

@@ -78,7 +78,7 @@ _GEMMA3 = "Gemma3ForConditionalGeneration"
 #: thinking models write long reasoning before the answer
 _THINKING = {"max_new_tokens": 8192}
 
-_ENTRIES = (
+_ENTRIES: tuple[_Entry, ...] = (
     _Entry(
         "qwen3-vl-8b",
         "Qwen/Qwen3-VL-8B-Instruct",
@@ -242,6 +242,31 @@ _ENTRIES = (
         "LLaVA-OneVision Qwen2 7B (OV)",
         aliases=("llava-onevision-qwen2-7b-ov",),
     ),
+)
+
+#: InternVL2 by size: its weights repository (the same as vlmi-internvl2's, the family plugin,
+#: which stays the default provider of these names: a family plugin ranks before an engine one)
+_INTERNVL2 = {
+    "1b": "OpenGVLab/InternVL2-1B",
+    "2b": "OpenGVLab/InternVL2-2B",
+    "4b": "OpenGVLab/InternVL2-4B",
+    "8b": "OpenGVLab/InternVL2-8B",
+    "26b": "OpenGVLab/InternVL2-26B",
+    "40b": "OpenGVLab/InternVL2-40B",
+    "76b": "OpenGVLab/InternVL2-Llama3-76B",
+}
+_ENTRIES += tuple(
+    _Entry(
+        f"internvl2-{size}",
+        repo,
+        _INTERNVL_CHAT,
+        "internvl2",
+        f"InternVL2 {size.upper()} (the authors' remote-code format)",
+        modelscope=repo,
+        aliases=(f"internvl2_{size}", repo.split("/")[1].lower()),
+        remote_code=True,
+    )
+    for size, repo in _INTERNVL2.items()
 )
 
 CURATED_MODELS: tuple[Curated, ...] = tuple(entry.curated() for entry in _ENTRIES)

@@ -37,7 +37,7 @@ from vlmi.plugin import (
 from vlmi_vllm.architectures import CHAT_TEMPLATE
 from vlmi_vllm.engine_config import llm_kwargs, sampling_params
 from vlmi_vllm.engine_errors import engine_start_error, run_error
-from vlmi_vllm.prompts import build_request, stop_token_ids
+from vlmi_vllm.prompts import build_request, stop_token_ids, system_message
 from vlmi_vllm.resolving import (
     THINKING_SWITCH,
     check_checkpoint,
@@ -129,6 +129,8 @@ class VllmModel(BatchedModel[VllmOptions]):
     Options = VllmOptions
     llm: Any = None
     template_owner: Any = None
+    #: the system turn the model's own chat() sends (InternVL's remote-code checkpoints)
+    system: str | None = None
     #: the chat template's variables (the thinking switch, when set)
     template_kwargs: dict[str, Any]
     stop_ids: list[int]
@@ -150,6 +152,7 @@ class VllmModel(BatchedModel[VllmOptions]):
             check_thinking_switch(folder, self.name)
             self.template_kwargs = {THINKING_SWITCH: opts.enable_thinking}
         config = read_config(folder) or {}
+        self.system = system_message(self.arch, config)
         kwargs = llm_kwargs(
             str(folder),
             opts,
@@ -199,7 +202,9 @@ class VllmModel(BatchedModel[VllmOptions]):
             params = made.get(generation)
             if params is None:
                 params = made[generation] = sampling_params(generation, self.stop_ids)
-            request = build_request(self.arch, self.template_owner, sample, self.template_kwargs)
+            request = build_request(
+                self.arch, self.template_owner, sample, self.template_kwargs, self.system
+            )
             return request, params
 
         return run_built(

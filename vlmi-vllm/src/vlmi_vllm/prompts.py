@@ -14,8 +14,12 @@ layouts (:mod:`vlmi_vllm.architectures`):
 - ``internvl_chat`` (InternVL's remote-code checkpoints): the layout of the
   model's own ``chat()``: one image is ``<image>\\n`` before its text; several
   are labelled ``Image-1: <image>``, ``Image-2: <image>``, ... as InternVL's
-  multi-image examples write them, each piece on its own line, then the
-  tokenizer's chat template (the InternVL system message included);
+  multi-image examples write them, each piece on its own line; the system
+  turn is the system message of the conversation template the checkpoint's
+  ``config.json`` names (``template``: Hermes-2, internlm2-chat, phi3-chat for
+  InternVL2; internvl2_5 for InternVL2.5 and later), as ``chat()`` sends it;
+  then the tokenizer's chat template renders the two turns (as LMDeploy 0.18
+  does: its prompt is the reference the tests compare token by token);
 - ``minicpmv``: MiniCPM-V's ``(<image>./</image>)`` placeholder per image,
   pieces joined by newlines as its own ``chat()`` joins a message's content,
   then the tokenizer's chat template.
@@ -43,6 +47,30 @@ from vlmi_vllm.architectures import INTERNVL_CHAT, MINICPMV, NATIVE, Architectur
 
 INTERNVL_IMAGE = "<image>"
 MINICPMV_IMAGE = "(<image>./</image>)"
+
+#: the system message of InternVL's own conversation templates (its ``conversation.py``),
+#: by the ``template`` name a checkpoint's config.json gives
+_INTERNVL2_SYSTEM = (
+    "你是由上海人工智能实验室联合商汤科技开发的书生多模态大模型，英文名叫InternVL, "  # noqa: RUF001 (the exact text)
+    "是一个有用无害的人工智能助手。"
+)
+INTERNVL_SYSTEM_MESSAGES = {
+    "Hermes-2": _INTERNVL2_SYSTEM,
+    "internlm2-chat": _INTERNVL2_SYSTEM,
+    "phi3-chat": _INTERNVL2_SYSTEM,
+    "internvl2_5": (
+        "你是书生·万象，英文名是InternVL，是由上海人工智能实验室、清华大学及多家合作单位"  # noqa: RUF001
+        "联合开发的多模态大语言模型。"
+    ),
+}
+
+
+def system_message(arch: Architecture, config: dict[str, Any]) -> str | None:
+    """The system turn the model's own ``chat()`` sends (InternVL), else None (none added)."""
+    if arch.prompt != INTERNVL_CHAT:
+        return None
+    template = config.get("template")
+    return INTERNVL_SYSTEM_MESSAGES.get(template) if isinstance(template, str) else None
 
 
 def to_conversation(sample: Sample, native_video: bool = False) -> list[dict[str, Any]]:
@@ -110,6 +138,7 @@ def prompt_text(
     template_owner: Any,
     sample: Sample,
     template_kwargs: dict[str, Any] | None = None,
+    system: str | None = None,
 ) -> str:
     """The exact prompt string (before vLLM expands the image placeholders).
 
@@ -117,11 +146,18 @@ def prompt_text(
         tokenizer (the placeholder layouts) whose chat template applies.
     :param template_kwargs: variables for the chat template, e.g.
         ``{"enable_thinking": False}`` (see ``VllmOptions.enable_thinking``).
+    :param system: a system turn put before the user turn (see :func:`system_message`).
     """
     if arch.prompt in (INTERNVL_CHAT, MINICPMV):
         messages: Any = [{"role": "user", "content": user_text(arch, sample)}]
     else:
+<<<<<<< HEAD
         messages = to_conversation(sample, native_video=arch.video == NATIVE)
+=======
+        messages = to_conversation(sample)
+    if system:
+        messages = [{"role": "system", "content": system}, *messages]
+>>>>>>> main
     text = template_owner.apply_chat_template(
         messages, tokenize=False, add_generation_prompt=True, **(template_kwargs or {})
     )
@@ -133,7 +169,9 @@ def build_request(
     template_owner: Any,
     sample: Sample,
     template_kwargs: dict[str, Any] | None = None,
+    system: str | None = None,
 ) -> dict[str, Any]:
+<<<<<<< HEAD
     """The vLLM prompt dict for one sample: ``prompt`` and, with media, ``multi_modal_data``."""
     request: dict[str, Any] = {"prompt": prompt_text(arch, template_owner, sample, template_kwargs)}
     images: list[Any] = []
@@ -147,6 +185,12 @@ def build_request(
             else:
                 images.extend(_frames(part))
     media: dict[str, Any] = {}
+=======
+    """The vLLM prompt dict for one sample: ``prompt`` and, with images, ``multi_modal_data``."""
+    text = prompt_text(arch, template_owner, sample, template_kwargs, system)
+    request: dict[str, Any] = {"prompt": text}
+    images = [p.image for p in sample.parts if isinstance(p, ImagePart)]
+>>>>>>> main
     if images:
         media["image"] = images
     if videos:
@@ -205,10 +249,12 @@ def stop_token_ids(
 
 __all__ = [
     "INTERNVL_IMAGE",
+    "INTERNVL_SYSTEM_MESSAGES",
     "MINICPMV_IMAGE",
     "build_request",
     "prompt_text",
     "stop_token_ids",
+    "system_message",
     "to_conversation",
     "user_text",
     "video_item",

@@ -65,6 +65,7 @@ def write_clip(
         stream = container.add_stream(codec, rate=rate, options=options or {})
         stream.width, stream.height = size
         stream.pix_fmt = "yuv420p"
+        container.start_encoding()  # the header, even for a clip of no frames
         for index in range(frames):
             frame = av.VideoFrame.from_image(painted_frame(index, size))  # type: ignore[no-untyped-call]
             frame.pts = index

@@ -1,9 +1,9 @@
-"""Tiny Qwen-VL checkpoints: Qwen2-VL, Qwen2.5-VL and Qwen3-VL.
+"""Tiny Qwen-VL checkpoints: Qwen2-VL, Qwen2.5-VL, Qwen3-VL and Qwen3.5.
 
 All three share the ChatML tokens, the vision markers and M-RoPE in the text
 model (``mrope_section`` sums to ``head_dim / 2`` = 8). Images become 4 to 16
 merged tokens: 28x28 pixels each for Qwen2/2.5-VL (patch 14), 32x32 for
-Qwen3-VL (patch 16).
+Qwen3-VL and Qwen3.5 (patch 16).
 """
 
 from __future__ import annotations
@@ -41,16 +41,24 @@ QWEN3_VL_TEMPLATE = QWEN2_VL_TEMPLATE.replace(
     "",
 )
 
+#: Qwen3.5's template: Qwen3-VL's, and the answer opens a thinking block
+#: (``enable_thinking=False`` closes it empty), as the released template does.
+QWEN3_5_TEMPLATE = QWEN3_VL_TEMPLATE.replace(
+    "<|im_start|>assistant\n{% endif %}",
+    "<|im_start|>assistant\n{% if enable_thinking is defined and enable_thinking is false %}"
+    "<think>\n\n</think>\n\n{% else %}<think>\n{% endif %}{% endif %}",
+)
+
 
 def mrope(variant: Variant) -> dict[str, Any]:
     """M-RoPE over the variant's head size (``mrope_section`` sums to ``head_dim / 2``)."""
     return {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": variant.mrope_section}
 
 
-def _qwen_tokenizer(seed: int) -> Any:
+def _qwen_tokenizer(seed: int, more: list[str] | None = None) -> Any:
     vision = ["<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>"]
     return train_tokenizer(
-        [*CHATML_SPECIALS, *vision],
+        [*CHATML_SPECIALS, *vision, *(more or [])],
         named_tokens={
             **CHATML_NAMED,
             "image_token": "<|image_pad|>",
@@ -178,11 +186,62 @@ def build_qwen3_vl(folder: Path, seed: int, variant: Variant) -> None:
     )
 
 
+def build_qwen3_5(folder: Path, seed: int, variant: Variant) -> None:
+    """Qwen3.5: Qwen3-VL's ViT (no DeepStack); hybrid text, Gated DeltaNet and gated attention.
+
+    Config keys: Transformers' ``Qwen3_5Config`` (5.19), which reads
+    ``Qwen/Qwen3.5-9B``'s ``config.json`` (``layer_types`` of linear and full
+    attention, the ``linear_*`` head sizes, ``partial_rotary_factor`` 0.25 and
+    interleaved ``mrope_section``). Weight names: those Transformers saves,
+    ``model.visual.*``, ``model.language_model.*`` (``linear_attn.in_proj_qkv``,
+    ``in_proj_z``, ``in_proj_b``, ``in_proj_a``, ``conv1d``, ``A_log``,
+    ``dt_bias``, ``norm``, ``out_proj``), ``lm_head.weight``: the names vLLM
+    0.32's loader maps (``vllm/model_executor/models/qwen3_5.py``,
+    ``Qwen3_5ForConditionalGeneration.hf_to_vllm_mapper``, Qwen3-VL's prefixes
+    plus the fused ``in_proj_qkvz`` / ``in_proj_ba``). Head size 64: rotary over
+    a quarter of it (16), so the sections sum to 8.
+    """
+    from transformers import Qwen3_5Config, Qwen3VLProcessor
+    from transformers.models.qwen3_vl.video_processing_qwen3_vl import Qwen3VLVideoProcessor
+
+    tokenizer = _qwen_tokenizer(seed, ["<think>", "</think>"])
+    head_dim = 64
+    config = Qwen3_5Config(
+        text_config=text_config(
+            tokenizer,
+            variant,
+            head_dim=head_dim,
+            layer_types=["linear_attention", "full_attention"],
+            linear_conv_kernel_dim=4,
+            # vLLM's CPU Gated DeltaNet kernel takes the released head size (128) only
+            linear_key_head_dim=128,
+            linear_value_head_dim=128,
+            linear_num_key_heads=1,
+            linear_num_value_heads=2,
+            rope_parameters={
+                "rope_type": "default",
+                "rope_theta": 10000.0,
+                "partial_rotary_factor": 0.25,
+                "mrope_section": [3, 3, 2],
+                "mrope_interleaved": True,
+            },
+        ),
+        vision_config=_vision(variant, patch_size=16, num_position_embeddings=64),
+        **_marker_ids(tokenizer),
+    )
+    save_model(config, folder, seed)
+    _save_processor(
+        folder, Qwen3VLProcessor, Qwen3VLVideoProcessor, tokenizer, QWEN3_5_TEMPLATE, 16
+    )
+
+
 __all__ = [
     "QWEN2_VL_TEMPLATE",
+    "QWEN3_5_TEMPLATE",
     "QWEN3_VL_TEMPLATE",
     "build_qwen2_5_vl",
     "build_qwen2_vl",
+    "build_qwen3_5",
     "build_qwen3_vl",
     "mrope",
 ]

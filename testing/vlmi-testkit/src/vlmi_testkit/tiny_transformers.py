@@ -17,14 +17,17 @@ Qwen-VL's ``mrope_section`` sums to ``head_dim / 2``; InternVL's
 the patch grid; pad and eos are distinct tokens; the trained tokenizer adds no
 BOS, so the templates do not rely on one.
 
-The Qwen-VL recipes live in :mod:`vlmi_testkit.tiny_qwen`, the
-parts all recipes share in :mod:`vlmi_testkit.tiny_parts`.
+The Qwen-VL and Qwen3.5 recipes live in :mod:`vlmi_testkit.tiny_qwen`, GLM-4.1V's in
+:mod:`vlmi_testkit.tiny_glm4v`, LLaVA-OneVision's in :mod:`vlmi_testkit.tiny_onevision`,
+the parts all recipes share in :mod:`vlmi_testkit.tiny_parts`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from vlmi_testkit.tiny_glm4v import build_glm4v
+from vlmi_testkit.tiny_onevision import build_llava_onevision
 from vlmi_testkit.tiny_parts import (
     CHATML_NAMED,
     CHATML_SPECIALS,
@@ -37,7 +40,7 @@ from vlmi_testkit.tiny_parts import (
     save_model,
     text_config,
 )
-from vlmi_testkit.tiny_qwen import build_qwen2_5_vl, build_qwen2_vl, build_qwen3_vl
+from vlmi_testkit.tiny_qwen import build_qwen2_5_vl, build_qwen2_vl, build_qwen3_5, build_qwen3_vl
 from vlmi_testkit.tokenizer import train_tokenizer
 
 INTERNVL_TEMPLATE = (
@@ -260,6 +263,15 @@ TINY_RECIPES: dict[str, TinyRecipe] = {
     "gemma3": TinyRecipe(
         "gemma3", "Gemma 3: SigLIP, pooled image tokens, sliding-window Gemma text", _build_gemma3
     ),
+    "glm4v": TinyRecipe("glm4v", "GLM-4.1V: 2-D RoPE ViT, M-RoPE GLM-4 text", build_glm4v),
+    "llava_onevision": TinyRecipe(
+        "llava_onevision",
+        "LLaVA-OneVision: SigLIP on anyres crops, Qwen2 text",
+        build_llava_onevision,
+    ),
+    "qwen3_5": TinyRecipe(
+        "qwen3_5", "Qwen3.5: ViT, hybrid Gated DeltaNet / gated-attention text", build_qwen3_5
+    ),
 }
 
 
@@ -269,7 +281,8 @@ def make_tiny_checkpoint(
     """Write a tiny random-weight checkpoint of ``model_type`` into ``folder``.
 
     :param model_type: one of :data:`TINY_RECIPES` (``qwen2_vl``, ``qwen2_5_vl``,
-        ``qwen3_vl``, ``internvl``, ``llava``, ``gemma3``).
+        ``qwen3_vl``, ``qwen3_5``, ``internvl``, ``llava``, ``llava_onevision``, ``gemma3``,
+        ``glm4v``).
     :param folder: created if missing; existing files are overwritten.
     :param seed: seeds the tokenizer corpus and the weights.
     :param variant: ``"default"``, or ``"vllm"`` for a checkpoint vLLM's CPU

@@ -79,4 +79,47 @@ def train_tokenizer(
     return tokenizer
 
 
-__all__ = ["train_tokenizer"]
+def padded_tokenizer(
+    special_ids: Mapping[str, int],
+    *,
+    named_tokens: Mapping[str, str],
+    chat_template: str,
+    seed: int = 0,
+) -> PreTrainedTokenizerBase:
+    """A trained tokenizer whose special tokens sit at a released tokenizer's ids.
+
+    For architectures whose engine code hard-codes token ids (Ovis2.5's image
+    markers, Kimi-VL's media placeholder): the trained vocabulary is padded
+    with unused tokens (``<unusedN>``, never produced by a merge) so that each
+    special token gets exactly its id in ``special_ids``.
+    """
+    import json
+
+    from tokenizers import Tokenizer
+    from transformers import PreTrainedTokenizerFast
+
+    trained = train_tokenizer([], seed=seed)
+    data = json.loads(trained.backend_tokenizer.to_str())
+    vocab: dict[str, int] = data["model"]["vocab"]
+    by_id = {index: token for token, index in special_ids.items()}
+    for index in range(len(vocab), max(by_id) + 1):
+        vocab[by_id.get(index, f"<unused{index}>")] = index
+    data["added_tokens"] = [
+        {
+            "id": index,
+            "content": token,
+            "single_word": False,
+            "lstrip": False,
+            "rstrip": False,
+            "normalized": False,
+            "special": True,
+        }
+        for token, index in special_ids.items()
+    ]
+    backend = Tokenizer.from_str(json.dumps(data))
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, **named_tokens)
+    tokenizer.chat_template = chat_template
+    return tokenizer
+
+
+__all__ = ["padded_tokenizer", "train_tokenizer"]

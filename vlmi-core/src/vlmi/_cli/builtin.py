@@ -22,11 +22,17 @@ from .options import (
 
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
-    """``vlmi eval MODEL [QUERY] -i IMAGE ...``"""
+    """``vlmi eval MODEL [QUERY] -i IMAGE ... --video VIDEO ...``"""
     parser.add_argument("model", help="model name or alias (see `vlmi models`)")
-    parser.add_argument("query", nargs="?", help="the question (optional with images)")
+    parser.add_argument("query", nargs="?", help="the question (optional with images or videos)")
     parser.add_argument(
         "-i", "--image", action="append", metavar="IMAGE", help="path, URL or data URI (repeatable)"
+    )
+    parser.add_argument(
+        "--video",
+        action="append",
+        metavar="VIDEO",
+        help="a video file, URL or frame folder, sampled as the model's default (repeatable)",
     )
     add_model_arguments(parser)
     add_generation_arguments(parser)
@@ -38,7 +44,10 @@ def run_eval(args: argparse.Namespace) -> int:
 
     model = load(args.model, **load_options_from(args))
     with model:
-        print(model.eval(args.query, imgs=args.image or None, **generation_from(args)))
+        answer = model.eval(
+            args.query, imgs=args.image or None, videos=args.video or None, **generation_from(args)
+        )
+        print(answer)
     return 0
 
 

@@ -25,6 +25,8 @@ class Checked:
     problems: dict[str, str] = field(default_factory=dict)  # dataset name -> why unreadable
     #: each judge the plan names (by name and where it scores) -> why it does not resolve there
     judges: dict[str, str | None] = field(default_factory=dict)
+    #: each judge (as ``judges``) -> whether it needs a GPU (True where it did not resolve)
+    judge_needs_gpu: dict[str, bool] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -38,7 +40,7 @@ def judge_label(judge: JudgeEntry) -> str:
     return f"{judge.name}{plugin} in {judge.python or sys.executable}"
 
 
-def _judges(plan: Plan) -> dict[str, str | None]:
+def _judges(plan: Plan) -> dict[str, ModelCheck]:
     """Every judge of the plan resolved where it scores (``vlmi models --resolve``), as a model."""
     used = {judge_label(d.judge): d.judge for d in plan.datasets if d.judge is not None}
     if plan.judge is not None:
@@ -54,7 +56,7 @@ def _judges(plan: Plan) -> dict[str, str | None]:
         for label, judge in used.items()
     }
     found = resolve_models(list(entries.values()))
-    return {label: found[entry.key].problem for label, entry in entries.items()}
+    return {label: found[entry.key] for label, entry in entries.items()}
 
 
 def check(plan: Plan) -> Checked:
@@ -68,7 +70,10 @@ def check(plan: Plan) -> Checked:
         except (VlmiError, OSError, ValueError) as exc:
             rows[dataset.name] = None
             problems[dataset.name] = f"cannot read {dataset.path}: {exc}"
-    return Checked(models, rows, problems, _judges(plan))
+    judges = _judges(plan)
+    problems_of = {label: found.problem for label, found in judges.items()}
+    gpus = {label: found.needs_gpu for label, found in judges.items()}
+    return Checked(models, rows, problems, problems_of, gpus)
 
 
 def report_check(plan: Plan, checked: Checked, stream: TextIO) -> int:

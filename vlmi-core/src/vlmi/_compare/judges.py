@@ -5,7 +5,7 @@ top of the plan applies to every dataset; a ``[[datasets]]`` entry's own ``judge
 replaces it there. ``plugin`` picks the distribution, as for a model. A judge
 that lives in an environment of its own (a local model) takes ``python`` (that
 environment's Python) and ``gpus``, as a model entry does: its pairs are scored
-there, by ``python -m vlmi score ... --judge NAME``. Without ``python`` the
+there, by a job of the schedule (:mod:`.judging`). Without ``python`` the
 scoring runs in ``vlmi compare``'s own environment, which then needs the
 judge's plugin (``pip install vlmi-openai`` for ``openai:`` judges).
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from . import suite
 from .judges import identity_of, needs_judge
+from .judging import PENDING
 from .layout import Pair, model_file, read_json
 from .plan import Plan
 from .scores import ANSWERED_BY, answered_by
@@ -62,6 +63,12 @@ def cell_of(pair: Pair) -> dict[str, Any]:
     why = _changed(pair, status)
     if why:
         cell |= {"state": "stale", "reason": f"{why}; run the plan again"}
+        return cell
+    if pair.dataset.scored and status.get("scoring") == PENDING:
+        cell["reason"] = (
+            "not scored yet: its judge has not finished (if `vlmi compare` stopped, run the plan "
+            "again: it scores the predictions, the model does not run)"
+        )
         return cell
     if pair.dataset.scored and status.get("judge") != identity_of(pair.dataset.judge):
         cell |= {

@@ -127,33 +127,49 @@ class Running:
     def poll(self) -> int | None:
         """The run's exit status once its leader has exited (``None`` before); then nothing of
         its process group is left running."""
-        code = self.process.poll()
-        if code is not None:
-            self.end_group()
-        return code
+        return poll_group(self.process)
 
     def end_group(self) -> None:
         """Kill whatever is left of the run's process group (its leader has exited)."""
-        try:
-            # the group's id cannot be reused while any process of the group is alive
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        end_group(self.process)
 
     def stop(self, grace_s: float = 5.0) -> None:
         """End the run and everything it started (its process group)."""
-        for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
-            if self.process.poll() is not None:
-                break
-            try:
-                os.killpg(self.process.pid, sig)
-            except (ProcessLookupError, PermissionError):
-                break
-            try:
-                self.process.wait(timeout=wait)
-            except subprocess.TimeoutExpired:
-                continue
-        self.end_group()
+        stop_group(self.process, grace_s)
+
+
+def poll_group(process: subprocess.Popen[bytes]) -> int | None:
+    """The exit status of a group's leader once it exited (then the rest of the group is
+    killed); ``None`` before."""
+    code = process.poll()
+    if code is not None:
+        end_group(process)
+    return code
+
+
+def end_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill whatever is left of the process group ``process`` led (it has exited)."""
+    try:
+        # the group's id cannot be reused while any process of the group is alive
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop_group(process: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
+    """End the process group ``process`` leads: SIGTERM, then SIGKILL after ``grace_s``."""
+    for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
+        if process.poll() is not None:
+            break
+        try:
+            os.killpg(process.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            break
+        try:
+            process.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+    end_group(process)
 
 
 def child_env(pair: Pair, base: Mapping[str, str]) -> dict[str, str]:
@@ -178,24 +194,33 @@ def start(
     began = time.monotonic()
     before = Running(pair, None, total)  # type: ignore[arg-type]
     before.poll_records()
-    env = child_env(pair, os.environ)
-    with pair.log.open("ab") as log:
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        log.write(f"== {stamp} vlmi compare runs: {_shell(command)}\n".encode())
-        log.flush()
-        process = subprocess.Popen(
-            [sys.executable, "-I", group_leader.__file__, *command],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-            preexec_fn=_die_with(os.getpid()),  # the driver starts no threads
-        )
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    header = f"== {stamp} vlmi compare runs: {_shell(command)}\n"
+    process = spawn(command, pair.log, child_env(pair, os.environ), header)
     run = Running(pair, process, total, started=began)
     run.records = run.initial = before.records  # a resumed run keeps these
     run._offset = before._offset
     return run
+
+
+def spawn(
+    command: Sequence[str], log: Path, env: Mapping[str, str], header: str
+) -> subprocess.Popen[bytes]:
+    """Start ``command`` under a group leader in a process group of its own (see the module's
+    text), its output appended to ``log`` after the line ``header``."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as handle:
+        handle.write(header.encode())
+        handle.flush()
+        return subprocess.Popen(
+            [sys.executable, "-I", group_leader.__file__, *command],
+            stdin=subprocess.DEVNULL,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env=dict(env),
+            start_new_session=True,
+            preexec_fn=_die_with(os.getpid()),  # the driver starts no threads
+        )
 
 
 def last_error(log: Path) -> str:
@@ -217,4 +242,14 @@ def _shell(command: list[str]) -> str:
     return " ".join(shlex.quote(part) for part in command)
 
 
-__all__ = ["Running", "child_env", "last_error", "run_command", "start"]
+__all__ = [
+    "Running",
+    "child_env",
+    "end_group",
+    "last_error",
+    "poll_group",
+    "run_command",
+    "spawn",
+    "start",
+    "stop_group",
+]

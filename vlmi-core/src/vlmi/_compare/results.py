@@ -30,6 +30,12 @@ def write_results(plan: Plan, stream: TextIO) -> dict[str, Any]:
     return board
 
 
+def write_board(plan: Plan) -> None:
+    """Write the leaderboard files as they stand (no picture, nothing printed): the board
+    shows each score as it arrives while the rest runs."""
+    leaderboard.write(leaderboard.build(plan), plan.output)
+
+
 def exit_status(board: dict[str, Any]) -> int:
     """0: every pair done and every sample answered; else what went wrong."""
     cells = [c for row in board["models"] for c in row["datasets"].values()]
@@ -45,5 +51,6 @@ __all__ = [
     "EXIT_RUN_STOPPED",
     "EXIT_SAMPLES_FAILED",
     "exit_status",
+    "write_board",
     "write_results",
 ]

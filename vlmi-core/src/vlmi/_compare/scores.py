@@ -86,7 +86,7 @@ def _score_elsewhere(pair: Pair, judge: JudgeEntry) -> dict[str, Any]:
 def rescore(pair: Pair, status: dict[str, Any]) -> dict[str, Any]:
     """Score the pair again (its judge changed, or the leaderboard is rebuilt); ``status``
     with the judge recorded and any scoring error, as written to the pair's status file."""
-    status = {k: v for k, v in status.items() if k != "score_error"}
+    status = {k: v for k, v in status.items() if k not in ("score_error", "scoring")}
     status["judge"] = identity_of(pair.dataset.judge)
     try:
         score_pair(pair)

@@ -50,20 +50,84 @@ class Exchange:
 Procedure = Generator[Request, "str | None", T]
 
 
+class JudgeModel:
+    """The judge's model, loaded on first need and checked with one request.
+
+    One per ``vlmi score`` call: the scorings of several prediction files share it,
+    so the model loads once for all of them; :meth:`close` ends it.
+    """
+
+    def __init__(self, spec: JudgeSpec) -> None:
+        self.spec = spec
+        self.model: Any = None
+        self.who: dict[str, Any] | None = None
+
+    def load(self) -> Any:
+        """The judge model, loaded and checked with one request on first use."""
+        if self.model is not None:
+            return self.model
+        from .._api import load
+
+        where = self.spec.options.get("base_url")
+        hint = (
+            f"check that the judge's endpoint {base_url_host(str(where))} runs and -J base_url= "
+            "points at it"
+            if where
+            else "check --judge, --judge-plugin and -J options"
+        )
+        model = load(self.spec.name, plugin=self.spec.plugin, **dict(self.spec.options))
+        (answer,) = model.eval_batch([_sample(Request("Hello!", 0.0, 16))])
+        if isinstance(answer, VlmiError):
+            model.close()
+            raise JudgeUnavailableError(
+                f"the judge {self.spec.name} did not answer before any row was judged "
+                f"({type(answer).__name__}: {answer}); {hint}"
+            )
+        self.model = model
+        self.who = _who(model)
+        return model
+
+    def describe(self) -> dict[str, Any]:
+        """Who judges: plugin, engine, their versions, endpoint host (described without
+        loading when nothing was sent)."""
+        if self.who is None:
+            from .._api import describe_model
+
+            options = dict(self.spec.options)
+            self.who = _who(describe_model(self.spec.name, plugin=self.spec.plugin, **options))
+        return self.who
+
+    def close(self) -> None:
+        """Close the judge model (its threads and connections)."""
+        if self.model is not None:
+            self.model.close()
+            self.model = None
+
+
 class Judge(Generic[T]):
-    """A vlmi model as a judge, loaded on first need, its answers cached in ``cache_path``."""
+    """A vlmi model as a judge, its answers cached in ``cache_path``.
+
+    ``model``: a judge model shared with other scorings (closed by its owner); without
+    it the judge loads its own on first need, closed by :meth:`close`.
+    """
 
     def __init__(
-        self, spec: JudgeSpec, cache_path: Path, *, rejudge: bool = False, progress: bool = False
+        self,
+        spec: JudgeSpec,
+        cache_path: Path,
+        *,
+        rejudge: bool = False,
+        progress: bool = False,
+        model: JudgeModel | None = None,
     ) -> None:
         self.spec = spec
         self.identity = spec.identity()
         self.cache = AnswerCache(cache_path, drop=rejudge)
         self.progress = progress
-        self.model: Any = None
+        self.shared = model is not None
+        self.judge_model = model if model is not None else JudgeModel(spec)
         self.sent = 0
         self.cached = 0
-        self.who: dict[str, Any] | None = None
         self._last: dict[str, Request] = {}
 
     def run(
@@ -75,17 +139,14 @@ class Judge(Generic[T]):
         active: dict[str, Request] = {}
         for label, procedure in procedures.items():
             self._advance(label, procedure, None, active, results, first=True)
-        try:
-            while active:
-                labels = list(active)
-                replies = self.ask([active[label] for label in labels])
-                active = {}
-                for label, (reply, note) in zip(labels, replies):
-                    request = self._last[label]
-                    exchanges[label].turns.append((request, reply, note))
-                    self._advance(label, procedures[label], reply, active, results)
-        finally:
-            self.close()
+        while active:
+            labels = list(active)
+            replies = self.ask([active[label] for label in labels])
+            active = {}
+            for label, (reply, note) in zip(labels, replies):
+                request = self._last[label]
+                exchanges[label].turns.append((request, reply, note))
+                self._advance(label, procedures[label], reply, active, results)
         return results, exchanges
 
     def _advance(
@@ -124,7 +185,7 @@ class Judge(Generic[T]):
         """Ask the judge; answers go to the cache, failures come back as notes by key."""
         from tqdm import tqdm
 
-        model = self.load()
+        model = self.judge_model.load()
         errors: dict[str, str] = {}
         bar = tqdm(
             total=len(missing), desc="judge", unit="row", disable=not self.progress, file=sys.stderr
@@ -161,48 +222,17 @@ class Judge(Generic[T]):
         self.sent += len(items)
         return errors
 
-    def load(self) -> Any:
-        """The judge model, loaded and checked with one request on first use."""
-        if self.model is not None:
-            return self.model
-        from .._api import load
-
-        where = self.spec.options.get("base_url")
-        hint = (
-            f"check that the judge's endpoint {base_url_host(str(where))} runs and -J base_url= "
-            "points at it"
-            if where
-            else "check --judge, --judge-plugin and -J options"
-        )
-        model = load(self.spec.name, plugin=self.spec.plugin, **dict(self.spec.options))
-        (answer,) = model.eval_batch([_sample(Request("Hello!", 0.0, 16))])
-        if isinstance(answer, VlmiError):
-            model.close()
-            raise JudgeUnavailableError(
-                f"the judge {self.spec.name} did not answer before any row was judged "
-                f"({type(answer).__name__}: {answer}); {hint}"
-            )
-        self.model = model
-        self.who = _who(model)
-        return model
-
     def record(self) -> dict[str, Any]:
-        """Who judged, for the score file (described without loading when nothing was sent)."""
-        if self.who is None:
-            from .._api import describe_model
-
-            options = dict(self.spec.options)
-            self.who = _who(describe_model(self.spec.name, plugin=self.spec.plugin, **options))
-        record: dict[str, Any] = {"name": self.spec.name} | self.who
+        """Who judged, for the score file."""
+        record: dict[str, Any] = {"name": self.spec.name} | self.judge_model.describe()
         record["options"] = self.spec.recorded_options()
         record["identity"] = self.identity  # what the cache keys on: compare it, not the rest
         return record
 
     def close(self) -> None:
-        """Close the judge model (its threads and connections)."""
-        if self.model is not None:
-            self.model.close()
-            self.model = None
+        """Close the judge model, unless it is shared (its owner closes it)."""
+        if not self.shared:
+            self.judge_model.close()
 
 
 def _who(model: Any) -> dict[str, Any]:
@@ -215,4 +245,4 @@ def _sample(request: Request) -> Sample:
     return Sample(parts=(TextPart(request.prompt),), generation=request.sampling())
 
 
-__all__ = ["Exchange", "Judge", "Procedure", "Request"]
+__all__ = ["Exchange", "Judge", "JudgeModel", "Procedure", "Request"]

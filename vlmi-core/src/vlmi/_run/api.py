@@ -36,6 +36,7 @@ from .output import (
 )
 from .output_file import refuse_unwritable_output
 from .retry import DEFAULT_MAX_FAILED_BATCHES, FailureGuard, check_retry_mode
+from .video import run_video_defaults, with_video_defaults
 
 #: ``vlmi.run`` keywords of vlmi-core 0.2 that choose a Ray pool (now ``executor=``).
 _RAY_KEYWORDS = ("ray", "replicas", "gpus_per_replica", "runtime_env", "max_retries")
@@ -58,6 +59,7 @@ def run(
     dataset_type: str | None = None,
     retry_failed: str | None = None,
     max_failed_batches: int = DEFAULT_MAX_FAILED_BATCHES,
+    video_sampling: dict[str, Any] | None = None,
     **generation: Any,
 ) -> RunSummary:
     """Answer every sample of ``samples`` and append one JSON record per sample to ``output``.
@@ -86,6 +88,10 @@ def run(
         never). The run also stops when the engine is gone; either way the summary's
         ``stopped`` says why (``vlmi run`` exits with 5), and the run resumes with
         ``retry_failed="retryable"`` once the engine works again.
+    :param video_sampling: the run's default video sampling, fields of :class:`vlmi.Video`
+        (e.g. ``{"nframes": 8}`` or ``{"rule": "qwen", "fps": 1}``; text values are read
+        as ``vlmi run --video-sampling KEY=VALUE`` reads them): a sample's own win, and these win
+        over the model's defaults. Part of the run's settings, like generation options.
     :param generation: generation options for every sample (a sample's own win).
     """
     executor, dataset_name = _deprecated_keywords(executor, dataset_name, generation)
@@ -105,9 +111,12 @@ def run(
     load_name = model if isinstance(model, str) else model.name
     model = _model_for(model, executor, load_options)
     batch_size = batch_size or _preferred_batch_size(model)
-    base, identity = identity_of(model, generation)
+    defaults = run_video_defaults(video_sampling)
+    base, identity = identity_of(model, generation, defaults)
     # the input is read first (a TSV's first pass refuses a bad file), then the output
     records, total = open_input(samples, model, dataset_name, dataset_type)
+    if defaults:
+        records = with_video_defaults(records, defaults, model)
     done_ids, previously_failed, again = prepare_output(
         out_path, identity, overwrite, force, retry_failed
     )

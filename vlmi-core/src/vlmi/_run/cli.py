@@ -17,6 +17,7 @@ from .._cli.options import (
     add_generation_arguments,
     add_model_arguments,
     generation_from,
+    key_value,
     load_options_from,
 )
 from .._command import Command
@@ -77,7 +78,19 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"stop (exit status {EXIT_RUN_STOPPED}) after N whole batches failed in a row "
         f"(default {DEFAULT_MAX_FAILED_BATCHES}; 0: never)",
     )
-    parser.add_argument("--workers", type=int, help="image decoding threads (local runs)")
+    parser.add_argument(
+        "--video-sampling",
+        action="append",
+        type=key_value,
+        default=[],
+        metavar="KEY=VALUE",
+        help="the run's default video sampling, repeatable: nframes=8, fps=1, max_frames=64, "
+        "rule=vlmevalkit|qwen|linspace|segments, start=S, end=S (a sample's own settings win; "
+        "these win over the model's defaults)",
+    )
+    parser.add_argument(
+        "--workers", type=int, help="image decoding and video sampling threads (local runs)"
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     add_dataset_arguments(parser)
     parser.add_argument("--dataset", dest="dataset_old", metavar="NAME", help=argparse.SUPPRESS)
@@ -117,6 +130,7 @@ def run_command(args: argparse.Namespace) -> int:
         dataset_type=args.dataset_type,
         retry_failed=args.retry_failed,
         max_failed_batches=args.max_failed_batches,
+        video_sampling=dict(args.video_sampling),
         **generation_from(args),
     )
     print(summary.line(), file=sys.stderr)

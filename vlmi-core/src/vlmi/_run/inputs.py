@@ -7,8 +7,9 @@ JSON Lines: one object per line::
 
 (one line in the file).
 
-``question``/``images``/``image`` are accepted as well; relative image paths
-are taken from the input file's folder; images may also be URLs, data URIs
+``question``/``images``/``image`` are accepted as well; ``videos`` (``video``)
+hold videos (a path, or a dict of :class:`vlmi.Video`'s fields); relative image
+and video paths are taken from the input file's folder; images may also be URLs, data URIs
 or base64. A missing ``id`` becomes the line number.
 
 TSV: VLMEvalKit's dataset files, read as VLMEvalKit reads them and prompted
@@ -142,7 +143,7 @@ def _read_jsonl(path: Path) -> Iterator[Record]:
                 continue
             record_id = data.pop("id", data.pop("index", None))
             record_id = str(number) if record_id is None else str(record_id)
-            for key in ("imgs", "images", "image"):
+            for key in ("imgs", "images", "image", "videos", "video"):
                 if key in data:
                     data[key] = _relative_to(base, data[key])
             yield Record(record_id, number, fields=data)
@@ -151,6 +152,10 @@ def _read_jsonl(path: Path) -> Iterator[Record]:
 def _relative_to(base: Path, images: Any) -> Any:
     if isinstance(images, list):
         return [_relative_to(base, item) for item in images]
+    if isinstance(images, dict):  # a video's fields: its source
+        return {
+            k: _relative_to(base, v) if k in ("source", "path") else v for k, v in images.items()
+        }
     if (
         isinstance(images, str)
         and len(images) < 1024

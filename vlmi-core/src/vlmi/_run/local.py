@@ -23,6 +23,7 @@ from .._preparing import Prepared, default_workers, prepare_batch
 from .._record import Record
 from .executor import Executor, RunJob
 from .output import Answer
+from .video import sampled
 
 PREFETCH = 2
 
@@ -53,10 +54,11 @@ def _answer(model: Model[Any], records: list[Record], prepared: Prepared) -> lis
         "batch_size": sum(g is not None for g in prepared.generations),
     }
     out = []
-    for record, answer in zip(records, answers):
+    for record, sample, answer in zip(records, prepared.samples, answers):
         error = answer.to_dict() if isinstance(answer, VlmiError) else None
         prediction = None if error else str(answer)
-        out.append(Answer(record.id, prediction, error, record.prompt_style, timing))
+        video = sampled(sample)
+        out.append(Answer(record.id, prediction, error, record.prompt_style, timing, video=video))
     return out
 
 

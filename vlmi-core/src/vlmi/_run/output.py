@@ -20,8 +20,10 @@ from .._model import Model
 from .._progress import Progress
 from .._provenance import answered_by
 from .._record import Record
+from .._video.decode import decoder_name
 from .output_file import is_torn, not_a_record, record_of
 from .retry import answers_again, is_retryable
+from .video import file_decoder
 
 
 class RunConfigMismatchError(VlmiError):
@@ -37,6 +39,9 @@ class Answer:
     :param time: ``{"batch_s": ..., "batch_size": ...}`` of the batch it was answered in.
     :param worker: who answered, written as the record's ``replica`` field and counted per
         worker in the summary (``None`` in a local run).
+    :param video: what was sampled from each of the sample's videos
+        (:meth:`vlmi.VideoSampling.to_dict`), written as the record's ``video`` field;
+        ``None`` for a sample without videos.
     """
 
     id: str
@@ -45,6 +50,7 @@ class Answer:
     prompt_style: str
     time: dict[str, Any]
     worker: dict[str, Any] | None = None
+    video: list[dict[str, Any]] | None = None
 
     @property
     def worker_label(self) -> str | None:
@@ -114,13 +120,22 @@ class RunSummary:
 
 
 def identity_of(
-    model: Model[Any], generation: Mapping[str, Any]
+    model: Model[Any],
+    generation: Mapping[str, Any],
+    video_sampling: Mapping[str, Any] | None = None,
 ) -> tuple[GenerationOptions, dict[str, Any]]:
-    """The run's generation options and what every record says of the model and options."""
+    """The run's generation options and what every record says of the model and options.
+
+    :param video_sampling: the run's video sampling defaults: ``options.video_sampling``
+        when there are any.
+    """
     base = model.options.generation.merged(generation)
     # who answered: plugin, plugin_version, engine, engine_version (vlmi._provenance)
     who = answered_by(model.spec)
-    return base, {"model": model.name, **who, "options": options_of(model, base.to_dict())}
+    options = options_of(model, base.to_dict())
+    if video_sampling:
+        options["video_sampling"] = dict(video_sampling)
+    return base, {"model": model.name, **who, "options": options}
 
 
 @dataclass
@@ -176,7 +191,7 @@ def prepare_output(
         return {}, 0, set()
     done: dict[str, str | None] = {}
     errors: dict[str, Any] = {}
-    checked = False
+    checked = decoder_checked = False
     good_end = 0
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
@@ -192,6 +207,9 @@ def prepare_output(
             if not checked:
                 _check_identity(path, record, identity, force)
                 checked = True
+            if not decoder_checked and (used := file_decoder(record)) is not None:
+                _check_decoder(path, used, force)
+                decoder_checked = True
             done[str(record.get("id"))] = record.get("prompt_style")
             errors[str(record.get("id"))] = record.get("error")  # the last record wins
     if good_end < path.stat().st_size:
@@ -227,6 +245,19 @@ def _check_identity(
         f"{path} holds answers made with other settings ({'; '.join(changes)}); pass --overwrite "
         "(overwrite=True) to start over, -o to write elsewhere, or --force (force=True) to "
         "append anyway"
+    )
+
+
+def _check_decoder(path: Path, used: str, force: bool) -> None:
+    """Refuse to resume ``path`` when its video files were read by another decoder."""
+    current = decoder_name()
+    if used == current or force:
+        return
+    raise RunConfigMismatchError(
+        f"{path} holds answers whose videos were decoded by {used}, and this run decodes with "
+        f"{current} (the frames may differ); install that version to resume, or pass "
+        "--overwrite (overwrite=True) to start over, -o to write elsewhere, or --force "
+        "(force=True) to append anyway"
     )
 
 
@@ -317,6 +348,8 @@ class RunWriter:
         }
         if answer.worker is not None:
             record["replica"] = answer.worker
+        if answer.video is not None:
+            record["video"] = answer.video
         return json.dumps(record, ensure_ascii=False)
 
     def worker_note(self, elapsed: float) -> str:

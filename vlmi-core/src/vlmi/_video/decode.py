@@ -88,6 +88,11 @@ def read_frames(
         if not container.streams.video:
             raise VideoDecodeError(f"{label} holds no video stream; give a video file")
         stream = container.streams.video[0]
+        if stream.codec_context is None:
+            raise VideoDecodeError(
+                f"video {label} is in a codec this FFmpeg build cannot decode; convert it to "
+                "MP4 (H.264)"
+            )
         _refuse_long(container.duration, label, "its header says")
         try:
             stream.thread_type = "AUTO"
@@ -157,9 +162,17 @@ def _average_rate(stream: Any, total: int, duration_us: int | None) -> float:
 def _decode(
     container: Any, stream: Any, order: list[_Packet], wanted: list[int]
 ) -> dict[int, Image.Image]:
-    """The frames at the ``wanted`` positions (sorted), each decoded from its keyframe on."""
+    """The frames at the ``wanted`` positions (sorted), each decoded from its keyframe on.
+
+    On the way to a chosen frame the decoder skips the frames nothing refers to
+    (``skip_frame="NONREF"``: B-frames of H.264, frames of VP8/VP9 that refresh no
+    reference): they are never shown, and the frames it shows come out as without
+    skipping, at about two thirds of the work on H.264.
+    """
     keys = [i for i, p in enumerate(order) if p.key] or [0]
     index_of = {p.pts: i for i, p in enumerate(order)}
+    shown = {order[i].pts for i in wanted}
+    context = stream.codec_context
     found: dict[int, Image.Image] = {}
     position = -1  # the last frame decoded, in presentation order
     pending = list(wanted)
@@ -169,7 +182,7 @@ def _decode(
         if not key <= position < target:  # behind the target's keyframe, or past the target
             container.seek(order[key].pts, stream=stream, backward=True, any_frame=False)
             position = -1
-        for frame in _frames_from(container, stream):
+        for frame in _frames_from(container, stream, context, shown):
             here = index_of.get(frame.pts, position + 1) if frame.pts is not None else position + 1
             position = here
             while pending and pending[0] < here:  # a frame the stream skipped: not decodable
@@ -190,8 +203,10 @@ def keys_between(keys: list[int], here: int, target: int) -> bool:
     return bisect_right(keys, target) > bisect_right(keys, here)
 
 
-def _frames_from(container: Any, stream: Any) -> Any:
+def _frames_from(container: Any, stream: Any, context: Any, shown: set[int]) -> Any:
     for packet in container.demux(stream):
+        pts = packet.pts if packet.pts is not None else packet.dts
+        context.skip_frame = "DEFAULT" if pts is None or pts in shown else "NONREF"
         yield from packet.decode()
 
 

@@ -13,8 +13,8 @@ and ``L = b - a + 1``:
 - ``qwen`` (qwen-vl-utils 0.0.14, ``smart_nframes`` and its readers): the count is
   ``nframes`` rounded to the frame factor 2, or ``L / fps * F`` (``F`` default 2) kept
   within [4, min(768, L)] and floored to the factor; the frames are
-  ``round(linspace(a, b, count))`` in float32 as torch computes it, keeping the first and
-  last; ``start``/``end`` as its ``video_start``/``video_end``
+  ``round(linspace(a, b, count))`` in float32 as torch computes it on an AVX2 or AVX-512
+  CPU, keeping the first and last; ``start``/``end`` as its ``video_start``/``video_end``
   (``a = ceil(start * fps)``, ``b = floor(end * fps)``).
 - ``linspace`` (lmms-eval's ``np.linspace(a, b, N, dtype=int)``): ``N`` frames evenly
   spaced from the first to the last, truncated; ``fps=F``: ``N = int(L / fps * F)``.
@@ -125,17 +125,23 @@ def _f32(value: float) -> float:
 
 
 def torch_linspace_round(start: int, stop: int, count: int) -> list[int]:
-    """``torch.linspace(start, stop, count).round().long()`` on a CPU (float32, both halves)."""
+    """``torch.linspace(start, stop, count).round().long()`` as torch computes it on a CPU.
+
+    In float32: the step is ``(stop - start) / (count - 1)``; the first half counts up
+    from ``start``, the second down from ``stop``, each value ``start + step * i`` rounded
+    once (torch's kernels for AVX2 and AVX-512 CPUs fuse the multiply and the add);
+    halves round to even, as ``torch.round``.
+    """
     if count == 1:
         return [start]
     first, last = _f32(start), _f32(stop)
     step = _f32(_f32(last - first) / (count - 1))
     halfway = count // 2
     values = [
-        _f32(first + _f32(step * i)) if i < halfway else _f32(last - _f32(step * (count - i - 1)))
+        _f32(first + step * i) if i < halfway else _f32(last - step * (count - i - 1))
         for i in range(count)
     ]
-    return [round(v) for v in values]  # round half to even, as torch.round
+    return [round(v) for v in values]
 
 
 def _qwen(total: int, fps: float, options: Mapping[str, Any]) -> list[int]:

@@ -2,7 +2,7 @@
 
 A :class:`Video` names its source and, optionally, how to sample it. Every
 sampling field left ``None`` is filled, in order, from the sample's own
-dict, the run's defaults (``vlmi run --video``) and the model's defaults
+dict, the run's defaults (``vlmi run --video-sampling``) and the model's defaults
 (``ModelSpec.video_sampling``); see :mod:`vlmi._video.sampling` for the rules.
 """
 
@@ -122,7 +122,7 @@ class VideoSampling:
 def check_sampling(options: Mapping[str, Any], where: str) -> dict[str, Any]:
     """The sampling options of ``options`` checked (types, ranges); raise InvalidSampleError.
 
-    :param where: what holds them, for the message (``"video"``, ``"--video"``, ...).
+    :param where: what holds them, for the message (``"video"``, ``"--video-sampling"``, ...).
     """
     unknown = sorted(set(options) - set(SAMPLING_KEYS))
     if unknown:
@@ -181,7 +181,7 @@ def video_from(item: Any, where: str = "video") -> Video:
 
 
 def sampling_defaults(options: Mapping[str, Any] | None, where: str) -> dict[str, Any]:
-    """Checked sampling defaults (a spec's ``video_sampling``, a run's ``--video``)."""
+    """Checked sampling defaults (a spec's ``video_sampling``, a run's ``--video-sampling``)."""
     if options is None:
         return {}
     if not isinstance(options, Mapping):

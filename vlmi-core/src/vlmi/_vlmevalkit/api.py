@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._judge.spec import JudgeSpec
+
+if TYPE_CHECKING:
+    from .._judge.runner import JudgeModel
 
 
 def score(
@@ -46,31 +50,59 @@ def score(
     :raises vlmi.errors.VlmiError: a typed error naming the fix (e.g. a judge-only benchmark
         without ``judge``, or a judge that cannot be reached).
     """
+    spec = JudgeSpec(judge, judge_plugin, dict(judge_options or {})) if judge else None
+    entry = ScoreEntry(predictions, dataset_file, dataset_name, dataset_type, output)
+    return score_entry(entry, spec, vqa_method=vqa_method, rejudge=rejudge, progress=progress)
+
+
+@dataclass(frozen=True)
+class ScoreEntry:
+    """One predictions file to score: the TSV it answered, its name and type, the output."""
+
+    predictions: str | Path
+    dataset_file: str | Path
+    dataset_name: str | None = None
+    dataset_type: str | None = None
+    output: str | Path | None = None
+
+    def target(self) -> Path:
+        """The scores file (default ``PREDICTIONS_score.json``)."""
+        if self.output:
+            return Path(self.output)
+        return Path(self.predictions).with_name(Path(self.predictions).stem + "_score.json")
+
+
+def score_entry(
+    entry: ScoreEntry,
+    judge: JudgeSpec | None,
+    *,
+    vqa_method: str | None = None,
+    rejudge: bool = False,
+    progress: bool = False,
+    judge_model: JudgeModel | None = None,
+) -> dict[str, Any]:
+    """Score one entry and write its scores (see :func:`score`); ``judge_model``: the judge's
+    model shared by several entries, loaded once for all."""
     from .score import score as compute
     from .targets import check_target, is_score_file
 
-    target = (
-        Path(output)
-        if output
-        else Path(predictions).with_name(Path(predictions).stem + "_score.json")
-    )
-    check_target(
-        target, (Path(predictions), Path(dataset_file)), is_score_file, "a `vlmi score` file"
-    )
-    spec = JudgeSpec(judge, judge_plugin, dict(judge_options or {})) if judge else None
+    target = entry.target()
+    sources = (Path(entry.predictions), Path(entry.dataset_file))
+    check_target(target, sources, is_score_file, "a `vlmi score` file")
     result = compute(
-        predictions,
-        dataset_file,
-        dataset_name=dataset_name,
-        dataset_type=dataset_type,
+        entry.predictions,
+        entry.dataset_file,
+        dataset_name=entry.dataset_name,
+        dataset_type=entry.dataset_type,
         vqa_method=vqa_method,
-        judge=spec,
+        judge=judge,
         scores_file=target,
         rejudge=rejudge,
         progress=progress,
+        judge_model=judge_model,
     )
     target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return result
 
 
-__all__ = ["score"]
+__all__ = ["ScoreEntry", "score", "score_entry"]

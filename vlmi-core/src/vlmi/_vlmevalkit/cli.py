@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vlmi.errors import InvalidOptionError
 
@@ -19,6 +20,9 @@ from .._command import Command
 from .._hookspecs import hookimpl
 from .prompts import DATASET_TYPES
 from .score.vqa import VQA_METHODS
+
+if TYPE_CHECKING:
+    from .api import ScoreEntry
 
 
 def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,8 +42,10 @@ def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_dataset_file(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("predictions", help="JSON Lines file written by `vlmi run`")
+def _add_dataset_file(parser: argparse.ArgumentParser, optional: bool = False) -> None:
+    parser.add_argument(
+        "predictions", nargs="?" if optional else None, help="JSON Lines file written by `vlmi run`"
+    )
     parser.add_argument("--dataset-file", metavar="TSV", help="the VLMEvalKit .tsv it answered")
     parser.add_argument("--dataset", dest="dataset_old", metavar="TSV", help=argparse.SUPPRESS)
 
@@ -60,8 +66,8 @@ def dataset_file(args: argparse.Namespace) -> str:
 
 
 def add_score_arguments(parser: argparse.ArgumentParser) -> None:
-    """``vlmi score PREDICTIONS --dataset-file TSV``"""
-    _add_dataset_file(parser)
+    """``vlmi score PREDICTIONS --dataset-file TSV`` (or ``--list LIST.jsonl``)"""
+    _add_dataset_file(parser, optional=True)
     add_dataset_arguments(parser)
     parser.add_argument(
         "--vqa-method",
@@ -69,6 +75,14 @@ def add_score_arguments(parser: argparse.ArgumentParser) -> None:
         help="free-form scoring method (default: VLMEvalKit's for the dataset name)",
     )
     parser.add_argument("-o", "--output", help="JSON file (default: PREDICTIONS_score.json)")
+    parser.add_argument(
+        "--list",
+        metavar="LIST.jsonl",
+        help="score every predictions file LIST names, the judge loaded once for all: one JSON "
+        'object a line, e.g. {"predictions": "a.jsonl", "dataset_file": "MMVet.tsv"} (and '
+        "optionally dataset_name, dataset_type, output); one that cannot be scored prints "
+        "`PREDICTIONS: not scored: WHY` and the others are scored",
+    )
     group = parser.add_argument_group("judge (MathVista and MM-Vet need one; see docs/judges.md)")
     group.add_argument(
         "--judge",
@@ -97,11 +111,15 @@ def run_score(args: argparse.Namespace) -> int:
     from .api import score
     from .score import format_scores
 
+    if not args.judge and (args.judge_option or args.judge_plugin or args.rejudge):
+        raise InvalidOptionError("-J, --judge-plugin and --rejudge need --judge MODEL")
+    if args.list is not None:
+        return _score_list(args)
+    if args.predictions is None:
+        raise InvalidOptionError("name the PREDICTIONS file to score (or --list LIST.jsonl)")
     target = args.output or Path(args.predictions).with_name(
         Path(args.predictions).stem + "_score.json"
     )
-    if not args.judge and (args.judge_option or args.judge_plugin or args.rejudge):
-        raise InvalidOptionError("-J, --judge-plugin and --rejudge need --judge MODEL")
     result = score(
         args.predictions,
         dataset_file(args),
@@ -118,6 +136,78 @@ def run_score(args: argparse.Namespace) -> int:
     print(format_scores(result))
     print(f"scores written to {target}", file=sys.stderr)
     return 0
+
+
+def _score_list(args: argparse.Namespace) -> int:
+    """``--list``: every entry scored with one judge model; 1 when any could not be."""
+    from vlmi.errors import JudgeUnavailableError, VlmiError
+
+    from .._judge.runner import JudgeModel
+    from .._judge.spec import JudgeSpec
+    from .api import score_entry
+    from .score import format_scores
+
+    if args.predictions is not None or args.dataset_file or args.output or args.dataset_old:
+        raise InvalidOptionError(
+            "--list names the predictions, dataset files and outputs: give no PREDICTIONS, "
+            "--dataset-file or -o beside it"
+        )
+    entries = read_score_list(Path(args.list))
+    spec = JudgeSpec(args.judge, args.judge_plugin, dict(args.judge_option)) if args.judge else None
+    model = JudgeModel(spec) if spec else None
+    failed = 0
+    try:
+        for entry in entries:
+            try:
+                result = score_entry(
+                    entry,
+                    spec,
+                    vqa_method=args.vqa_method,
+                    rejudge=args.rejudge,
+                    progress=sys.stderr.isatty(),
+                    judge_model=model,
+                )
+            except JudgeUnavailableError:
+                raise  # the others would fail alike
+            except (VlmiError, OSError, ValueError) as exc:
+                failed += 1
+                print(f"{entry.predictions}: not scored: {exc}", file=sys.stderr, flush=True)
+                continue
+            print(format_scores(result), flush=True)
+            print(f"scores written to {entry.target()}", file=sys.stderr, flush=True)
+    finally:
+        if model is not None:
+            model.close()
+    return 1 if failed else 0
+
+
+def read_score_list(path: Path) -> list[ScoreEntry]:
+    """The entries of a ``--list`` file (one JSON object a line)."""
+    import json
+
+    from .api import ScoreEntry
+
+    keys = ("predictions", "dataset_file", "dataset_name", "dataset_type", "output")
+    entries = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError:
+            data = None
+        if (
+            not isinstance(data, dict)
+            or not {"predictions", "dataset_file"} <= set(data)
+            or not set(data) <= set(keys)
+            or not all(isinstance(v, str) or v is None for v in data.values())
+        ):
+            raise InvalidOptionError(
+                f"{path}:{number}: each line must be a JSON object with predictions and "
+                f"dataset_file (and optionally dataset_name, dataset_type, output), as text"
+            )
+        entries.append(ScoreEntry(**data))
+    return entries
 
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:

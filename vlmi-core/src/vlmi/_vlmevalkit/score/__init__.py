@@ -36,11 +36,11 @@ from typing import Any
 
 from vlmi.errors import InvalidOptionError
 
-from ..._judge.runner import Judge
+from ..._judge.runner import Judge, JudgeModel
 from ..._judge.spec import JudgeSpec
 from ..predictions import FAILED_PREFIX, matched_rows
 from ..prompts import cell_text, plan_prompts, type_from_name
-from ..video_names import VIDEO_MME, video_benchmark
+from ..video_names import VIDEO_MME, VideoBenchmark, video_benchmark
 from .judged import Judging
 from .mathvista import score_mathvista
 from .mcq import score_mcq
@@ -63,12 +63,14 @@ def score(
     scores_file: str | Path | None = None,
     rejudge: bool = False,
     progress: bool = False,
+    judge_model: JudgeModel | None = None,
 ) -> dict[str, Any]:
     """Score ``predictions`` against ``dataset``; returns what ``vlmi score`` prints and saves.
 
     ``judge``: the model that judges (see the module docstring); ``scores_file``
     (default ``PREDICTIONS_score.json``) places its cache and audit table;
-    ``rejudge`` drops the cache first.
+    ``rejudge`` drops the cache first; ``judge_model``: the judge's model shared with
+    other scorings (loaded once for all; its owner closes it).
     """
     name = dataset_name or Path(dataset).stem
     judged_only = next((b for b in JUDGE_ONLY if b in name), None)
@@ -91,25 +93,43 @@ def score(
     if judge is not None:
         stem = judge_files_stem(predictions, scores_file)
         cache = stem.with_name(stem.name + "_judge_cache.jsonl")
-        judging = Judging(Judge(judge, cache, rejudge=rejudge, progress=progress))
-    if video is not None:
-        scorer = score_videomme if video.family == VIDEO_MME else score_mvbench
-        result |= scorer(rows, judging)
-    elif judging is not None and judged_only == "MathVista":
-        result |= score_mathvista(rows, judging)
-    elif judging is not None and judged_only == "MMVet":
-        result |= score_mmvet(rows, judging)
-    elif kind == "mcq":
-        result |= score_mcq_judged(rows, name, judging) if judging else score_mcq(rows, name)
-    elif kind == "yorn":
-        result |= score_yorn(rows, name, judging)
-    else:
-        result |= _score_vqa(rows, name, vqa_method)
+        judging = Judging(
+            Judge[Any](judge, cache, rejudge=rejudge, progress=progress, model=judge_model)
+        )
+    try:
+        result |= _scores(rows, name, kind, video, judged_only, judging, vqa_method)
+    finally:
+        if judging is not None:
+            judging.judge.close()
     result |= {"rows": len(rows), "failed": failed, "without_prediction": missing}
     if judging is not None:
         result["judge"] = judging.record()
         judging.write_audit(stem.with_name(stem.name + "_judge.tsv"))
     return result
+
+
+def _scores(
+    rows: list[tuple[Cells, str]],
+    name: str,
+    kind: str,
+    video: VideoBenchmark | None,
+    judged_only: str | None,
+    judging: Judging | None,
+    vqa_method: str | None,
+) -> dict[str, Any]:
+    """The figures of the rows, by the dataset's rules (with the judge where it has one)."""
+    if video is not None:
+        scorer = score_videomme if video.family == VIDEO_MME else score_mvbench
+        return scorer(rows, judging)
+    if judging is not None and judged_only == "MathVista":
+        return score_mathvista(rows, judging)
+    if judging is not None and judged_only == "MMVet":
+        return score_mmvet(rows, judging)
+    if kind == "mcq":
+        return score_mcq_judged(rows, name, judging) if judging else score_mcq(rows, name)
+    if kind == "yorn":
+        return score_yorn(rows, name, judging)
+    return _score_vqa(rows, name, vqa_method)
 
 
 #: benchmarks only a judge scores (the name holds one of these)
