@@ -151,13 +151,9 @@ def prompt_text(
     if arch.prompt in (INTERNVL_CHAT, MINICPMV):
         messages: Any = [{"role": "user", "content": user_text(arch, sample)}]
     else:
-<<<<<<< HEAD
         messages = to_conversation(sample, native_video=arch.video == NATIVE)
-=======
-        messages = to_conversation(sample)
     if system:
         messages = [{"role": "system", "content": system}, *messages]
->>>>>>> main
     text = template_owner.apply_chat_template(
         messages, tokenize=False, add_generation_prompt=True, **(template_kwargs or {})
     )
@@ -171,9 +167,9 @@ def build_request(
     template_kwargs: dict[str, Any] | None = None,
     system: str | None = None,
 ) -> dict[str, Any]:
-<<<<<<< HEAD
     """The vLLM prompt dict for one sample: ``prompt`` and, with media, ``multi_modal_data``."""
-    request: dict[str, Any] = {"prompt": prompt_text(arch, template_owner, sample, template_kwargs)}
+    text = prompt_text(arch, template_owner, sample, template_kwargs, system)
+    request: dict[str, Any] = {"prompt": text}
     images: list[Any] = []
     videos: list[Any] = []
     for part in sample.parts:
@@ -185,12 +181,6 @@ def build_request(
             else:
                 images.extend(_frames(part))
     media: dict[str, Any] = {}
-=======
-    """The vLLM prompt dict for one sample: ``prompt`` and, with images, ``multi_modal_data``."""
-    text = prompt_text(arch, template_owner, sample, template_kwargs, system)
-    request: dict[str, Any] = {"prompt": text}
-    images = [p.image for p in sample.parts if isinstance(p, ImagePart)]
->>>>>>> main
     if images:
         media["image"] = images
     if videos:
