@@ -330,3 +330,22 @@ def transformers_model(arch: str, cache: dict[str, Any]) -> Any:
         assert model.spec.plugin.distribution == "vlmi-transformers"
         cache[arch] = model
     return cache[arch]
+
+
+def transformers_token_ids(
+    reference: Any, batch: list[Any], max_new: int, monkeypatch: pytest.MonkeyPatch
+) -> list[list[int]]:
+    """The new token ids vlmi-transformers' ``generate`` gives, one sample at a time (no padding)."""
+    engine = reference.engine
+    real = engine.generate_tokens
+    seen: list[list[int]] = []
+
+    def record(*args: Any, **kwargs: Any) -> list[list[int]]:
+        rows = real(*args, **kwargs)
+        seen.extend(rows)
+        return rows
+
+    monkeypatch.setattr(engine, "generate_tokens", record)
+    for sample in batch:
+        reference.eval_batch([sample], max_new_tokens=max_new)
+    return seen

@@ -20,6 +20,7 @@ from conftest import (
     image_count,
     samples,
     transformers_model,
+    transformers_token_ids,
 )
 
 MAX_NEW = 16
@@ -52,18 +53,7 @@ def test_greedy_token_ids_equal_transformers(
     from_vllm = [list(output.outputs[0].token_ids) for output in spy.outputs]
 
     reference = transformers_model(arch, transformers_models)
-    engine = reference.engine
-    real = engine.generate_tokens
-    seen: list[list[int]] = []
-
-    def record(*args: Any, **kwargs: Any) -> list[list[int]]:
-        rows = real(*args, **kwargs)
-        seen.extend(rows)
-        return rows
-
-    monkeypatch.setattr(engine, "generate_tokens", record)
-    for sample in batch:  # one at a time: no padding on the Transformers side
-        reference.eval_batch([sample], max_new_tokens=MAX_NEW)
+    seen = transformers_token_ids(reference, batch, MAX_NEW, monkeypatch)
     assert len(seen) == len(from_vllm) == len(batch)
     if ARCH_LOAD.get(arch, {}).get("dtype") == "bfloat16":
         # vLLM's CPU Gated DeltaNet kernel and Transformers' reference one round bfloat16

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GenerateSpy, transformers_model
+from conftest import GenerateSpy, transformers_model, transformers_token_ids
 from test_two_engines import MAX_NEW
 
 import vlmi
@@ -43,15 +43,20 @@ def question(clip: Path) -> dict[str, Any]:
     return {"query": "What happens?", "videos": [{"source": str(clip), "nframes": 4}]}
 
 
+def asked(model: Any, clip: Path, spy: GenerateSpy, video: str) -> dict[str, Any]:
+    """The vLLM request for one video question to a model taking ``video``, once answered."""
+    assert model.spec.video == video
+    result = model.eval_batch([question(clip)], max_new_tokens=2)
+    assert not isinstance(result[0], BaseException), result[0]
+    return dict(spy.calls[0][0])
+
+
 def test_native_video_prompt_ids_are_the_processors(
     arch: str, model: Any, clip: Path, spy: GenerateSpy
 ) -> None:
     if arch not in NATIVE:
         pytest.skip("a native-video architecture only")
-    assert model.spec.video == "native"
-    result = model.eval_batch([question(clip)], max_new_tokens=2)
-    assert not isinstance(result[0], BaseException), result[0]
-    request = spy.calls[0][0]
+    request = asked(model, clip, spy, "native")
     frames, metadata = request["multi_modal_data"]["video"][0]
     # qwen's rule: 4 frames spread over the clip, first and last kept
     assert metadata["frames_indices"] == [0, 10, 19, 29]
@@ -98,18 +103,7 @@ def test_native_video_greedy_tokens_equal_transformers(
 
     reference = transformers_model(arch, transformers_models)
     assert reference.spec.video == "native"
-    engine = reference.engine
-    real = engine.generate_tokens
-    seen: list[list[int]] = []
-
-    def record(*args: Any, **kwargs: Any) -> list[list[int]]:
-        rows = real(*args, **kwargs)
-        seen.extend(rows)
-        return rows
-
-    monkeypatch.setattr(engine, "generate_tokens", record)
-    for sample in batch:
-        reference.eval_batch([sample], max_new_tokens=MAX_NEW)
+    seen = transformers_token_ids(reference, batch, MAX_NEW, monkeypatch)
     assert len(seen) == len(from_vllm) == 2
     assert seen == from_vllm
 
@@ -117,10 +111,7 @@ def test_native_video_greedy_tokens_equal_transformers(
 def test_frames_as_images(arch: str, model: Any, clip: Path, spy: GenerateSpy) -> None:
     if arch not in FRAMES:
         pytest.skip("a frames architecture only")
-    assert model.spec.video == "frames"
-    result = model.eval_batch([question(clip)], max_new_tokens=2)
-    assert not isinstance(result[0], BaseException), result[0]
-    request = spy.calls[0][0]
+    request = asked(model, clip, spy, "frames")
     assert "video" not in request["multi_modal_data"]
     images = request["multi_modal_data"]["image"]
     # VLMEvalKit's rule, 4 frames: step 30 / 5 = 6, frames 6, 12, 18, 24

@@ -59,7 +59,7 @@ ImageUrlText = Annotated[
     str,
     Field(
         pattern=IMAGE_URL_PATTERN,
-        description="an http(s) URL or a data: URI of a picture",
+        description="an http(s) URL or a data: URI of a picture (a video file in video_url)",
         json_schema_extra={"format": IMAGE_URL_FORMAT},
     ),
     BeforeValidator(_http_or_data),
@@ -108,28 +108,17 @@ class ImageContent(_Strict):
     image_url: ImageUrl | ImageUrlText
 
 
-VideoUrlText = Annotated[
-    str,
-    Field(
-        pattern=IMAGE_URL_PATTERN,
-        description="an http(s) URL or a data: URI of a video file",
-        json_schema_extra={"format": IMAGE_URL_FORMAT},
-    ),
-    BeforeValidator(_http_or_data),
-]
-
-
 class VideoUrl(_Strict):
     """Where a video is."""
 
-    url: VideoUrlText
+    url: ImageUrlText
 
 
 class VideoContent(_Strict):
     """A video part of a user message's content (sampled as the model samples by default)."""
 
     type: Literal["video_url"]
-    video_url: VideoUrl | VideoUrlText
+    video_url: VideoUrl | ImageUrlText
 
 
 UserPart = Annotated[TextContent | ImageContent | VideoContent, Discriminator("type")]
