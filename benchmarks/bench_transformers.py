@@ -4,6 +4,15 @@ Run with ``nox -s bench_transformers`` (or ``python benchmarks/bench_transformer
 in an environment with vlmi-transformers[testing]). Prints samples/s and peak
 memory for:
 
+0. vlmi's own cost (``--overhead``, or ``--only-overhead``): on the tiny Qwen2-VL and
+   InternVL checkpoints, 32 samples x 16 new tokens (one 448x448 picture each, EOS
+   ignored), vlmi ``eval_batch`` against a hand-written Transformers batch over the same
+   samples (the same processor and weights, chunks of the same batch size), taking turns
+   in one process for ``--reps`` repetitions (the order swapped every time). Printed: the
+   median seconds of each, and vlmi / hand-written (target >= 0.97) as the median and the
+   min-max of the per-repetition ratios, in wall time and in process CPU time (steadier
+   on a shared machine), for file paths (both decode them) and for PIL images given
+   ready; plus whether the answers are identical;
 1. a tiny InternVL checkpoint on the CPU (always; float32, dynamic cache);
 2. with CUDA present: an 8B-shaped InternVL with random bf16 weights
    (InternViT-300M + a Qwen2.5-7B-shaped LLM), one 448x448 image and about 70
@@ -21,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import statistics
 import tempfile
 import time
 from dataclasses import replace
@@ -115,6 +125,116 @@ def measure(
             f"{failed} failed)  {peak_memory()}"
         )
     return rates
+
+
+def hand_written_batch(
+    model: Any, samples: list[tuple[str, list[Any]]], batch_size: int, new_tokens: int
+) -> list[str]:
+    """What a user writes with Transformers alone, on the weights and processor vlmi loaded."""
+    import torch
+    from PIL import Image
+
+    processor, hf_model = model.engine.processor, model.engine.model
+    answers: list[str] = []
+    for start in range(0, len(samples), batch_size):
+        conversations = [
+            [
+                {
+                    "role": "user",
+                    "content": [
+                        *(
+                            {
+                                "type": "image",
+                                "image": img
+                                if isinstance(img, Image.Image)
+                                else Image.open(img).convert("RGB"),
+                            }
+                            for img in imgs
+                        ),
+                        {"type": "text", "text": question},
+                    ],
+                }
+            ]
+            for question, imgs in samples[start : start + batch_size]
+        ]
+        inputs = processor.apply_chat_template(
+            conversations,
+            add_generation_prompt=True,
+            tokenize=True,
+            return_dict=True,
+            return_tensors="pt",
+            processor_kwargs={"padding": True},
+        )
+        with torch.inference_mode():
+            output = hf_model.generate(**inputs, max_new_tokens=new_tokens, do_sample=False)
+        prompt_length = inputs["input_ids"].shape[1]
+        answers += processor.batch_decode(output[:, prompt_length:], skip_special_tokens=True)
+    return answers
+
+
+def taking_turns(ways: dict[str, Any], reps: int) -> dict[str, dict[str, list[float]]]:
+    """Wall and process-CPU seconds of each way per repetition, the order swapped each time."""
+    times: dict[str, dict[str, list[float]]] = {n: {"wall": [], "cpu": []} for n in ways}
+    for rep in range(reps):
+        order = list(ways) if rep % 2 == 0 else list(reversed(ways))
+        for name in order:
+            wall, cpu = time.perf_counter(), time.process_time()
+            ways[name]()
+            times[name]["cpu"].append(time.process_time() - cpu)
+            times[name]["wall"].append(time.perf_counter() - wall)
+    return times
+
+
+def ratio_line(times: dict[str, dict[str, list[float]]], clock: str) -> str:
+    hand, ours = times["hand-written"][clock], times["vlmi"][clock]
+    ratios = [h / v for h, v in zip(hand, ours)]  # vlmi's rate / the hand-written rate
+    return (
+        f"{clock:>4}: hand-written {statistics.median(hand):.3f} s, vlmi "
+        f"{statistics.median(ours):.3f} s; vlmi / hand-written {statistics.median(ratios):.3f} "
+        f"(min {min(ratios):.3f}, max {max(ratios):.3f})"
+    )
+
+
+def compare_once(
+    model: Any, samples: list[tuple[str, list[Any]]], kind: str, args: argparse.Namespace
+) -> None:
+    batch, tokens = model.engine_options.batch_size, args.overhead_tokens
+    ways = {
+        "hand-written": lambda: hand_written_batch(model, samples, batch, tokens),
+        "vlmi": lambda: model.eval_batch(samples, max_new_tokens=tokens),
+    }
+    same = ways["hand-written"]() == ways["vlmi"]()  # also the warm-up
+    times = taking_turns(ways, args.reps)
+    print(f"  {kind}: identical answers: {same}")
+    print(f"    {ratio_line(times, 'wall')}")
+    print(f"    {ratio_line(times, 'cpu')}")
+
+
+def bench_overhead(folder: Path, args: argparse.Namespace) -> None:
+    """vlmi eval_batch against a hand-written batch over the same samples (see the docstring)."""
+    import torch
+    from PIL import Image
+
+    from vlmi_testkit import make_tiny_checkpoint
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    paths = pictures(folder, 16, (448, 448))
+    ready = [Image.open(path).convert("RGB") for path in paths]
+    for arch in args.overhead_archs:
+        checkpoint = make_tiny_checkpoint(arch, folder / f"overhead-{arch}")
+        model = vlmi.load(str(checkpoint), plugin="vlmi-transformers", device="cpu")
+        ignore_eos(model)
+        batch = model.engine_options.batch_size
+        print(
+            f"vlmi's own cost, tiny {arch} on CPU ({torch.get_num_threads()} torch threads), "
+            f"{args.overhead_samples} samples x {args.overhead_tokens} new tokens, batches of "
+            f"{batch}, {args.reps} repetitions taking turns:"
+        )
+        for kind, images in (("file paths", paths), ("PIL images", ready)):
+            samples = [(QUESTION, [images[i % 16]]) for i in range(args.overhead_samples)]
+            compare_once(model, samples, kind, args)
+        model.close()
 
 
 CPU_MODES = {
@@ -247,9 +367,20 @@ def main() -> None:
     parser.add_argument("--compile", choices=["auto", "on", "off"], default="auto")
     parser.add_argument("--cpu-modes", nargs="+", choices=sorted(CPU_MODES), default=["eager"])
     parser.add_argument("--skip-cpu", action="store_true")
+    parser.add_argument("--overhead", action="store_true", help="also vlmi against hand-written")
+    parser.add_argument("--only-overhead", action="store_true", help="only that comparison")
+    parser.add_argument("--overhead-archs", nargs="+", default=["qwen2_vl", "internvl"])
+    parser.add_argument("--overhead-samples", type=int, default=32)
+    parser.add_argument("--overhead-tokens", type=int, default=16)
+    parser.add_argument("--reps", type=int, default=15, help="repetitions of each way")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: its default)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        if args.overhead or args.only_overhead:
+            bench_overhead(folder, args)
+        if args.only_overhead:
+            return
         if not args.skip_cpu:
             bench_tiny_cpu(folder, args)
         bench_8b_cuda(folder, args)

@@ -237,3 +237,55 @@ def test_file_uri(tmp_path: Path):
     path = tmp_path / "p.png"
     make_picture().save(path)
     assert load_img(path.as_uri()).size == (64, 48)
+
+
+def test_an_upright_rgb_image_is_used_as_given_and_a_turned_one_is_not_changed():
+    """No pixel copy for an image that needs nothing (a full copy per sample showed in
+    eval_batch's time); a turned one becomes a new, upright image."""
+    upright = make_picture()
+    assert load_img(upright) is upright
+    stored = Image.new("RGB", (40, 20), (255, 0, 0))
+    exif = stored.getexif()
+    exif[0x0112] = 6
+    turned = Image.open(io.BytesIO(_jpeg(stored, exif)))
+    result = load_img(turned)
+    assert result.size == (20, 40)
+    assert turned.size == (40, 20)
+
+
+def _jpeg(img: Image.Image, exif: Image.Exif) -> bytes:
+    buffer = io.BytesIO()
+    img.save(buffer, format="JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def test_pil_images_are_finished_in_the_calling_thread_and_files_in_the_pool(tmp_path):
+    """A PIL image has nothing to decode: handing it to a worker thread only costs time."""
+    import threading
+
+    from vlmi._generation import GenerationOptions
+    from vlmi._preparing import prepare_batch
+
+    seen: dict[str, set[str]] = {"pil": set(), "file": set()}
+
+    class Taker:
+        name = "taker"
+        max_images = None
+        images_first = True
+
+        def load_img(self, src):
+            seen["pil" if isinstance(src, Image.Image) else "file"].add(
+                threading.current_thread().name
+            )
+            return load_img(src)
+
+    paths = []
+    for seed in range(4):
+        path = tmp_path / f"p{seed}.png"
+        make_picture(seed=seed).save(path)
+        paths.append(str(path))
+    items = [("q", [make_picture(seed=1), paths[i]]) for i in range(4)]
+    prepared = prepare_batch(Taker(), items, GenerationOptions())
+    assert all(not isinstance(s, errors.VlmiError) for s in prepared.samples)
+    assert seen["pil"] == {threading.current_thread().name}
+    assert threading.current_thread().name not in seen["file"]

@@ -57,13 +57,13 @@ REMOTE_CODE = {
     "kimi_vl": "make_tiny_kimi_vl",
     "keye_vl1_5": "make_tiny_keye_vl1_5",
 }
-#: per architecture, load options of its own: vLLM 0.32's CPU decode kernel for multi-head
-#: latent attention (Kimi-VL's DeepSeek-V3 text model) gives other tokens when it decodes
-#: several sequences in one step than one at a time (docs/verification.md), so the
-#: Kimi-VL engine schedules one sequence at a time here; vLLM's CPU Gated DeltaNet kernel
-#: (Qwen3.5) runs in bfloat16 only
+#: per architecture, load options of its own: vLLM's CPU Gated DeltaNet kernel (Qwen3.5)
+#: runs in bfloat16 only (vlmi-vllm picks it for dtype auto there; the Transformers side of
+#: the two-engine test needs it said). Kimi-VL needs none: vlmi-vllm schedules one sequence
+#: at a time on the CPU backend by itself (vLLM 0.32's CPU latent-attention decode gives
+#: other tokens when it decodes several sequences in one step; docs/verification.md), which
+#: the batched == one-at-a-time tests check.
 ARCH_LOAD: dict[str, dict[str, Any]] = {
-    "kimi_vl": {"max_num_seqs": 1},
     "qwen3_5": {"dtype": "bfloat16"},
 }
 #: architectures whose processor in vLLM lays out several images in one prompt unlike the

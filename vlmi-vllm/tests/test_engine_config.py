@@ -36,6 +36,23 @@ def test_llm_kwargs_on_cpu_and_cuda():
     assert "mm_processor_kwargs" not in cuda
 
 
+def test_the_cpu_backend_gets_what_its_kernels_take():
+    qwen3_5 = ARCHITECTURES["Qwen3_5ForConditionalGeneration"]
+    kimi = ARCHITECTURES["KimiVLForConditionalGeneration"]
+    # Qwen3.5's Gated DeltaNet on the CPU: bfloat16 for auto, any other dtype refused
+    assert llm_kwargs("/w", VllmOptions(), qwen3_5, 1, 64, cpu=True)["dtype"] == "bfloat16"
+    with pytest.raises(errors.InvalidOptionError, match="dtype=bfloat16"):
+        llm_kwargs("/w", VllmOptions(dtype="float32"), qwen3_5, 1, 64, cpu=True)
+    assert llm_kwargs("/w", VllmOptions(dtype="float32"), qwen3_5, 1, 64)["dtype"] == "float32"
+    # Kimi-VL's latent attention on the CPU: one sequence at a time unless the user says
+    assert llm_kwargs("/w", VllmOptions(), kimi, 1, 64, cpu=True)["max_num_seqs"] == 1
+    chosen = VllmOptions(max_num_seqs=4)
+    assert llm_kwargs("/w", chosen, kimi, 1, 64, cpu=True)["max_num_seqs"] == 4
+    assert llm_kwargs("/w", VllmOptions(), kimi, 1, 64)["max_num_seqs"] == 256
+    assert llm_kwargs("/w", VllmOptions(), QWEN, 1, 64, cpu=True)["max_num_seqs"] == 256
+    assert llm_kwargs("/w", VllmOptions(), QWEN, 1, 64, cpu=True)["dtype"] == "auto"
+
+
 def test_expert_kwargs_pass_through_over_the_pixel_limit():
     options = VllmOptions(max_image_pixels=200_000, mm_processor_kwargs={"max_pixels": 5, "x": 1})
     kwargs = llm_kwargs("/w", options, QWEN, 1, 64, {}, cpu=True)

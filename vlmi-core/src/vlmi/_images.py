@@ -48,7 +48,7 @@ def describe(src: Any, limit: int = 80) -> str:
     """A short, printable description of an image input for error messages."""
     if isinstance(src, (bytes, bytearray, memoryview)):
         return f"<{len(src)} bytes>"
-    if _is_pil(src):
+    if is_pil_image(src):
         return f"<PIL image {src.mode} {src.width}x{src.height}>"
     if type(src).__module__ == "numpy":
         return (
@@ -70,7 +70,8 @@ def max_pixels() -> int:
     return int(os.environ.get("VLMI_MAX_IMAGE_PIXELS", DEFAULT_MAX_PIXELS))
 
 
-def _is_pil(value: Any) -> bool:
+def is_pil_image(value: Any) -> bool:
+    """Whether ``value`` is a PIL image (without importing Pillow when nothing could be one)."""
     if "PIL.Image" not in sys.modules:  # no PIL image can exist before PIL is imported
         return False
     from PIL import Image  # waits for an import under way in another thread
@@ -80,7 +81,7 @@ def _is_pil(value: Any) -> bool:
 
 def load_img(src: Any) -> Image.Image:
     """Load one image input as an RGB PIL image (see the module docstring)."""
-    if _is_pil(src):
+    if is_pil_image(src):
         return _finish(src, src)
     if isinstance(src, (bytes, bytearray, memoryview)):
         return _decode(bytes(src), src)
@@ -306,14 +307,33 @@ def _check_size(img: Image.Image, src: Any, limit: int) -> None:
         )
 
 
-def _finish(img: Image.Image, src: Any) -> Image.Image:
-    from PIL import Image, ImageOps
+#: the EXIF tag that says how the stored pixels are turned; 1 (or none) is upright
+_ORIENTATION = 0x0112
 
-    _check_size(img, src, max_pixels())
+
+def _upright(img: Image.Image) -> Image.Image:
+    """``img`` turned as its EXIF orientation says; ``img`` itself when it is already upright.
+
+    Pillow's ``exif_transpose`` copies every image that needs no turning (a
+    full pixel copy per sample); the orientation tag is read first so that only
+    turned images pay for a new one. A given PIL image is never changed.
+    """
+    from PIL import ImageOps
+
     try:
-        img = ImageOps.exif_transpose(img) or img
+        img.load()
+        if img.getexif().get(_ORIENTATION, 1) in range(2, 9):
+            return ImageOps.exif_transpose(img) or img
     except (OSError, ValueError, SyntaxError, TypeError):
         pass  # a broken EXIF block: keep the pixels as stored
+    return img
+
+
+def _finish(img: Image.Image, src: Any) -> Image.Image:
+    from PIL import Image
+
+    _check_size(img, src, max_pixels())
+    img = _upright(img)
     if img.mode == "RGB":
         return img
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
@@ -357,4 +377,4 @@ def _from_array(array: Any) -> Image.Image:
     return _finish(Image.fromarray(np.ascontiguousarray(arr)), array)
 
 
-__all__ = ["decode_data_uri", "describe", "download", "load_img", "max_pixels"]
+__all__ = ["decode_data_uri", "describe", "download", "is_pil_image", "load_img", "max_pixels"]

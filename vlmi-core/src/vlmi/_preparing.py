@@ -27,7 +27,7 @@ from vlmi.errors import (
 )
 
 from ._generation import GenerationOptions
-from ._images import describe
+from ._images import describe, is_pil_image
 from ._sample import ImagePart, Sample, VideoPart, as_sample
 from ._spec import video_takers
 
@@ -221,13 +221,24 @@ def _load_all(
                 f"{what} {describe(part.source)} could not be loaded: {exc!r}"
             )
 
+    # a PIL image has nothing left to decode: handing it to a thread costs more than it saves
+    ready = [isinstance(part, ImagePart) and is_pil_image(part.source) for part in parts]
+    loaded: list[ImagePart | VideoPart | VlmiError | None] = [
+        load_one(part) if is_ready else None for part, is_ready in zip(parts, ready)
+    ]
+    to_decode = [k for k, is_ready in enumerate(ready) if not is_ready]
+    pending = [parts[k] for k in to_decode]
     count = workers if workers is not None else default_workers()
     if executor is not None:
-        return list(executor.map(load_one, parts))
-    if count <= 1 or len(parts) == 1:
-        return [load_one(part) for part in parts]
-    with ThreadPoolExecutor(max_workers=min(count, len(parts))) as pool:
-        return list(pool.map(load_one, parts))
+        decoded = list(executor.map(load_one, pending))
+    elif count <= 1 or len(pending) <= 1:
+        decoded = [load_one(part) for part in pending]
+    else:
+        with ThreadPoolExecutor(max_workers=min(count, len(pending))) as pool:
+            decoded = list(pool.map(load_one, pending))
+    for k, result in zip(to_decode, decoded):
+        loaded[k] = result
+    return [result for result in loaded if result is not None]
 
 
 __all__ = [

@@ -9,11 +9,14 @@ Each entry says how vlmi builds the prompt (``prompt``), whether loading the
 checkpoint needs its own code (``remote_code``), how ``max_image_pixels`` is
 honoured (``pixels``: the vLLM ``mm_processor_kwargs`` it becomes, or None when
 the architecture resizes every image to one fixed size and so cannot be
-limited), and the tokens generation stops at besides the tokenizer's EOS
-(``stop_tokens``), and how the model takes video (``video``: ``"native"`` when
-vLLM's processor for it takes a clip, ``"frames"`` when vlmi lays the sampled
-frames out as images in the family's layout, None when it refuses video), with
-the default sampling and frame limit of VLMEvalKit's wrapper for the family.
+limited), the tokens generation stops at besides the tokenizer's EOS
+(``stop_tokens``), what vLLM's CPU backend needs of it (``cpu_dtypes``: the
+only dtypes its kernels take there; ``cpu_max_num_seqs``: the most sequences it
+decodes at once there and still answers as one at a time), and how the model
+takes video (``video``: ``"native"`` when vLLM's processor for it takes a clip,
+``"frames"`` when vlmi lays the sampled frames out as images in the family's
+layout, None when it refuses video), with the default sampling and frame limit
+of VLMEvalKit's wrapper for the family.
 """
 
 from __future__ import annotations
@@ -57,6 +60,10 @@ class Architecture:
     stop_tokens: tuple[str, ...] = ()
     #: how many images vLLM is told to expect per prompt when the model declares none
     default_max_images: int = 8
+    #: the dtypes vLLM's CPU backend runs it in (empty: any)
+    cpu_dtypes: tuple[str, ...] = ()
+    #: the ``max_num_seqs`` default on vLLM's CPU backend (None: vLLM's own)
+    cpu_max_num_seqs: int | None = None
     #: how the model takes video: NATIVE, FRAMES or None (refused)
     video: str | None = None
     #: the default video sampling (fields of vlmi.Video), as pairs
@@ -97,7 +104,10 @@ ARCHITECTURES: dict[str, Architecture] = {
         Architecture("Qwen2_5_VLForConditionalGeneration", "qwen2.5-vl", **_QWEN_CLIP),
         Architecture("Qwen3VLForConditionalGeneration", "qwen3-vl", **_QWEN_CLIP),
         Architecture("Qwen3VLMoeForConditionalGeneration", "qwen3-vl", **_QWEN_CLIP),
-        Architecture("Qwen3_5ForConditionalGeneration", "qwen3.5", **_QWEN_CLIP),
+        # vLLM 0.32's CPU Gated DeltaNet kernel: "CPU GDN attention requires BF16"
+        Architecture(
+            "Qwen3_5ForConditionalGeneration", "qwen3.5", cpu_dtypes=("bfloat16",), **_QWEN_CLIP
+        ),
         Architecture(
             "InternVLForConditionalGeneration",
             "internvl",
@@ -133,7 +143,11 @@ ARCHITECTURES: dict[str, Architecture] = {
         ),
         Architecture("Ovis2_5", "ovis2.5", remote_code=True),
         Architecture("KeyeVL1_5ForConditionalGeneration", "keye-vl", remote_code=True),
-        Architecture("KimiVLForConditionalGeneration", "kimi-vl", remote_code=True),
+        # vLLM 0.32's CPU latent-attention decode answers differently when it decodes
+        # several sequences in one step (docs/verification.md): one at a time there
+        Architecture(
+            "KimiVLForConditionalGeneration", "kimi-vl", remote_code=True, cpu_max_num_seqs=1
+        ),
     )
 }
 

@@ -13,14 +13,18 @@ weights folder               ``model``
 model's ``max_images``       ``limit_mm_per_prompt={"image": max_images,
                              "video": 2}`` (``"video": 0`` where videos
                              go as frames)
-``dtype``                    ``dtype``
+``dtype``                    ``dtype`` (on the CPU backend, an architecture
+                             whose kernels take one dtype there gets it for
+                             ``auto`` and refuses any other: Qwen3.5, bfloat16)
 ``tp``                       ``tensor_parallel_size``
 ``gpu_memory_utilization``   ``gpu_memory_utilization`` (CUDA default 0.9; on
                              the CPU backend only when set: there it is the
                              share of host RAM that must be free at start)
 ``kv_cache_memory_bytes``    ``kv_cache_memory_bytes`` (CPU default 4 GiB
                              unless ``VLLM_CPU_KVCACHE_SPACE`` is set)
-``max_num_seqs``             ``max_num_seqs``
+``max_num_seqs``             ``max_num_seqs`` (default 256; on the CPU backend
+                             the architecture's ``cpu_max_num_seqs`` where it
+                             has one: Kimi-VL decodes one at a time there)
 ``enforce_eager``            ``enforce_eager`` (default: True on the CPU
                              backend, which cannot compile, else False)
 ``max_image_pixels``         ``mm_processor_kwargs`` in the architecture's
@@ -70,6 +74,8 @@ DTYPES = ("auto", "bfloat16", "float16", "float32")
 MAX_VIDEOS = 2
 #: the share of GPU memory vLLM may take when the option is not set (vLLM's default)
 GPU_MEMORY_SHARE = 0.9
+#: the sequences vLLM schedules at once when the option is not set (vLLM's default)
+DEFAULT_MAX_NUM_SEQS = 256
 
 
 def llm_kwargs(
@@ -97,6 +103,7 @@ def llm_kwargs(
     if share is not None and not 0.0 < share <= 1.0:
         raise InvalidOptionError(f"gpu_memory_utilization must be in (0, 1], got {share}")
     eager = options.enforce_eager
+    dtype, max_num_seqs = _cpu_fit(options, arch) if cpu else (options.dtype, options.max_num_seqs)
     kwargs: dict[str, Any] = {
         "model": folder,
         "trust_remote_code": options.trust_remote_code,
@@ -107,9 +114,9 @@ def llm_kwargs(
             "image": max_images if max_images is not None else arch.default_max_images,
             "video": MAX_VIDEOS if arch.video == NATIVE else 0,
         },
-        "dtype": options.dtype,
+        "dtype": dtype,
         "tensor_parallel_size": options.tp,
-        "max_num_seqs": options.max_num_seqs,
+        "max_num_seqs": max_num_seqs or DEFAULT_MAX_NUM_SEQS,
         "enforce_eager": cpu if eager is None else eager,
         "generation_config": "vllm",
     }
@@ -127,6 +134,23 @@ def llm_kwargs(
     if processor_kwargs:
         kwargs["mm_processor_kwargs"] = processor_kwargs
     return kwargs
+
+
+def _cpu_fit(options: Any, arch: Architecture) -> tuple[str, int | None]:
+    """``dtype`` and ``max_num_seqs`` as vLLM's CPU backend needs them for ``arch``."""
+    dtype = options.dtype
+    if arch.cpu_dtypes and dtype not in arch.cpu_dtypes:
+        if dtype != "auto":
+            raise InvalidOptionError(
+                f"{arch.name} runs on vLLM's CPU backend in {' or '.join(arch.cpu_dtypes)} only "
+                f"(its kernels there take no other dtype), not {dtype}: pass -O "
+                f"dtype={arch.cpu_dtypes[0]} (dtype='{arch.cpu_dtypes[0]}'), or leave dtype unset"
+            )
+        dtype = arch.cpu_dtypes[0]
+    max_num_seqs = options.max_num_seqs
+    if max_num_seqs is None:
+        max_num_seqs = arch.cpu_max_num_seqs
+    return dtype, max_num_seqs
 
 
 def pixel_kwargs(
@@ -214,6 +238,7 @@ def sampling_params(options: GenerationOptions, stop_ids: Sequence[int]) -> Any:
 
 
 __all__ = [
+    "DEFAULT_MAX_NUM_SEQS",
     "DTYPES",
     "GPU_MEMORY_SHARE",
     "MAX_VIDEOS",

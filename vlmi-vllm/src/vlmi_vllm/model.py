@@ -35,7 +35,7 @@ from vlmi.plugin import (
     run_built,
 )
 from vlmi_vllm.architectures import CHAT_TEMPLATE
-from vlmi_vllm.engine_config import llm_kwargs, sampling_params
+from vlmi_vllm.engine_config import DEFAULT_MAX_NUM_SEQS, llm_kwargs, sampling_params
 from vlmi_vllm.engine_errors import engine_start_error, run_error
 from vlmi_vllm.prompts import build_request, stop_token_ids, system_message
 from vlmi_vllm.resolving import (
@@ -84,7 +84,7 @@ class VllmOptions(EngineOptions):
     gpu_memory_utilization: float | None = None
     kv_cache_memory_bytes: int | None = None
     dtype: str = "auto"
-    max_num_seqs: int = 256
+    max_num_seqs: int | None = None
     enforce_eager: bool | None = None
     trust_remote_code: bool = False
     max_image_pixels: int | None = None
@@ -138,7 +138,7 @@ class VllmModel(BatchedModel[VllmOptions]):
     @property
     def preferred_batch_size(self) -> int:
         """``max_num_seqs`` (256): a run's chunk is as many requests as vLLM schedules at once."""
-        return self.engine_options.max_num_seqs
+        return self.engine_options.max_num_seqs or DEFAULT_MAX_NUM_SEQS
 
     def setup(self) -> None:
         """Check the platform and the checkpoint, start vLLM, load the chat template's owner."""
