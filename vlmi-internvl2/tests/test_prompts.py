@@ -166,3 +166,24 @@ def test_the_checkpoint_template_is_used_whatever_the_folder_is_called(
     model.eval("Hi there")
     assert prompt_of(model, engines[0]) == f"{HEAD}Hi there{TAIL}"
     model.close()
+
+
+def test_lmdeploy_prompt_video_frames(loaded: Any, engines: list[ScriptedEngine], tmp_path: Path):
+    import re
+
+    from vlmi import Video
+    from vlmi_testkit.clips import write_clip
+
+    clip = write_clip(tmp_path / "count.mp4", 20, fps=10)
+    model = loaded(system_prompt="")
+    assert model.video == "frames"
+    model.eval("What happens?", videos=Video(str(clip), nframes=3))
+    # VLMEvalKit's frame labels, one line each, before the question
+    frames = "".join(f"Frame-{i}: <img>(\\[256\\])+</img>\n" for i in (1, 2, 3))
+    expected = re.escape("<s><|im_start|>user\n") + frames + re.escape("What happens?" + TAIL)
+    assert re.fullmatch(expected, prompt_of(model, engines[0]))
+    sizes = [item["image_size"] for item in engines[0].requests[-1].multimodal or []]
+    assert sizes == [(192, 96)] * 3
+    # the frames are VLMEvalKit's: step 20 / 4 = 5, frames 5, 10, 15
+    _, sampling = model.load_video(Video(str(clip), nframes=3))
+    assert sampling.indices == (5, 10, 15)

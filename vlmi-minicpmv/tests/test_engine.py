@@ -237,3 +237,20 @@ def test_close_ends_the_engine_processes_and_a_new_load_works(engine: Any) -> No
         engine.model.eval(question)
     engine.model.close()  # closing twice is harmless
     assert engine.reload().eval(question, max_new_tokens=MAX_NEW) == before
+
+
+def test_video_frames_go_as_images(model: Any, spy: GenerateSpy, tmp_path: Path) -> None:
+    import vlmi
+    from vlmi_testkit.clips import write_clip
+
+    clip = write_clip(tmp_path / "count.mp4", 20, fps=10)
+    assert model.video == "frames"
+    video = vlmi.Video(str(clip), nframes=3)
+    answer = model.eval("What happens?", videos=video, max_new_tokens=2)
+    assert isinstance(answer, str)
+    ((request,), _) = spy.calls[0]
+    assert request["prompt"].count(IMAGE_PLACEHOLDER) == 3
+    frames, sampling = model.load_video(video)
+    assert sampling.indices == (5, 10, 15)  # VLMEvalKit's rule: step 20 / 4
+    sent = request["multi_modal_data"]["image"]
+    assert [f.tobytes() for f in sent] == [f.tobytes() for f in frames]

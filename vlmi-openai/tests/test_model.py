@@ -201,3 +201,29 @@ def test_vlmi_run_reads_four_times_concurrency_per_chunk(endpoint, tmp_path):
 
     described = describe_model("openai:m", concurrency=16)
     assert described.preferred_batch_size == 64  # known without a client or a request
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    from vlmi_testkit.clips import write_clip
+
+    return write_clip(tmp_path_factory.mktemp("clips") / "count.mp4", 24, fps=8)
+
+
+def test_videos_go_as_video_url_or_as_frames(remote, local, clip, echo_server):
+    # video_url: the file goes to the server, which samples it as the echo model does
+    expected = local.eval("What happens?", videos=str(clip))
+    assert expected.startswith("<video:8:192x96:2,5,8,10,13,16,18,21> ")
+    assert remote.eval("What happens?", videos=str(clip)) == expected
+    # frames: the frames vlmi sampled (4 here) go as images, in order
+    with vlmi.load(
+        "openai:echo", base_url=echo_server.base_url, video_as="frames", max_video_pixels=4608
+    ) as framed:
+        answer = framed.eval("What happens?", videos=vlmi.Video(str(clip), nframes=4))
+    frames, sampling = local.load_video(vlmi.Video(str(clip), nframes=4))
+    assert sampling.indices == (4, 9, 14, 19)
+    # 192 x 96 shrunk to a quarter of its pixels: 96 x 48, the images echo shows
+    assert answer == local.eval(
+        "What happens?", imgs=[frame.resize((96, 48), 3) for frame in frames]
+    )
+    assert answer.count("<image:96x48:") == 4

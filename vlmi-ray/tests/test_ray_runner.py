@@ -155,6 +155,43 @@ def test_echo_over_two_replicas_equals_a_local_run_and_resumes(cluster, mixed, t
     assert "done 0 (0 failed), skipped 32" in finished.stderr
 
 
+def test_videos_go_through_the_pipeline_as_in_a_local_run(cluster, tmp_path):
+    from vlmi_testkit.clips import write_clip
+
+    write_clip(tmp_path / "clip.mp4", 30, fps=10)
+    (tmp_path / "bad.mp4").write_bytes(b"not a video at all")
+    lines = [
+        {"id": "default", "query": "what happens", "videos": "clip.mp4"},
+        {"id": "bad", "query": "and here", "videos": "bad.mp4"},
+        {"id": "three", "query": "q", "videos": {"source": "clip.mp4", "nframes": 3}},
+        {"id": "text", "query": "just text"},
+        {"id": "qwen", "query": "q", "videos": [{"source": "clip.mp4", "rule": "qwen"}]},
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    local = vlmi.run(
+        "echo", source, tmp_path / "local.jsonl", batch_size=2, progress=False,
+        video_sampling={"nframes": 5},
+    )  # fmt: skip
+    assert (local.done, local.failed) == (5, 1)
+    result = vlmi_run(
+        "echo", str(source), "-o", str(tmp_path / "ray.jsonl"), "-b", "2", "-q",
+        "--video-sampling", "nframes=5",
+        "--ray", cluster.address, "--replicas", "2", "--gpus-per-replica", "0",
+    )  # fmt: skip
+    assert result.returncode == 3, result.stderr  # the bad video fails, as locally
+    want = {r["id"]: comparable(r) for r in records(tmp_path / "local.jsonl")}
+    got = {r["id"]: comparable(r) for r in records(tmp_path / "ray.jsonl")}
+    assert got == want
+    assert got["bad"]["error"]["type"] == "VideoDecodeError"  # its slot only
+    assert "video" not in got["text"] and "video" not in got["bad"]
+    # the replicas got the frames the CPU stage sampled: the run's 5, the sample's own 3
+    assert got["default"]["video"][0]["indices"] == [5, 10, 15, 20, 25]
+    assert "<video:5:192x96:5,10,15,20,25>" in got["default"]["prediction"]
+    assert len(got["three"]["video"][0]["indices"]) == 3
+    assert got["qwen"]["video"][0]["rule"] == "qwen"
+
+
 def test_a_killed_replica_is_restarted_and_its_batch_retried(cluster, tmp_path):
     source = plain_input(tmp_path / "in.jsonl", 120)
     out = tmp_path / "out.jsonl"

@@ -43,21 +43,26 @@ def user(*parts) -> list[dict]:
     return [{"role": "user", "content": list(parts)}]
 
 
-class CountingImages:
-    """A loopback HTTP server for PNG pictures that counts every request it gets."""
+def video(url: str) -> dict:
+    return {"type": "video_url", "video_url": {"url": url}}
 
-    def __init__(self) -> None:
+
+class CountingImages:
+    """A loopback HTTP server for a PNG picture (or ``body``) that counts every request."""
+
+    def __init__(self, body: bytes | None = None, content_type: str = "image/png") -> None:
         self.hits = 0
-        picture = io.BytesIO()
-        make_picture(seed=3).save(picture, format="PNG")
-        body = picture.getvalue()
+        if body is None:
+            picture = io.BytesIO()
+            make_picture(seed=3).save(picture, format="PNG")
+            body = picture.getvalue()
         owner = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 owner.hits += 1
                 self.send_response(200)
-                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -282,6 +287,55 @@ def test_missing_or_wrong_api_key_is_a_401(open_server, key):
         assert KEY not in error["message"]
         status, _ = error_of(lambda: stranger.models.list())
         assert status == 401
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    from vlmi_testkit.clips import write_clip
+
+    return write_clip(tmp_path_factory.mktemp("clips") / "count.mp4", 24, fps=8)
+
+
+@pytest.fixture(scope="module")
+def clips(clip):
+    server = CountingImages(clip.read_bytes(), "video/mp4")
+    yield server
+    server.close()
+
+
+def test_a_video_as_data_uri_and_as_loopback_url(client, local, clip, clips):
+    uri = "data:video/mp4;base64," + base64.b64encode(clip.read_bytes()).decode()
+    expected = local.eval("What happens?", videos=[str(clip)])
+    # the echo model's default: VLMEvalKit's rule, 8 frames of 24: 2, 5, 8, ...
+    assert expected.startswith("<video:8:192x96:2,5,8,10,13,16,18,21> ")
+    parts = [video(uri), {"type": "text", "text": "What happens?"}]
+    assert ask(client, user(*parts)) == expected
+    before = clips.hits
+    parts[0] = video(f"http://127.0.0.1:{clips.port}/count.mp4")
+    assert ask(client, user(*parts)) == expected
+    assert clips.hits == before + 1
+
+
+def test_a_video_url_to_a_private_address_is_refused(guarded_server, clips):
+    before = clips.hits
+    with openai.OpenAI(base_url=guarded_server.base_url, api_key="none", max_retries=0) as c:
+        url = f"http://127.0.0.1:{clips.port}/count.mp4"
+        status, error = error_of(lambda: ask(c, user(video(url))))
+    assert (status, error["code"]) == (400, "VideoDownloadError")
+    assert "refused" in error["message"] and "--allow-private-urls" in error["message"]
+    assert clips.hits == before
+
+
+def test_a_video_data_uri_over_the_byte_limit_is_refused(guarded_server, tmp_path):
+    from vlmi_testkit.clips import write_clip
+
+    clip = write_clip(tmp_path / "long.mp4", 400, fps=25, options={"g": "1"})
+    uri = "data:video/mp4;base64," + base64.b64encode(clip.read_bytes()).decode()
+    assert clip.stat().st_size > 4096
+    with openai.OpenAI(base_url=guarded_server.base_url, api_key="none", max_retries=0) as c:
+        status, error = error_of(lambda: ask(c, user(video(uri))))
+    assert (status, error["code"]) == (400, "VideoTooLargeError")
+    assert "VLMI_URL_MAX_BYTES" in error["message"]
 
 
 # --- SSRF: refused before any connection ---------------------------------------------

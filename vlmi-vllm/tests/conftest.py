@@ -309,3 +309,43 @@ def samples(pictures: list[Path]) -> list[Any]:
             ]
         },
     ]
+
+
+@pytest.fixture(scope="session")
+def transformers_models() -> Iterator[dict[str, Any]]:
+    loaded: dict[str, Any] = {}
+    yield loaded
+    for model in loaded.values():
+        model.close()
+
+
+def transformers_model(arch: str, cache: dict[str, Any]) -> Any:
+    """vlmi-transformers' model class on the checkpoint, loaded as ``vlmi.load`` would."""
+    for other in [a for a in cache if a != arch]:
+        cache.pop(other).close()
+    if arch not in cache:
+        dtype = ARCH_LOAD.get(arch, {}).get("dtype", "float32")
+        model = vlmi.load(str(checkpoint(arch)), plugin="vlmi-transformers", dtype=dtype)
+        assert model.spec.plugin is not None
+        assert model.spec.plugin.distribution == "vlmi-transformers"
+        cache[arch] = model
+    return cache[arch]
+
+
+def transformers_token_ids(
+    reference: Any, batch: list[Any], max_new: int, monkeypatch: pytest.MonkeyPatch
+) -> list[list[int]]:
+    """The new token ids vlmi-transformers' ``generate`` gives, one sample at a time (no padding)."""
+    engine = reference.engine
+    real = engine.generate_tokens
+    seen: list[list[int]] = []
+
+    def record(*args: Any, **kwargs: Any) -> list[list[int]]:
+        rows = real(*args, **kwargs)
+        seen.extend(rows)
+        return rows
+
+    monkeypatch.setattr(engine, "generate_tokens", record)
+    for sample in batch:
+        reference.eval_batch([sample], max_new_tokens=max_new)
+    return seen

@@ -23,7 +23,10 @@ def test_llm_kwargs_on_cpu_and_cuda():
     options = VllmOptions(tp=2, dtype="float32", max_image_pixels=200_000)
     cpu = llm_kwargs("/w", options, QWEN, 4, 2048, {"size": {"shortest_edge": 3136}}, cpu=True)
     assert cpu["tensor_parallel_size"] == 2 and cpu["max_model_len"] == 2048
-    assert cpu["limit_mm_per_prompt"] == {"image": 4, "video": 0}
+    # Qwen takes clips natively: vLLM expects videos too
+    assert cpu["limit_mm_per_prompt"] == {"image": 4, "video": 2}
+    frames = llm_kwargs("/w", VllmOptions(), INTERNVL, 4, 2048, {}, cpu=True)
+    assert frames["limit_mm_per_prompt"] == {"image": 4, "video": 0}
     assert cpu["enforce_eager"] is True and "gpu_memory_utilization" not in cpu
     assert cpu["trust_remote_code"] is False and cpu["generation_config"] == "vllm"
     assert cpu["mm_processor_kwargs"] == {"max_pixels": 200_000}

@@ -8,7 +8,6 @@ only, one image, three images and interleaved input. No ids are stored.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +17,11 @@ from conftest import (
     REMOTE_CODE,
     SEVERAL_IMAGES_DIFFER,
     GenerateSpy,
-    checkpoint,
     image_count,
     samples,
+    transformers_model,
+    transformers_token_ids,
 )
-
-import vlmi
 
 MAX_NEW = 16
 #: architectures whose answers differ between the engines, and why (none known today)
@@ -32,27 +30,6 @@ DIFFERENT: dict[str, str] = {}
 ONE_ENGINE = {
     "internvl_chat": "InternVLChatModel is remote code, which vlmi-transformers does not run"
 }
-
-
-@pytest.fixture(scope="session")
-def transformers_models() -> Iterator[dict[str, Any]]:
-    loaded: dict[str, Any] = {}
-    yield loaded
-    for model in loaded.values():
-        model.close()
-
-
-def transformers_model(arch: str, cache: dict[str, Any]) -> Any:
-    """vlmi-transformers' model class on the checkpoint, loaded as ``vlmi.load`` would."""
-    for other in [a for a in cache if a != arch]:
-        cache.pop(other).close()
-    if arch not in cache:
-        dtype = ARCH_LOAD.get(arch, {}).get("dtype", "float32")
-        model = vlmi.load(str(checkpoint(arch)), plugin="vlmi-transformers", dtype=dtype)
-        assert model.spec.plugin is not None
-        assert model.spec.plugin.distribution == "vlmi-transformers"
-        cache[arch] = model
-    return cache[arch]
 
 
 def test_greedy_token_ids_equal_transformers(
@@ -76,18 +53,7 @@ def test_greedy_token_ids_equal_transformers(
     from_vllm = [list(output.outputs[0].token_ids) for output in spy.outputs]
 
     reference = transformers_model(arch, transformers_models)
-    engine = reference.engine
-    real = engine.generate_tokens
-    seen: list[list[int]] = []
-
-    def record(*args: Any, **kwargs: Any) -> list[list[int]]:
-        rows = real(*args, **kwargs)
-        seen.extend(rows)
-        return rows
-
-    monkeypatch.setattr(engine, "generate_tokens", record)
-    for sample in batch:  # one at a time: no padding on the Transformers side
-        reference.eval_batch([sample], max_new_tokens=MAX_NEW)
+    seen = transformers_token_ids(reference, batch, MAX_NEW, monkeypatch)
     assert len(seen) == len(from_vllm) == len(batch)
     if ARCH_LOAD.get(arch, {}).get("dtype") == "bfloat16":
         # vLLM's CPU Gated DeltaNet kernel and Transformers' reference one round bfloat16

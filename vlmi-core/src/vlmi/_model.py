@@ -115,12 +115,19 @@ class Model(ABC, Generic[OptionsT]):
         """The sampled frames of a video and what was sampled (see :func:`vlmi.plugin.load_video`).
 
         The video's own sampling options win over the model's defaults
-        (:attr:`video_sampling`); :attr:`max_frames` caps them. Override it for
+        (:attr:`video_sampling`); :attr:`max_frames` caps them. An engine option
+        ``max_video_pixels`` (when the plugin's options have one) shrinks each
+        frame, its aspect ratio kept, to at most that many pixels. Override it for
         model-specific handling; keep calling :func:`vlmi.plugin.load_video`.
         """
+        from ._video.frames import fit_frames
         from ._video.load import load_video
 
-        return load_video(video, default=self.video_sampling, max_frames=self.max_frames)
+        frames, sampling = load_video(
+            video, default=self.video_sampling, max_frames=self.max_frames
+        )
+        budget = getattr(self.engine_options, "max_video_pixels", None)
+        return (fit_frames(frames, budget) if budget else frames), sampling
 
     def close(self) -> None:
         """Release the engine (GPU memory, worker processes)."""

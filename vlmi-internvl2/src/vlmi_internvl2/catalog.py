@@ -26,6 +26,11 @@ CURATED = tuple(
         engine="lmdeploy",
         weights={"huggingface": repo, "modelscope": repo},
         max_images=8,
+        # videos as frames (Frame-1: <image>, ...), VLMEvalKit's 8 by default; 16 at most,
+        # as many as the session length (sized for 8 images of 3 tiles) holds at one tile each
+        video="frames",
+        video_sampling={"rule": "vlmevalkit", "nframes": 8},
+        max_frames=16,
         defaults={"backend": backend},
         description=f"InternVL2 {size.upper()} (LMDeploy, {backend})",
     )

@@ -66,6 +66,8 @@ class InternVL2Options(EngineOptions):
     :param max_image_pixels: the most pixels an image may keep after the
         model's own resizing (None: the model's default): in place of
         ``max_dynamic_patch``, ``max_image_pixels // 448**2`` tiles.
+    :param max_video_pixels: the most pixels each sampled video frame may keep:
+        larger frames are shrunk (aspect ratio kept) before LMDeploy tiles them.
     :param mm_processor_kwargs: LMDeploy's own per-image preprocessing
         parameters, for experts (``{"max_dynamic_patch": n}``).
     :param max_total_tiles: tiles one sample's images share; with several
@@ -87,6 +89,7 @@ class InternVL2Options(EngineOptions):
     max_dynamic_patch: int = DEFAULT_MAX_DYNAMIC_PATCH
     max_total_tiles: int = 24
     max_image_pixels: int | None = None
+    max_video_pixels: int | None = None
     mm_processor_kwargs: dict[str, Any] | None = None
     system_prompt: str = SYSTEM_PROMPT
     batch_size: int = 512
@@ -96,7 +99,7 @@ class InternVL2Options(EngineOptions):
         for name in ("tp", "vision_max_batch_size", "max_dynamic_patch", "max_total_tiles"):
             if getattr(self, name) < 1:
                 raise InvalidOptionError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("session_len", "max_batch_size"):
+        for name in ("session_len", "max_batch_size", "max_video_pixels"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise InvalidOptionError(f"{name} must be >= 1 or None, got {value}")

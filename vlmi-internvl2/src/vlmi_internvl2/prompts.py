@@ -15,6 +15,9 @@ Checked against lmdeploy 0.18 (``lmdeploy/vl/model/internvl.py``,
   (InternVL2's multi-image convention; LMDeploy's docs use the same labels).
   An interleaved sample keeps each image at its place, every part on a line
   of its own: ``Compare\nImage-1: <IMAGE_TOKEN>\nwith\nImage-2: ...``.
+- A video is its sampled frames, where the video stands, each labelled as
+  VLMEvalKit prompts InternVL with video: ``Frame-1: <IMAGE_TOKEN>\nFrame-2:
+  <IMAGE_TOKEN>\n...``; frames count as images for the tile budget.
 - Images go to LMDeploy as the decoded PIL images (no re-encoding), each
   with its own ``max_dynamic_patch``: a sample's images share the
   ``max_total_tiles`` budget, so eight images do not ask for 8 x 13 tiles.
@@ -28,7 +31,7 @@ from __future__ import annotations
 from typing import Any
 
 from vlmi.errors import InvalidOptionError, InvalidSampleError
-from vlmi.plugin import ImagePart, Sample, TextPart
+from vlmi.plugin import ImagePart, Sample, TextPart, VideoPart
 
 #: lmdeploy.vl.constants.IMAGE_TOKEN (the tests check they agree)
 IMAGE_TOKEN = "<IMAGE_TOKEN>"
@@ -118,14 +121,20 @@ def user_content(
     sample: Sample, max_dynamic_patch: int, max_total_tiles: int
 ) -> str | list[dict[str, Any]]:
     """The user turn LMDeploy receives: a string, or one text part plus the image parts."""
-    images = [p.image for p in sample.parts if isinstance(p, ImagePart)]
+    labelled = sum(isinstance(p, ImagePart) for p in sample.parts) > 1
+    images: list[Any] = []
     pieces: list[str] = []
     seen = 0
     for part in sample.parts:
         if isinstance(part, ImagePart):
             seen += 1
-            label = f"Image-{seen}: " if len(images) > 1 else ""
+            images.append(part.image)
+            label = f"Image-{seen}: " if labelled else ""
             pieces.append(f"{label}{IMAGE_TOKEN}")
+        elif isinstance(part, VideoPart):
+            for index, frame in enumerate(part.frames or (), start=1):
+                images.append(frame)
+                pieces.append(f"Frame-{index}: {IMAGE_TOKEN}")
         elif isinstance(part, TextPart):
             for markup in RESERVED_MARKUP:
                 if markup in part.text:

@@ -13,6 +13,11 @@ CURATED = (
         engine="vllm",
         weights={"huggingface": "openbmb/MiniCPM-V-2_6", "modelscope": "OpenBMB/MiniCPM-V-2_6"},
         max_images=8,
+        # videos as frames (one placeholder each, VLMEvalKit's frame settings), its 8 by
+        # default; the frames count against vLLM's image limit (max_images)
+        video="frames",
+        video_sampling={"rule": "vlmevalkit", "nframes": 8},
+        max_frames=8,
         description="MiniCPM-V 2.6 (vLLM)",
     ),
 )

@@ -52,6 +52,8 @@ class MiniCPMVOptions(EngineOptions):
     :param max_image_pixels: the most pixels an image may keep after the
         model's own resizing (None: the model's default); MiniCPM-V keeps
         ``max_image_pixels // 448**2`` slices (its ``max_slice_nums``).
+    :param max_video_pixels: the most pixels each sampled video frame may keep:
+        larger frames are shrunk (aspect ratio kept) before vLLM.
     :param mm_processor_kwargs: the image processor's own options, for
         experts (vLLM's ``mm_processor_kwargs``).
     :param batch_size: most samples handed to one ``LLM.generate`` call; bounds
@@ -67,6 +69,7 @@ class MiniCPMVOptions(EngineOptions):
     enforce_eager: bool | None = None
     max_slice_nums: int | None = None
     max_image_pixels: int | None = None
+    max_video_pixels: int | None = None
     mm_processor_kwargs: dict[str, Any] | None = None
     batch_size: int = 512
 
@@ -74,7 +77,7 @@ class MiniCPMVOptions(EngineOptions):
         for name in ("tensor_parallel_size", "max_num_seqs", "batch_size"):
             if getattr(self, name) < 1:
                 raise InvalidOptionError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("max_model_len", "max_image_pixels", "max_slice_nums"):
+        for name in ("max_model_len", "max_image_pixels", "max_slice_nums", "max_video_pixels"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise InvalidOptionError(f"{name} must be >= 1 or None, got {value}")

@@ -11,6 +11,10 @@
   that differs from the number of images passed.
 - Images go to vLLM as decoded PIL images in ``multi_modal_data``; a
   text-only sample has no ``multi_modal_data`` at all.
+- A video is its sampled frames, one placeholder each where the video
+  stands, processed as images (VLMEvalKit's video setting of one slice per
+  frame is the load option ``max_slice_nums=1``: vLLM 0.32 fails a request
+  whose own processor options change the slicing).
 - Generation ends at ``<|im_end|>`` or ``<|endoftext|>``, whose ids
   (151645, 151643 in the released tokenizer) are passed explicitly.
 """
@@ -20,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from vlmi.errors import InvalidSampleError
-from vlmi.plugin import ImagePart, Sample, TextPart
+from vlmi.plugin import ImagePart, Sample, TextPart, VideoPart
 
 IMAGE_PLACEHOLDER = "(<image>./</image>)"
 STOP_TOKENS = ("<|im_end|>", "<|endoftext|>")
@@ -32,6 +36,8 @@ def user_content(sample: Sample) -> str:
     for part in sample.parts:
         if isinstance(part, ImagePart):
             pieces.append(IMAGE_PLACEHOLDER)
+        elif isinstance(part, VideoPart):
+            pieces.extend(IMAGE_PLACEHOLDER for _ in part.frames or ())
         elif isinstance(part, TextPart):
             if IMAGE_PLACEHOLDER in part.text:
                 raise InvalidSampleError(
@@ -47,7 +53,12 @@ def build_request(tokenizer: Any, sample: Sample) -> dict[str, Any]:
     messages = [{"role": "user", "content": user_content(sample)}]
     prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     request: dict[str, Any] = {"prompt": prompt}
-    images = [p.image for p in sample.parts if isinstance(p, ImagePart)]
+    images: list[Any] = []
+    for part in sample.parts:
+        if isinstance(part, ImagePart):
+            images.append(part.image)
+        elif isinstance(part, VideoPart):
+            images.extend(part.frames or ())
     if images:
         request["multi_modal_data"] = {"image": images}
     return request
@@ -63,4 +74,10 @@ def stop_token_ids(tokenizer: Any) -> list[int]:
     return ids
 
 
-__all__ = ["IMAGE_PLACEHOLDER", "STOP_TOKENS", "build_request", "stop_token_ids", "user_content"]
+__all__ = [
+    "IMAGE_PLACEHOLDER",
+    "STOP_TOKENS",
+    "build_request",
+    "stop_token_ids",
+    "user_content",
+]

@@ -44,6 +44,10 @@ def spec_for(api_model: str, *, name: str | None = None, description: str = "") 
         engine=ENGINE,
         defaults={"api_model": api_model},
         needs_gpu=False,  # the endpoint answers; this environment holds no GPU for it
+        # videos go to the server (video_url), or as vlmi's frames (video_as="frames"):
+        # VLMEvalKit's API wrappers take the dataset's frames, 8 by default
+        video="native",
+        video_sampling={"rule": "vlmevalkit", "nframes": 8},
         description=description or f"{api_model} through an OpenAI-compatible endpoint",
     )
 

@@ -27,7 +27,7 @@ from vlmi.plugin import (
     Sample,
 )
 from vlmi_openai.engine_config import TOKEN_LIMIT_PARAMS, api_params
-from vlmi_openai.prompts import build_messages
+from vlmi_openai.prompts import VIDEO_AS, build_messages
 
 #: the api_key sent to a base_url when none is configured (servers without authentication)
 NO_KEY = "none"
@@ -50,6 +50,11 @@ class OpenAIOptions(EngineOptions):
     :param send_top_k: send ``top_k`` (servers such as vLLM and vlmi serve take it).
     :param max_images: most images per sample, checked before any request
         (default: the catalog's limit, else none).
+    :param video_as: how videos are sent: ``"video_url"`` (the file, or its URL, as
+        an OpenAI ``video_url`` part; the server samples it) or ``"frames"`` (the
+        frames vlmi sampled, as images: for servers without video).
+    :param max_video_pixels: with ``video_as="frames"``, the most pixels each sent
+        frame may keep (larger ones are shrunk, aspect ratio kept).
     """
 
     api_model: str = ""
@@ -61,8 +66,14 @@ class OpenAIOptions(EngineOptions):
     max_tokens_param: str = "max_completion_tokens"
     send_top_k: bool = False
     max_images: int | None = None
+    video_as: str = "video_url"
+    max_video_pixels: int | None = None
 
     def __post_init__(self) -> None:
+        if self.video_as not in VIDEO_AS:
+            raise InvalidOptionError(f"video_as must be one of {VIDEO_AS}, got {self.video_as!r}")
+        if self.max_video_pixels is not None and self.max_video_pixels < 1:
+            raise InvalidOptionError(f"max_video_pixels must be >= 1, got {self.max_video_pixels}")
         if self.max_images is not None and self.max_images < 0:
             raise InvalidOptionError(f"max_images must be >= 0, got {self.max_images}")
         if self.concurrency < 1:
@@ -151,7 +162,9 @@ class OpenAIModel(BatchedModel[OpenAIOptions]):
             max_tokens_param=options.max_tokens_param,
             send_top_k=options.send_top_k,
         )
-        messages: Any = build_messages(sample)  # plain dicts in the API's message shape
+        messages: Any = build_messages(
+            sample, self.engine_options.video_as
+        )  # plain dicts in the API's message shape
         try:
             response = self.client.chat.completions.create(
                 model=options.api_model, messages=messages, **params

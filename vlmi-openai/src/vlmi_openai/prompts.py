@@ -7,6 +7,13 @@ endpoint reads (PNG, JPEG, WebP) and without an EXIF rotation; otherwise
 (URLs, PIL images, numpy arrays, other formats, rotated photos) the decoded
 picture vlmi answers for, as PNG. The endpoint so sees the same pixels a
 local engine would, and needs no access to the files or URLs.
+
+A video goes as a ``video_url`` part (``video_as="video_url"``, for servers
+that take video, such as vLLM and ``vlmi serve``): the file's own bytes as a
+``data:`` URI, or its ``http(s)`` URL as it is; the server samples it by its
+own rule. With ``video_as="frames"`` (servers without video), or for a video
+given as frames (a folder or list), the frames vlmi sampled go as image parts,
+in order, as PNG ``data:`` URIs.
 """
 
 from __future__ import annotations
@@ -18,24 +25,72 @@ import os
 from pathlib import Path
 from typing import Any
 
-from vlmi.plugin import ImagePart, Sample, TextPart
+from vlmi.plugin import ImagePart, Sample, TextPart, VideoPart
 
 #: formats sent as they are, by Pillow's format name
 _SENT_AS_IS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 _EXIF_ORIENTATION = 0x0112
+#: how videos are sent: as ``video_url`` parts, or as their sampled frames
+VIDEO_AS = ("video_url", "frames")
+#: container signatures: (offset, bytes, MIME type)
+_VIDEO_SIGNATURES = (
+    (4, b"ftyp", "video/mp4"),
+    (0, b"\x1a\x45\xdf\xa3", "video/webm"),
+    (8, b"AVI ", "video/x-msvideo"),
+)
 
 
-def build_messages(sample: Sample) -> list[dict[str, Any]]:
-    """The chat messages for one sample: one user turn holding its parts in order."""
+def build_messages(sample: Sample, video_as: str = "video_url") -> list[dict[str, Any]]:
+    """The chat messages for one sample: one user turn holding its parts in order.
+
+    :param video_as: ``"video_url"`` or ``"frames"`` (see the module's docstring).
+    """
     if all(isinstance(part, TextPart) for part in sample.parts):
         return [{"role": "user", "content": sample.text}]
     content: list[dict[str, Any]] = []
     for part in sample.parts:
         if isinstance(part, TextPart):
             content.append({"type": "text", "text": part.text})
+        elif isinstance(part, VideoPart):
+            url = video_url(part) if video_as == "video_url" else None
+            if url is not None:
+                content.append({"type": "video_url", "video_url": {"url": url}})
+            else:
+                content.extend(
+                    {"type": "image_url", "image_url": {"url": _png_uri(frame)}}
+                    for frame in part.frames or ()
+                )
         else:
             content.append({"type": "image_url", "image_url": {"url": image_data_uri(part)}})
     return [{"role": "user", "content": content}]
+
+
+def video_url(part: VideoPart) -> str | None:
+    """The ``video_url`` sent for a video: its URL, or its file as a ``data:`` URI.
+
+    None for a video given as frames (a folder or a list), which has no file.
+    """
+    source = part.source.source
+    if isinstance(source, str) and source.strip()[:8].lower().startswith(("http://", "https:/")):
+        return source.strip()
+    if isinstance(source, (list, tuple)) or (
+        isinstance(source, (str, os.PathLike)) and Path(os.fspath(source)).expanduser().is_dir()
+    ):
+        return None
+    raw = raw_bytes(source)
+    if raw is None:
+        return None
+    mime = next(
+        (m for at, magic, m in _VIDEO_SIGNATURES if raw[at : at + len(magic)] == magic),
+        "application/octet-stream",
+    )
+    return f"data:{mime};base64,{base64.b64encode(raw).decode('ascii')}"
+
+
+def _png_uri(image: Any) -> str:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def image_data_uri(part: ImagePart) -> str:
@@ -111,4 +166,11 @@ def _sendable_type(raw: bytes) -> str | None:
         return None
 
 
-__all__ = ["build_messages", "image_data_uri", "image_payload", "raw_bytes"]
+__all__ = [
+    "VIDEO_AS",
+    "build_messages",
+    "image_data_uri",
+    "image_payload",
+    "raw_bytes",
+    "video_url",
+]

@@ -2,12 +2,13 @@
 
 The driver (the process running ``vlmi run``) reads the input, skips the
 ids already in the output, and hands the rest to :class:`RayPool`, which
-runs a Ray Data pipeline: a CPU stage that parses samples and decodes their
-images (:func:`vlmi_ray.stages.decode_batch`), then a fixed pool of
-``replicas`` actors, each holding one model loaded with ``vlmi.load`` on
-``gpus_per_replica`` GPUs (:class:`vlmi_ray.stages.Replica`). Answers stream
-back to the driver, which writes the same records as a local run (plus
-``replica``: the actor, node and process that answered), flushed per batch.
+runs a Ray Data pipeline: a CPU stage that parses samples, decodes their
+images and their videos' sampled frames (:func:`vlmi_ray.stages.decode_batch`),
+then a fixed pool of ``replicas`` actors, each holding one model loaded with
+``vlmi.load`` on ``gpus_per_replica`` GPUs (:class:`vlmi_ray.stages.Replica`).
+Answers stream back to the driver, which writes the same records as a local run
+(plus ``replica``: the actor, node and process that answered; ``video``: what
+was sampled from each video, as locally), flushed per batch.
 A replica whose process dies is restarted by Ray and its batch is retried (at
 most ``max_retries`` times); a driver killed mid-run resumes on the next run
 from the records already written. Ray is imported on first use.
@@ -126,6 +127,7 @@ def _answer(row: dict[str, Any], styles: dict[str, str]) -> Answer:
         styles[row["id"]],
         {"batch_s": row["batch_s"], "batch_size": row["batch_size"]},
         worker=json.loads(row["replica"]),
+        video=json.loads(row["video"]) if row["video"] else None,
     )
 
 

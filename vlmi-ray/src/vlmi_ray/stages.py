@@ -5,12 +5,15 @@ Rows travel between stages as Arrow tables, which cannot hold PIL images:
 - input rows: ``id``, ``line``, ``fields`` (the record's fields, pickled) and
   ``error`` (a record that could not be read, as JSON; ``""`` when none);
 - :func:`decode_batch` (a Ray task, CPU) parses each record as the local
-  runner does and loads its images, giving ``sample`` (the parts as JSON, an
-  image standing for its index in ``pixels``), ``pixels`` (raw image bytes),
-  ``options`` (the merged generation options as JSON) and ``error``;
+  runner does and loads its images and samples its videos' frames, giving
+  ``sample`` (the parts as JSON, an image or a video frame standing for its
+  index in ``pixels``; a video with its sampling fields and what was sampled),
+  ``pixels`` (raw image bytes), ``options`` (the merged generation options as
+  JSON) and ``error``;
 - :class:`Replica` (a Ray actor, ``num_gpus`` per replica) loads the model once
   and answers each batch with ``answer_prepared``, giving ``id``,
-  ``prediction``, ``error``, ``batch_s``, ``batch_size`` and ``replica``.
+  ``prediction``, ``error``, ``batch_s``, ``batch_size``, ``replica`` and
+  ``video`` (what was sampled from each video, as JSON; ``""`` for none).
 
 Only the Ray executor (:mod:`vlmi_ray.pool`) imports this module.
 """
@@ -22,6 +25,7 @@ import os
 import pickle
 import socket
 import time
+from dataclasses import asdict, fields
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
@@ -33,6 +37,9 @@ from vlmi.plugin import (
     Record,
     Sample,
     TextPart,
+    Video,
+    VideoPart,
+    VideoSampling,
     describe_model,
     prepare_records,
 )
@@ -40,7 +47,7 @@ from vlmi.plugin import (
 if TYPE_CHECKING:
     import pyarrow
 
-#: Longest image source (a path or URL) kept next to the decoded pixels.
+#: Longest image or video source (a path or URL) kept next to the decoded pixels.
 MAX_SOURCE_CHARS = 4096
 
 
@@ -126,29 +133,72 @@ def _encode(sample: Sample) -> tuple[str, list[bytes]]:
     for part in sample.parts:
         if isinstance(part, TextPart):
             parts.append({"text": part.text})
-            continue
-        image: Image.Image = part.image
-        source = part.source if isinstance(part.source, str) else None
-        if source is not None and len(source) > MAX_SOURCE_CHARS:
-            source = None
-        parts.append(
-            {"image": len(pixels), "mode": image.mode, "size": list(image.size), "source": source}
-        )
-        pixels.append(image.tobytes())
+        elif isinstance(part, ImagePart):
+            parts.append(
+                {"image": len(pixels), **_picture(part.image), "source": _kept(part.source)}
+            )
+            pixels.append(part.image.tobytes())
+        else:
+            frames = []
+            for frame in part.frames or ():
+                frames.append({"image": len(pixels), **_picture(frame)})
+                pixels.append(frame.tobytes())
+            # the sampling fields; the source only as a path or URL (the frames are decoded)
+            video = {f.name: getattr(part.source, f.name) for f in fields(part.source)}
+            video["source"] = _kept(part.source.source) or ""
+            sampling = asdict(part.sampling) if part.sampling is not None else None
+            parts.append({"video": video, "frames": frames, "sampling": sampling})
     return json.dumps({"parts": parts, "generation": dict(sample.generation)}), pixels
+
+
+def _picture(image: Image.Image) -> dict[str, Any]:
+    return {"mode": image.mode, "size": list(image.size)}
+
+
+def _kept(source: Any) -> str | None:
+    """A source worth carrying to the replicas: a path or URL, not bytes or a huge data URI."""
+    if isinstance(source, str) and len(source) <= MAX_SOURCE_CHARS:
+        return source
+    return None
 
 
 def _decode(record_id: str, sample_json: str, pixels: list[bytes]) -> Sample:
     data = json.loads(sample_json)
-    parts: list[TextPart | ImagePart] = []
+    parts: list[TextPart | ImagePart | VideoPart] = []
     for part in data["parts"]:
         if "text" in part:
             parts.append(TextPart(part["text"]))
+        elif "video" in part:
+            frames = tuple(_image(frame, pixels) for frame in part["frames"])
+            sampling = part["sampling"]
+            parts.append(
+                VideoPart(
+                    Video(**part["video"]),
+                    frames,
+                    _sampling(sampling) if sampling is not None else None,
+                )
+            )
         else:
-            size = (int(part["size"][0]), int(part["size"][1]))
-            image = Image.frombytes(part["mode"], size, pixels[part["image"]])
-            parts.append(ImagePart(part["source"], image))
+            parts.append(ImagePart(part["source"], _image(part, pixels)))
     return Sample(tuple(parts), id=record_id, generation=data["generation"])
+
+
+def _image(part: dict[str, Any], pixels: list[bytes]) -> Image.Image:
+    size = (int(part["size"][0]), int(part["size"][1]))
+    return Image.frombytes(part["mode"], size, pixels[part["image"]])
+
+
+def _sampling(data: dict[str, Any]) -> VideoSampling:
+    return VideoSampling(
+        **{**data, "indices": tuple(data["indices"]), "timestamps": tuple(data["timestamps"])}
+    )
+
+
+def _sampled(sample: Sample | VlmiError) -> str:
+    """What was sampled from each of a sample's videos, as the record's ``video`` field (JSON)."""
+    if isinstance(sample, VlmiError) or not sample.num_videos:
+        return ""
+    return json.dumps([p.sampling.to_dict() for p in sample.video_parts if p.sampling is not None])
 
 
 def _options(options_json: str) -> GenerationOptions:
@@ -193,6 +243,7 @@ class Replica:
         took = round(time.perf_counter() - began, 6)
         size = sum(g is not None for g in generations)
         errors = [json.dumps(_as_dict(a)) if isinstance(a, VlmiError) else "" for a in answers]
+        videos = [_sampled(sample) for sample in samples]
         return pa.table(
             {
                 "id": [row["id"] for row in rows],
@@ -201,6 +252,7 @@ class Replica:
                 "batch_s": [took] * len(rows),
                 "batch_size": [size] * len(rows),
                 "replica": [self.replica] * len(rows),
+                "video": videos,
             },
             schema=answer_schema(),
         )
@@ -218,6 +270,7 @@ def answer_schema() -> pyarrow.Schema:
             ("batch_s", pa.float64()),
             ("batch_size", pa.int64()),
             ("replica", pa.string()),
+            ("video", pa.string()),
         ]
     )
 

@@ -34,6 +34,7 @@ from vlmi import errors
 from vlmi.plugin import (
     ImagePart,
     Sample,
+    VideoPart,
     add_download_check,
     check_limits,
     prepare_samples,
@@ -146,12 +147,18 @@ class ChatService:
             for part in sample.parts:
                 if isinstance(part, ImagePart):
                     _check_inline_size(part.source)
+                elif isinstance(part, VideoPart):
+                    _check_inline_size(part.source.source, "video")
         except errors.VlmiError as exc:
             raise ApiError.from_vlmi(exc) from None
         return sample, generation
 
     def prepare(self, sample: Sample) -> Sample:
-        """Guard the image URLs, then load every image (blocking: run in a thread)."""
+        """Guard the image URLs, then load every image and video (blocking: run in a thread).
+
+        Video URLs pass the same guard inside the one download path (the
+        download check this server installs), refused as ``VideoDownloadError``.
+        """
         for part in sample.parts:
             if isinstance(part, ImagePart) and str(part.source)[:5].lower() != "data:":
                 self.guard(str(part.source))
@@ -167,7 +174,9 @@ class ChatService:
         async def work() -> str:
             # images are resolved and decoded in a thread; text alone needs no thread hop
             prepared = (
-                await asyncio.to_thread(self.prepare, sample) if sample.num_images else sample
+                await asyncio.to_thread(self.prepare, sample)
+                if sample.num_images or sample.num_videos
+                else sample
             )
             return await self.batcher.submit(prepared, generation)
 
@@ -184,16 +193,17 @@ class ChatService:
             raise ApiError.from_vlmi(exc) from None
 
 
-def _check_inline_size(source: Any) -> None:
-    """A data: URI's image may be no larger than a download (``VLMI_URL_MAX_BYTES``)."""
+def _check_inline_size(source: Any, what: str = "image") -> None:
+    """A data: URI's image or video may be no larger than a download (``VLMI_URL_MAX_BYTES``)."""
     text = str(source)
     if text[:5].lower() != "data:":
         return
     limit = url_max_bytes()
     payload = len(text) - text.find(",") - 1
     if payload * 3 // 4 > limit:
-        raise errors.ImageTooLargeError(
-            f"a data: URI image holds about {payload * 3 // 4} bytes, over the server's limit of "
+        error = errors.ImageTooLargeError if what == "image" else errors.VideoTooLargeError
+        raise error(
+            f"a data: URI {what} holds about {payload * 3 // 4} bytes, over the server's limit of "
             f"{limit} (VLMI_URL_MAX_BYTES)"
         )
 

@@ -5,10 +5,12 @@ schema ``GET /openapi.json`` publishes (:func:`request_schema`), so the
 published contract is the one enforced: strict JSON types, no unknown
 parameters, and the rules below, each one a schema keyword.
 
-A request's messages become one :class:`vlmi.Sample`: their text and image
-parts in order (system messages hold text only; ``image_url`` parts hold
-``http(s)`` URLs or ``data:`` URIs). There is exactly one user message,
-holding some text or an image, and at most the model's number of images
+A request's messages become one :class:`vlmi.Sample`: their text, image and
+video parts in order (system messages hold text only; ``image_url`` and
+``video_url`` parts hold ``http(s)`` URLs or ``data:`` URIs, fetched under the
+same guard and size limits; a video is sampled with the model's default
+sampling). There is exactly one user message,
+holding some text, an image or a video, and at most the model's number of images
 (its schema is one server's: :func:`request_schema`). Its parameters
 become :class:`vlmi.GenerationOptions`: ``max_completion_tokens`` (or the
 older ``max_tokens``) -> ``max_new_tokens``, ``temperature``, ``top_p``,
@@ -35,7 +37,7 @@ from pydantic import (
     model_validator,
 )
 
-from vlmi.plugin import ImagePart, Part, Sample, TextPart
+from vlmi.plugin import ImagePart, Part, Sample, TextPart, Video, VideoPart
 
 #: whitespace, spelled out so that every regex dialect (JSON Schema's, Python's, pydantic's) agrees
 _SPACE = "[\\t\\n\\v\\f\\r ]"
@@ -49,7 +51,7 @@ IMAGE_URL_FORMAT = "image-url"
 
 def _http_or_data(value: Any) -> Any:
     if isinstance(value, str) and not re.match(IMAGE_URL_PATTERN, value):
-        raise ValueError(f"image URLs must be http(s) URLs or data: URIs, got {value[:40]!r}")
+        raise ValueError(f"media URLs must be http(s) URLs or data: URIs, got {value[:40]!r}")
     return value
 
 
@@ -57,7 +59,7 @@ ImageUrlText = Annotated[
     str,
     Field(
         pattern=IMAGE_URL_PATTERN,
-        description="an http(s) URL or a data: URI of a picture",
+        description="an http(s) URL or a data: URI of a picture (a video file in video_url)",
         json_schema_extra={"format": IMAGE_URL_FORMAT},
     ),
     BeforeValidator(_http_or_data),
@@ -106,13 +108,27 @@ class ImageContent(_Strict):
     image_url: ImageUrl | ImageUrlText
 
 
-UserPart = Annotated[TextContent | ImageContent, Discriminator("type")]
+class VideoUrl(_Strict):
+    """Where a video is."""
 
-#: a user message's list of parts holds an image or some text that is not blank
+    url: ImageUrlText
+
+
+class VideoContent(_Strict):
+    """A video part of a user message's content (sampled as the model samples by default)."""
+
+    type: Literal["video_url"]
+    video_url: VideoUrl | ImageUrlText
+
+
+UserPart = Annotated[TextContent | ImageContent | VideoContent, Discriminator("type")]
+
+#: a user message's list of parts holds an image, a video or some text that is not blank
 _SOMETHING_SAID: dict[str, Any] = {
     "contains": {
         "anyOf": [
             {"properties": {"type": {"const": "image_url"}}, "required": ["type"]},
+            {"properties": {"type": {"const": "video_url"}}, "required": ["type"]},
             {
                 "properties": {"type": {"const": "text"}, "text": {"pattern": NON_BLANK}},
                 "required": ["type", "text"],
@@ -140,8 +156,12 @@ class UserMessage(_Strict):
 
     @model_validator(mode="after")
     def _says_something(self) -> UserMessage:
-        if not any(isinstance(p, ImagePart) or re.search(NON_BLANK, p.text) for p in self.parts()):
-            raise ValueError("the user message holds no text and no image")
+        if not any(
+            isinstance(p, (ImagePart, VideoPart)) or re.search(NON_BLANK, p.text)
+            for p in self.parts()
+            if isinstance(p, (ImagePart, VideoPart, TextPart))
+        ):
+            raise ValueError("the user message holds no text, no image and no video")
         return self
 
     def parts(self) -> list[Part]:
@@ -263,15 +283,19 @@ def _parts(content: str | list[TextContent] | list[UserPart] | None) -> list[Par
         return []
     if isinstance(content, str):
         return [TextPart(content)]
-    return [
-        TextPart(item.text) if isinstance(item, TextContent) else ImagePart(_url(item).strip())
-        for item in content
-    ]
+    parts: list[Part] = []
+    for item in content:
+        if isinstance(item, TextContent):
+            parts.append(TextPart(item.text))
+        elif isinstance(item, VideoContent):
+            parts.append(VideoPart(Video(_url(item.video_url).strip())))
+        else:
+            parts.append(ImagePart(_url(item.image_url).strip()))
+    return parts
 
 
-def _url(item: ImageContent) -> str:
-    image = item.image_url
-    return image if isinstance(image, str) else image.url
+def _url(where: ImageUrl | VideoUrl | str) -> str:
+    return where if isinstance(where, str) else where.url
 
 
 def request_schema(served_name: str, max_images: int | None, ref: str) -> dict[str, Any]:
@@ -301,5 +325,6 @@ __all__ = [
     "SystemMessage",
     "TextContent",
     "UserMessage",
+    "VideoContent",
     "request_schema",
 ]

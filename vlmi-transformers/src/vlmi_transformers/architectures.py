@@ -121,6 +121,33 @@ ARCHITECTURES: dict[str, str] = {
 }
 
 
+#: model types whose processor takes a clip (a video processor, ``{"type": "video"}`` in
+#: the chat template); every other takes a video's frames as images
+NATIVE_VIDEO = frozenset(
+    {"qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "glm4v", "llava_onevision", "internvl"}
+)
+#: default sampling, as VLMEvalKit's wrappers: qwen-vl-utils at 2 fps for Qwen-VL,
+#: 16 frames by numpy.linspace for LLaVA-OneVision, else the dataset's 8 frames
+_QWEN = frozenset({"qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe"})
+#: qwen-vl-utils' FPS_MAX_FRAMES; InternVL's frame prompt numbers at most 64 frames
+_MAX_FRAMES = {**dict.fromkeys(_QWEN, 768), "internvl": 64}
+
+
+def video_fields(model_type: str) -> dict[str, Any]:
+    """The ``ModelSpec`` fields saying how a checkpoint of ``model_type`` takes video."""
+    if model_type in _QWEN:
+        sampling: dict[str, Any] = {"rule": "qwen", "fps": 2}
+    elif model_type == "llava_onevision":
+        sampling = {"rule": "linspace", "nframes": 16}
+    else:
+        sampling = {"rule": "vlmevalkit", "nframes": 8}
+    return {
+        "video": "native" if model_type in NATIVE_VIDEO else "frames",
+        "video_sampling": sampling,
+        "max_frames": _MAX_FRAMES.get(model_type),
+    }
+
+
 def served_model_type(config: Mapping[str, Any]) -> str | None:
     """The config's ``model_type`` when this plugin serves it, else None (remote code too)."""
     model_type = config.get("model_type")
@@ -129,4 +156,10 @@ def served_model_type(config: Mapping[str, Any]) -> str | None:
     return model_type if model_type in ARCHITECTURES else None
 
 
-__all__ = ["ARCHITECTURES", "TABLE_TRANSFORMERS_VERSION", "served_model_type"]
+__all__ = [
+    "ARCHITECTURES",
+    "NATIVE_VIDEO",
+    "TABLE_TRANSFORMERS_VERSION",
+    "served_model_type",
+    "video_fields",
+]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from vlmi.plugin import ModelSpec
+from vlmi_transformers.architectures import video_fields
 
 FACTORY = "vlmi_transformers.model:TransformersModel"
 FAMILY = "transformers"
@@ -23,6 +24,7 @@ def _spec(
     name: str,
     huggingface: str,
     description: str,
+    model_type: str,
     *,
     modelscope: str | None = None,
     aliases: tuple[str, ...] = (),
@@ -44,6 +46,7 @@ def _spec(
         max_images=max_images,
         defaults=defaults or {},
         description=description,
+        **video_fields(model_type),
     )
 
 
@@ -52,6 +55,7 @@ CURATED: tuple[ModelSpec, ...] = (
         "qwen2.5-vl-7b",
         "Qwen/Qwen2.5-VL-7B-Instruct",
         "Qwen2.5-VL 7B Instruct",
+        "qwen2_5_vl",
         modelscope="Qwen/Qwen2.5-VL-7B-Instruct",
         aliases=("qwen2.5-vl-7b-instruct", "qwen2_5-vl-7b"),
     ),
@@ -59,6 +63,7 @@ CURATED: tuple[ModelSpec, ...] = (
         "qwen2.5-vl-3b",
         "Qwen/Qwen2.5-VL-3B-Instruct",
         "Qwen2.5-VL 3B Instruct",
+        "qwen2_5_vl",
         modelscope="Qwen/Qwen2.5-VL-3B-Instruct",
         aliases=("qwen2.5-vl-3b-instruct",),
     ),
@@ -66,6 +71,7 @@ CURATED: tuple[ModelSpec, ...] = (
         "qwen3-vl-8b",
         "Qwen/Qwen3-VL-8B-Instruct",
         "Qwen3-VL 8B Instruct",
+        "qwen3_vl",
         modelscope="Qwen/Qwen3-VL-8B-Instruct",
         aliases=("qwen3-vl-8b-instruct",),
     ),
@@ -73,6 +79,7 @@ CURATED: tuple[ModelSpec, ...] = (
         "qwen3-vl-4b",
         "Qwen/Qwen3-VL-4B-Instruct",
         "Qwen3-VL 4B Instruct",
+        "qwen3_vl",
         modelscope="Qwen/Qwen3-VL-4B-Instruct",
         aliases=("qwen3-vl-4b-instruct",),
     ),
@@ -83,17 +90,20 @@ CURATED: tuple[ModelSpec, ...] = (
         "internvl3-8b-hf",
         "OpenGVLab/InternVL3-8B-hf",
         "InternVL3 8B, Transformers-native conversion (not the remote-code InternVL2 format)",
+        "internvl",
     ),
     _spec(
         "internvl3.5-8b-hf",
         "OpenGVLab/InternVL3_5-8B-HF",
         "InternVL3.5 8B, Transformers-native conversion",
+        "internvl",
         aliases=("internvl3_5-8b-hf",),
     ),
     _spec(
         "gemma-3-4b-it",
         "google/gemma-3-4b-it",
         "Gemma 3 4B instruction-tuned (gated on Hugging Face: accept the licence first)",
+        "gemma3",
         modelscope="LLM-Research/gemma-3-4b-it",
         aliases=("gemma3-4b",),
     ),
@@ -101,6 +111,7 @@ CURATED: tuple[ModelSpec, ...] = (
         "glm-4.1v-9b-thinking",
         "zai-org/GLM-4.1V-9B-Thinking",
         "GLM-4.1V 9B Thinking (reasons before answering: long outputs)",
+        "glm4v",
         modelscope="ZhipuAI/GLM-4.1V-9B-Thinking",
         aliases=("glm4.1v-9b",),
         defaults={"max_new_tokens": 8192},
@@ -109,17 +120,20 @@ CURATED: tuple[ModelSpec, ...] = (
         "llava-onevision-7b",
         "llava-hf/llava-onevision-qwen2-7b-ov-hf",
         "LLaVA-OneVision Qwen2 7B (OV)",
+        "llava_onevision",
         aliases=("llava-onevision-qwen2-7b-ov",),
     ),
     _spec(
         "idefics3-8b",
         "HuggingFaceM4/Idefics3-8B-Llama3",
         "Idefics3 8B (Llama 3.1 backbone)",
+        "idefics3",
     ),
     _spec(
         "smolvlm-instruct",
         "HuggingFaceTB/SmolVLM-Instruct",
         "SmolVLM 2B Instruct (small and fast)",
+        "idefics3",
         aliases=("smolvlm-2b",),
     ),
 )

@@ -17,7 +17,7 @@ from typing import Any
 from vlmi.errors import EngineOutOfMemoryError, EngineUnavailableError, InvalidOptionError
 from vlmi.plugin import GenerationOptions, Sample
 from vlmi_transformers.engine_config import build_generation_config
-from vlmi_transformers.prompts import to_conversation
+from vlmi_transformers.prompts import prompt_text, to_conversation, video_inputs
 from vlmi_transformers.resolution import merged_kwargs
 
 _DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -107,11 +107,14 @@ class Engine:
         placement: Placement,
         attn_implementation: str | None,
         processor_options: tuple[int | None, dict[str, Any] | None] = (None, None),
+        native_video: bool = False,
     ) -> None:
         import torch
         from transformers import AutoModelForImageTextToText
 
         self.placement = placement
+        #: whether videos go to the processor as clips (ModelSpec.video == "native")
+        self.native_video = native_video
         self.processor = load_processor(folder, *processor_options)
         self.tokenizer = getattr(self.processor, "tokenizer", self.processor)
         if self.tokenizer.pad_token_id is None:
@@ -129,7 +132,17 @@ class Engine:
             ) from exc
 
     def model_inputs(self, samples: Sequence[Sample]) -> Any:
-        """The processor's batched, left-padded tensors for ``samples``, on the model's device."""
+        """The processor's batched, left-padded tensors for ``samples``, on the model's device.
+
+        Videos of a model that takes clips (``native_video``) go to the processor
+        with their frames and metadata; otherwise their frames are image parts.
+        """
+        if self.native_video and any(s.num_videos for s in samples):
+            texts = [prompt_text(self.processor, s, native_video=True) for s in samples]
+            inputs = self.processor(
+                text=texts, **video_inputs(samples), padding=True, return_tensors="pt"
+            )
+            return inputs.to(self.model.device)
         inputs = self.processor.apply_chat_template(
             [to_conversation(s) for s in samples],
             add_generation_prompt=True,

@@ -47,6 +47,9 @@ class TransformersOptions(EngineOptions):
         processor's own setting (Qwen-VL ``max_pixels``, InternVL
         ``max_patches``); refused with the reason where the processor cannot
         keep that few (see :mod:`vlmi_transformers.resolution`).
+    :param max_video_pixels: the most pixels each sampled video frame may keep:
+        larger frames are shrunk (aspect ratio kept) before the processor, which
+        may shrink them further by its own rules (None: the frames as decoded).
     :param mm_processor_kwargs: the processor's own options, for experts,
         given to ``AutoProcessor.from_pretrained`` as vLLM gives its
         ``mm_processor_kwargs`` (e.g. ``{"max_patches": 6}`` for InternVL).
@@ -60,10 +63,13 @@ class TransformersOptions(EngineOptions):
     cache_len_multiple_of: int = 64
     compile: bool | None = None
     max_image_pixels: int | None = None
+    max_video_pixels: int | None = None
     mm_processor_kwargs: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         check_processor_options(self.max_image_pixels, self.mm_processor_kwargs)
+        if self.max_video_pixels is not None and self.max_video_pixels < 1:
+            raise InvalidOptionError(f"max_video_pixels must be >= 1, got {self.max_video_pixels}")
         if self.batch_size < 1:
             raise InvalidOptionError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.cache_len_multiple_of < 1:
@@ -105,6 +111,7 @@ class TransformersModel(BatchedModel[TransformersOptions]):
             placement,
             opts.attn_implementation,
             processor_options=(opts.max_image_pixels, opts.mm_processor_kwargs),
+            native_video=self.spec.video == "native",
         )
         self.folder = folder
 

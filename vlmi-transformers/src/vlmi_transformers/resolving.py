@@ -20,7 +20,7 @@ from typing import Any
 
 from vlmi.errors import UnknownModelError
 from vlmi.plugin import ModelSpec, WeightsOptions, checkpoint_config, is_hub_id, weights_id
-from vlmi_transformers.architectures import served_model_type
+from vlmi_transformers.architectures import served_model_type, video_fields
 from vlmi_transformers.catalog import ENGINE, FACTORY, FAMILY, curated_by_repo
 
 
@@ -55,6 +55,7 @@ def resolve(name: str, config: Mapping[str, Any] | None) -> ModelSpec | None:
             generic=True,
             defaults={"model_path": str(folder)},
             description=f"{model_type} checkpoint in {folder}",
+            **video_fields(model_type),
         )
     if is_hub_id(name):
         curated = curated_by_repo(name)
@@ -68,6 +69,7 @@ def resolve(name: str, config: Mapping[str, Any] | None) -> ModelSpec | None:
             generic=True,
             weights={"huggingface": name, "modelscope": name},
             description=f"{model_type} checkpoint, hub repository {name}",
+            **video_fields(model_type),
         )
     return None
 

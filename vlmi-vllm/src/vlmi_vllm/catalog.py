@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vlmi.plugin import ModelSpec
+from vlmi_vllm.architectures import ARCHITECTURES
 
 FACTORY = "vlmi_vllm.model:VllmModel"
 ENGINE = "vllm"
@@ -62,6 +63,7 @@ class _Entry:
             description=f"{self.description} (vLLM)",
             generic=True,
             preference=PREFERENCE,
+            **ARCHITECTURES[self.architecture].video_fields(self.max_images),
         )
         return Curated(self.architecture, spec)
 

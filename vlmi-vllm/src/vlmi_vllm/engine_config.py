@@ -11,7 +11,8 @@ weights folder               ``model``
 ``max_model_len``            ``max_model_len`` (default: the checkpoint's own
                              limit, capped at 32768)
 model's ``max_images``       ``limit_mm_per_prompt={"image": max_images,
-                             "video": 0}``
+                             "video": 2}`` (``"video": 0`` where videos
+                             go as frames)
 ``dtype``                    ``dtype`` (on the CPU backend, an architecture
                              whose kernels take one dtype there gets it for
                              ``auto`` and refuses any other: Qwen3.5, bfloat16)
@@ -29,6 +30,8 @@ model's ``max_images``       ``limit_mm_per_prompt={"image": max_images,
 ``max_image_pixels``         ``mm_processor_kwargs`` in the architecture's
                              own terms (:func:`pixel_kwargs`)
 ``mm_processor_kwargs``      ``mm_processor_kwargs`` (merged over the above)
+``max_video_pixels``         none: each sampled frame is shrunk to it before
+                             vLLM (``VllmModel.load_video``)
 (always)                     ``generation_config="vllm"``: the checkpoint's
                              generation_config.json never changes an option
 ===========================  =================================================
@@ -63,10 +66,12 @@ from typing import Any
 
 from vlmi.errors import InvalidOptionError
 from vlmi.plugin import GenerationOptions
-from vlmi_vllm.architectures import QWEN_PIXELS, SLICES, TILES, Architecture
+from vlmi_vllm.architectures import NATIVE, QWEN_PIXELS, SLICES, TILES, Architecture
 from vlmi_vllm.vllm_cpu import CPU_KV_CACHE_BYTES
 
 DTYPES = ("auto", "bfloat16", "float16", "float32")
+#: most videos one prompt may hold, for architectures that take video natively
+MAX_VIDEOS = 2
 #: the share of GPU memory vLLM may take when the option is not set (vLLM's default)
 GPU_MEMORY_SHARE = 0.9
 #: the sequences vLLM schedules at once when the option is not set (vLLM's default)
@@ -103,10 +108,11 @@ def llm_kwargs(
         "model": folder,
         "trust_remote_code": options.trust_remote_code,
         "max_model_len": max_model_len,
-        # vlmi sends no video: a zero limit spares vLLM profiling for it
+        # videos go natively only where the architecture takes them (else as images);
+        # a zero limit spares vLLM profiling for them
         "limit_mm_per_prompt": {
             "image": max_images if max_images is not None else arch.default_max_images,
-            "video": 0,
+            "video": MAX_VIDEOS if arch.video == NATIVE else 0,
         },
         "dtype": dtype,
         "tensor_parallel_size": options.tp,
@@ -235,6 +241,7 @@ __all__ = [
     "DEFAULT_MAX_NUM_SEQS",
     "DTYPES",
     "GPU_MEMORY_SHARE",
+    "MAX_VIDEOS",
     "llm_kwargs",
     "pixel_kwargs",
     "sampling_kwargs",

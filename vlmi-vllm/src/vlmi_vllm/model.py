@@ -64,6 +64,9 @@ class VllmOptions(EngineOptions):
     :param max_image_pixels: the most pixels an image may keep after the model's
         own resizing (None = the model's default); refused by architectures
         that resize every image to one fixed size.
+    :param max_video_pixels: the most pixels each sampled video frame may keep: larger
+        frames are shrunk (aspect ratio kept) before vLLM's processor, which may
+        shrink them further by its own rules (None = the frames as decoded).
     :param mm_processor_kwargs: the model's own processor options, passed to
         vLLM as they are (for experts; merged over ``max_image_pixels``).
     :param batch_size: most samples handed to one ``LLM.generate`` call; bounds
@@ -85,12 +88,20 @@ class VllmOptions(EngineOptions):
     enforce_eager: bool | None = None
     trust_remote_code: bool = False
     max_image_pixels: int | None = None
+    max_video_pixels: int | None = None
     mm_processor_kwargs: dict[str, Any] | None = None
     batch_size: int = 512
     enable_thinking: bool | None = None
 
     def __post_init__(self) -> None:
-        for name in ("tp", "max_num_seqs", "batch_size", "max_model_len", "max_image_pixels"):
+        for name in (
+            "tp",
+            "max_num_seqs",
+            "batch_size",
+            "max_model_len",
+            "max_image_pixels",
+            "max_video_pixels",
+        ):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise InvalidOptionError(f"{name} must be >= 1, got {value}")

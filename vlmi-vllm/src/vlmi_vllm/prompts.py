@@ -23,6 +23,17 @@ layouts (:mod:`vlmi_vllm.architectures`):
 - ``minicpmv``: MiniCPM-V's ``(<image>./</image>)`` placeholder per image,
   pieces joined by newlines as its own ``chat()`` joins a message's content,
   then the tokenizer's chat template.
+
+Videos (each :class:`vlmi.plugin.VideoPart` holds its sampled frames) go as the
+architecture takes them (:mod:`vlmi_vllm.architectures`): ``native`` ones as
+``{"type": "video"}`` in the chat template and ``multi_modal_data["video"]``
+items ``(frames, metadata)`` (the frames as one ``T x H x W x 3`` array; the
+metadata their source's frame rate, duration, total frames and indices, from
+which Qwen's processors compute the frames' times); ``frames`` ones as images
+where the video stands: ``{"type": "image"}`` parts per frame in the chat
+template, ``Frame-1: <image>``, ``Frame-2: <image>``, ... for InternVL's
+remote-code layout (as VLMEvalKit prompts InternVL with video), and one
+``(<image>./</image>)`` per frame for MiniCPM-V.
 """
 
 from __future__ import annotations
@@ -31,8 +42,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from vlmi.errors import InvalidSampleError
-from vlmi.plugin import ImagePart, Sample, TextPart
-from vlmi_vllm.architectures import INTERNVL_CHAT, MINICPMV, Architecture
+from vlmi.plugin import ImagePart, Sample, TextPart, VideoPart
+from vlmi_vllm.architectures import INTERNVL_CHAT, MINICPMV, NATIVE, Architecture
 
 INTERNVL_IMAGE = "<image>"
 MINICPMV_IMAGE = "(<image>./</image>)"
@@ -62,24 +73,41 @@ def system_message(arch: Architecture, config: dict[str, Any]) -> str | None:
     return INTERNVL_SYSTEM_MESSAGES.get(template) if isinstance(template, str) else None
 
 
-def to_conversation(sample: Sample) -> list[dict[str, Any]]:
-    """One user turn holding the sample's parts in order (images as ``{"type": "image"}``)."""
+def to_conversation(sample: Sample, native_video: bool = False) -> list[dict[str, Any]]:
+    """One user turn holding the sample's parts in order (images as ``{"type": "image"}``).
+
+    :param native_video: a video as one ``{"type": "video"}`` part; else each of its
+        frames as an image part.
+    """
     content: list[dict[str, Any]] = []
     for part in sample.parts:
         if isinstance(part, ImagePart):
             content.append({"type": "image"})
+        elif isinstance(part, VideoPart):
+            if native_video:
+                content.append({"type": "video"})
+            else:
+                content.extend({"type": "image"} for _ in _frames(part))
         elif isinstance(part, TextPart):
             content.append({"type": "text", "text": part.text})
     return [{"role": "user", "content": content}]
 
 
-def _pieces(sample: Sample, image_piece: Any, placeholder: str) -> Iterable[str]:
+def _frames(part: VideoPart) -> tuple[Any, ...]:
+    if part.frames is None:
+        raise ValueError("the video was not loaded (prepare_samples loads every video)")
+    return part.frames
+
+
+def _pieces(sample: Sample, image_piece: Any, placeholder: str, frame_piece: Any) -> Iterable[str]:
     images = sum(isinstance(p, ImagePart) for p in sample.parts)
     index = 0
     for part in sample.parts:
         if isinstance(part, ImagePart):
             index += 1
             yield image_piece(index, images)
+        elif isinstance(part, VideoPart):
+            yield from (frame_piece(i) for i in range(1, len(_frames(part)) + 1))
         elif isinstance(part, TextPart):
             if placeholder in part.text:
                 raise InvalidSampleError(
@@ -96,9 +124,12 @@ def _internvl_image(index: int, count: int) -> str:
 def user_text(arch: Architecture, sample: Sample) -> str:
     """The user turn's text for the placeholder layouts (``internvl_chat``, ``minicpmv``)."""
     if arch.prompt == INTERNVL_CHAT:
-        return "\n".join(_pieces(sample, _internvl_image, INTERNVL_IMAGE))
+        frame = f"Frame-{{}}: {INTERNVL_IMAGE}".format
+        return "\n".join(_pieces(sample, _internvl_image, INTERNVL_IMAGE, frame))
     if arch.prompt == MINICPMV:
-        return "\n".join(_pieces(sample, lambda i, n: MINICPMV_IMAGE, MINICPMV_IMAGE))
+        return "\n".join(
+            _pieces(sample, lambda i, n: MINICPMV_IMAGE, MINICPMV_IMAGE, lambda i: MINICPMV_IMAGE)
+        )
     raise ValueError(f"{arch.name} builds its prompt from the chat template")
 
 
@@ -120,7 +151,7 @@ def prompt_text(
     if arch.prompt in (INTERNVL_CHAT, MINICPMV):
         messages: Any = [{"role": "user", "content": user_text(arch, sample)}]
     else:
-        messages = to_conversation(sample)
+        messages = to_conversation(sample, native_video=arch.video == NATIVE)
     if system:
         messages = [{"role": "system", "content": system}, *messages]
     text = template_owner.apply_chat_template(
@@ -136,13 +167,53 @@ def build_request(
     template_kwargs: dict[str, Any] | None = None,
     system: str | None = None,
 ) -> dict[str, Any]:
-    """The vLLM prompt dict for one sample: ``prompt`` and, with images, ``multi_modal_data``."""
+    """The vLLM prompt dict for one sample: ``prompt`` and, with media, ``multi_modal_data``."""
     text = prompt_text(arch, template_owner, sample, template_kwargs, system)
     request: dict[str, Any] = {"prompt": text}
-    images = [p.image for p in sample.parts if isinstance(p, ImagePart)]
+    images: list[Any] = []
+    videos: list[Any] = []
+    for part in sample.parts:
+        if isinstance(part, ImagePart):
+            images.append(part.image)
+        elif isinstance(part, VideoPart):
+            if arch.video == NATIVE:
+                videos.append(video_item(part))
+            else:
+                images.extend(_frames(part))
+    media: dict[str, Any] = {}
     if images:
-        request["multi_modal_data"] = {"image": images}
+        media["image"] = images
+    if videos:
+        media["video"] = videos
+    if media:
+        request["multi_modal_data"] = media
     return request
+
+
+def video_item(part: VideoPart) -> tuple[Any, dict[str, Any]]:
+    """One ``multi_modal_data["video"]`` item: the frames as an array, and their metadata.
+
+    The metadata is what vLLM's Qwen2.5/3-VL and GLM-4.1V processors read
+    (Transformers' ``VideoMetadata``): the source's frame rate and length and
+    the sampled frames' indices; ``do_sample_frames`` False, as the frames are
+    already sampled.
+    """
+    import numpy as np
+
+    frames = _frames(part)
+    sampling = part.sampling
+    if sampling is None:
+        raise ValueError("the video was not loaded (prepare_samples loads every video)")
+    array = np.stack([np.asarray(frame.convert("RGB")) for frame in frames])
+    metadata = {
+        "fps": sampling.source_fps,
+        "duration": sampling.duration,
+        "total_num_frames": sampling.total_frames,
+        "frames_indices": list(sampling.indices),
+        "video_backend": sampling.decoder.split(" ")[0],
+        "do_sample_frames": False,
+    }
+    return array, metadata
 
 
 def stop_token_ids(
@@ -176,4 +247,5 @@ __all__ = [
     "system_message",
     "to_conversation",
     "user_text",
+    "video_item",
 ]

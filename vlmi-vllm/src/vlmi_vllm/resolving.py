@@ -64,6 +64,7 @@ def _spec(name: str, arch: Architecture, description: str, **fields: Any) -> Mod
         description=description,
         generic=True,
         preference=PREFERENCE,
+        **arch.video_fields(),
         **fields,
     )
 

@@ -37,7 +37,8 @@ same on the model described without an engine; importing the plugin and listing
 its models pulls in no heavy module (torch, engines); the model's ``map_error`` turns the
 engine's own exceptions the test declares (``engine_errors``: the engine gone, a timeout, a
 lost connection) into vlmi's failures of the moment, and an engine call that raises one gives
-that error in every slot of the batch.
+that error in every slot of the batch. Videos: see :mod:`vlmi.testing.video_checks` (the
+checks that decode a clip need PyAV, ``vlmi-core[video]``; without it they skip, saying so).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ import pytest
 import vlmi
 from vlmi import errors
 from vlmi.testing.inputs import IMAGE_KINDS, image_inputs, make_picture, png_bytes, serve_folder
+from vlmi.testing.video_checks import VideoConformance, engine_calls
 
 #: Modules that importing a plugin (or listing its models) must not import.
 HEAVY_MODULES = ("torch", "numpy", "transformers", "vllm", "lmdeploy", "tensorflow", "jax")
@@ -73,7 +75,7 @@ def heavy_modules_after_import(
     return list(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-class ModelConformance:
+class ModelConformance(VideoConformance):
     """Subclass in a test module and set the class attributes below."""
 
     #: the name (or alias) passed to vlmi.load
@@ -243,15 +245,7 @@ class ModelConformance:
     ) -> None:
         if model.max_images is None:
             pytest.skip(f"{model.name} declares no image limit")
-        calls: list[int] = []
-        for method in ("generate", "generate_batch"):
-            original = getattr(model, method)
-
-            def spy(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
-                calls.append(1)
-                return _original(*args, **kwargs)
-
-            monkeypatch.setattr(model, method, spy)
+        calls = engine_calls(model, monkeypatch)
         too_many = [pictures[i % len(pictures)] for i in range(model.max_images + 1)]
         with pytest.raises(errors.TooManyImagesError):
             self._ask(model, too_many)

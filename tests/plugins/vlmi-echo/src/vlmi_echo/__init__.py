@@ -30,6 +30,19 @@ def register_models(register: Callable[[ModelSpec], None]) -> None:
     )
     register(
         ModelSpec(
+            name="echo-few-frames",
+            factory="vlmi_echo.model:EchoModel",
+            family="echo",
+            engine="python",
+            needs_gpu=False,
+            max_images=4,
+            video="native",
+            max_frames=3,
+            description="echo taking videos of at most 3 frames",
+        )
+    )
+    register(
+        ModelSpec(
             name="echo-text",
             factory="vlmi_echo.model:EchoModel",
             family="echo",

@@ -18,7 +18,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from vlmi.errors import EngineConnectionError, EngineGoneError, VlmiError
-from vlmi.plugin import EngineOptions, GenerationOptions, ImagePart, Model, Sample, VideoPart
+from vlmi.plugin import (
+    EngineOptions,
+    GenerationOptions,
+    ImagePart,
+    Model,
+    Sample,
+    Video,
+    VideoPart,
+    VideoSampling,
+    load_video,
+)
 
 OUTAGE_VARIABLE = "VLMI_ECHO_OUTAGE"
 
@@ -32,8 +42,8 @@ class EchoOptions(EngineOptions):
     """latency: seconds slept per engine call; fail_on: text that makes generation fail;
     chunk: the model's ``preferred_batch_size`` (a run's chunk when it is given none).
 
-    ``ignore_max_new_tokens``, ``reverse_images``, ``ignore_stop``, ``ignore_seed`` and
-    ``unmapped_errors`` make a deliberately wrong model, for the tests that show the
+    ``ignore_max_new_tokens``, ``reverse_images``, ``ignore_stop``, ``ignore_seed``,
+    ``unmapped_errors`` and ``ignore_max_frames`` make a deliberately wrong model, for the tests that show the
     conformance kit catches one.
     """
 
@@ -44,6 +54,7 @@ class EchoOptions(EngineOptions):
     ignore_stop: bool = False
     ignore_seed: bool = False
     unmapped_errors: bool = False
+    ignore_max_frames: bool = False
     chunk: int = 8
 
 
@@ -98,6 +109,12 @@ class EchoModel(Model[EchoOptions]):
         self.answered = 0
         kind, _, after = os.environ.get(OUTAGE_VARIABLE, "").partition("@")
         self.outage = (kind, int(after or 0)) if kind in ("dead", "refused") else None
+
+    def load_video(self, video: Video) -> tuple[tuple[Any, ...], VideoSampling]:
+        """The sampled frames; with ``ignore_max_frames``, past the model's frame limit."""
+        if not self.engine_options.ignore_max_frames:
+            return super().load_video(video)
+        return load_video(video, default=self.video_sampling)
 
     def map_error(self, exc: BaseException) -> VlmiError | None:
         """The echo engine's own failures as vlmi's failures of the moment."""
