@@ -1,38 +1,47 @@
-"""vlmi-vllm against vLLM used directly and against vlmi-transformers, per architecture.
+"""vlmi-vllm against vLLM used directly, per architecture, each way in a process of its own.
 
-Run where vlmi-vllm, vlmi-transformers and vlmi-testkit are installed with an
-engine (vLLM's CPU backend as vlmi-vllm's README installs it, or CUDA vLLM)::
+Run where vlmi-vllm and vlmi-testkit are installed with an engine (vLLM's CPU
+backend as vlmi-vllm's README installs it, or CUDA vLLM)::
 
-    python benchmarks/bench_vllm.py [--archs qwen2_vl,internvl] [--samples 32]
-        [--tokens 16] [--rounds 3]
+    python benchmarks/bench_vllm.py [--archs qwen2_vl,internvl] [--reps 5]
+        [--samples 32] [--tokens 16] [--quick]
 
 For each architecture, on the tiny vllm-variant checkpoint of vlmi-testkit
-(float32, greedy, the same samples with 0, 1 or 2 images and the same number
-of new tokens in every way):
+(float32, greedy, the same samples with 0, 1 or 2 images and the same number of
+new tokens in every way), the two ways take turns, each repetition in a fresh
+process (so neither inherits the other's engine, caches or memory), the order
+swapped every repetition:
 
-1. raw vLLM: one ``LLM.generate`` over the whole list, on the engine vlmi
-   started, with prompts built here by the checkpoint's processor
-   (``apply_chat_template``) and images decoded with PIL; no vlmi code;
-2. vlmi-vllm: ``model.eval_batch(samples)``;
-3. vlmi-transformers: ``model.eval_batch(samples)`` (batch size 8).
+1. raw vLLM: ``vllm.LLM`` started here, one ``LLM.generate`` over the whole
+   list, prompts built by the checkpoint's processor (``apply_chat_template``)
+   and images decoded with PIL; no vlmi code;
+2. vlmi-vllm: ``vlmi.load(folder)``, ``model.eval_batch(samples)``, and the
+   seed's loop (``model.eval`` one sample at a time) over the same samples.
 
-Each way runs ``--rounds`` times after a warm-up, the two vLLM ways taking
-turns; the best round counts. It prints samples/s, and vlmi-vllm / raw vLLM
-(target >= 0.97) and vlmi-vllm / vlmi-transformers. Where CUDA is present both
-engines run on the GPU.
+Each process warms up once and then times its way. Printed per architecture:
+vlmi / raw (samples/s; target >= 0.97) as the median with its min-max over the
+repetitions, and eval_batch / the seed's loop. Before it starts, it prints an
+estimate of the whole run's duration. ``--quick``: 1 repetition, 8 samples, 4
+tokens, for a smoke check.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-# the two plugins both claim a checkpoint folder; the folder is vlmi-vllm's here, and
-# vlmi-transformers' model class is loaded through a spec of its own
+#: architectures with a tiny vllm-variant checkpoint in vlmi-testkit that vLLM's CPU backend runs
+ARCHS = ("qwen2_vl", "qwen2_5_vl", "internvl")
+#: seconds one child process takes on a 2-core CPU (imports, engine start, the runs)
+CHILD_SECONDS = 90
 
 
 def contain_vllm_files(base: Path) -> None:
@@ -50,7 +59,8 @@ def make_samples(folder: Path, count: int) -> list[tuple[str, list[str]]]:
     paths = []
     for index, size in enumerate(sizes):
         path = folder / f"picture{index}.png"
-        make_picture(*size, seed=index).save(path)
+        if not path.exists():
+            make_picture(*size, seed=index).save(path)
         paths.append(str(path))
     samples = []
     for index in range(count):
@@ -76,89 +86,118 @@ def raw_requests(processor: Any, samples: list[tuple[str, list[str]]]) -> list[d
     return requests
 
 
-def best_seconds(ways: dict[str, Any], rounds: int) -> dict[str, tuple[float, Any]]:
-    """Each way's fastest round (after one warm-up), the ways taking turns, and its result."""
-    results = {name: run() for name, run in ways.items()}
-    best = dict.fromkeys(ways, float("inf"))
-    for _ in range(rounds):
-        for name, run in ways.items():
-            start = time.perf_counter()
-            results[name] = run()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return {name: (best[name], results[name]) for name in ways}
-
-
-def transformers_model(folder: Path, dtype: str) -> Any:
-    import vlmi
-
-    return vlmi.load(str(folder), plugin="vlmi-transformers", dtype=dtype)
-
-
-def bench(arch: str, base: Path, samples: list[Any], args: argparse.Namespace) -> None:
+def engine_kwargs() -> dict[str, Any]:
     import torch
-    from transformers import AutoProcessor
-    from vllm import SamplingParams
 
-    import vlmi
-    from vlmi_testkit import make_tiny_checkpoint
-
-    folder = make_tiny_checkpoint(arch, base / f"tiny-{arch}", variant="vllm")
-    cuda = torch.cuda.is_available()
     load: dict[str, Any] = {"max_model_len": 2048, "dtype": "float32"}
-    if not cuda:
+    if not torch.cuda.is_available():
         load["kv_cache_memory_bytes"] = 512 * 1024**2
+    return load
+
+
+def timed(run: Any) -> tuple[float, Any]:
     started = time.perf_counter()
-    model = vlmi.load(str(folder), **load)
-    start_seconds = time.perf_counter() - started
-    llm = model.llm  # the engine vlmi started; the raw way calls vLLM directly
-    processor = AutoProcessor.from_pretrained(folder)
-    eos = processor.tokenizer.eos_token_id
-    params = SamplingParams(max_tokens=args.tokens, temperature=0.0, stop_token_ids=[eos])
+    result = run()
+    return time.perf_counter() - started, result
 
-    def raw() -> list[Any]:
-        return list(llm.generate(raw_requests(processor, samples), params, use_tqdm=False))
 
-    def through_vlmi() -> list[Any]:
-        return model.eval_batch(samples, max_new_tokens=args.tokens)
+def child(way: str, folder: Path, samples: list[Any], tokens: int) -> dict[str, Any]:
+    """One way in this process: warm up, then time it; seconds and answers."""
+    if way == "raw":
+        from transformers import AutoProcessor
+        from vllm import LLM, SamplingParams
 
-    timed = best_seconds({"raw": raw, "vlmi": through_vlmi}, args.rounds)
+        llm = LLM(model=str(folder), enforce_eager=True, **engine_kwargs())
+        processor = AutoProcessor.from_pretrained(folder)
+        params = SamplingParams(
+            max_tokens=tokens, temperature=0.0, stop_token_ids=[processor.tokenizer.eos_token_id]
+        )
+
+        def run() -> list[str]:
+            outputs = llm.generate(raw_requests(processor, samples), params, use_tqdm=False)
+            return [o.outputs[0].text for o in outputs]
+
+        run()
+        seconds, answers = timed(run)
+        return {"batch_s": seconds, "answers": answers}
+    import vlmi
+
+    model = vlmi.load(str(folder), plugin="vlmi-vllm", **engine_kwargs())
+    model.eval_batch(samples, max_new_tokens=tokens)
+    seconds, answers = timed(lambda: model.eval_batch(samples, max_new_tokens=tokens))
+    loop_s, _ = timed(lambda: [model.eval(q, i, max_new_tokens=tokens) for q, i in samples])
     model.close()
-    reference = transformers_model(folder, "float32")
-    with_transformers = best_seconds(
-        {"transformers": lambda: reference.eval_batch(samples, max_new_tokens=args.tokens)},
-        max(1, args.rounds // 3),
-    )
-    reference.close()
-    count = len(samples)
-    raw_rate = count / timed["raw"][0]
-    vlmi_rate = count / timed["vlmi"][0]
-    tf_rate = count / with_transformers["transformers"][0]
-    tokens = sum(len(o.outputs[0].token_ids) for o in timed["raw"][1])
-    same = [o.outputs[0].text for o in timed["raw"][1]] == timed["vlmi"][1]
-    device = torch.cuda.get_device_name(0) if cuda else f"CPU ({os.cpu_count()} cores)"
-    print(f"\n{arch}: tiny checkpoint, {device}; {count} samples (0-2 images), greedy float32")
-    print(f"engine start (vlmi.load): {start_seconds:.1f} s; tokens per round: {tokens}")
-    print(f"{'way':<40}{'samples/s':>10}")
-    print(f"{'raw vLLM: one LLM.generate, all':<40}{raw_rate:>10.2f}")
-    print(f"{'vlmi-vllm eval_batch':<40}{vlmi_rate:>10.2f}")
-    print(f"{'vlmi-transformers eval_batch':<40}{tf_rate:>10.2f}")
-    print(f"same answers raw vLLM / vlmi-vllm: {same}")
-    print(f"vlmi-vllm / raw vLLM = {vlmi_rate / raw_rate:.3f} (target >= 0.97)")
-    print(f"vlmi-vllm / vlmi-transformers = {vlmi_rate / tf_rate:.2f}")
+    return {"batch_s": seconds, "loop_s": loop_s, "answers": answers}
+
+
+def spawn(way: str, arch: str, base: Path, args: argparse.Namespace) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--child", way, "--archs", arch, "--base", str(base)]
+    command += ["--samples", str(args.samples), "--tokens", str(args.tokens)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"{way} on {arch} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(lines[-1][len("RESULT ") :])
+    return result
+
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.3f} (min {min(values):.3f}, max {max(values):.3f})"
+
+
+def bench(arch: str, base: Path, args: argparse.Namespace) -> None:
+    runs: dict[str, list[dict[str, Any]]] = {"raw": [], "vlmi": []}
+    for rep in range(args.reps):
+        for way in ("raw", "vlmi") if rep % 2 == 0 else ("vlmi", "raw"):
+            runs[way].append(spawn(way, arch, base, args))
+            print(f"  {arch} rep {rep + 1} {way}: {runs[way][-1]['batch_s']:.3f} s", flush=True)
+    ratios = [r["batch_s"] / v["batch_s"] for r, v in zip(runs["raw"], runs["vlmi"])]
+    loops = [v["loop_s"] / v["batch_s"] for v in runs["vlmi"]]
+    same = all(r["answers"] == v["answers"] for r, v in zip(runs["raw"], runs["vlmi"]))
+    count = args.samples
+    print(f"\n{arch}: {count} samples (0-2 images) x {args.tokens} tokens, {args.reps} reps each")
+    print(f"  raw vLLM   {count / statistics.median(r['batch_s'] for r in runs['raw']):8.2f} /s")
+    print(f"  vlmi-vllm  {count / statistics.median(v['batch_s'] for v in runs['vlmi']):8.2f} /s")
+    print(f"  vlmi / raw (samples/s, target >= 0.97): {spread(ratios)}")
+    print(f"  eval_batch / seed's loop of eval: {spread(loops)}")
+    print(f"  same answers raw / vlmi: {same}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--archs", default="qwen2_vl,internvl")
+    parser.add_argument("--archs", default="qwen2_vl,internvl", help=f"of {', '.join(ARCHS)}")
+    parser.add_argument("--reps", type=int, default=5, help="fresh processes per way")
     parser.add_argument("--samples", type=int, default=32)
     parser.add_argument("--tokens", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="1 rep, 8 samples, 4 tokens")
+    parser.add_argument("--child", choices=["raw", "vlmi"], help=argparse.SUPPRESS)
+    parser.add_argument("--base", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.quick:
+        args.reps, args.samples, args.tokens = 1, 8, 4
+    archs = args.archs.split(",")
+    if args.child:
+        from vlmi_testkit import make_tiny_checkpoint
+
+        contain_vllm_files(args.base)
+        folder = args.base / f"tiny-{archs[0]}"
+        if not (folder / "config.json").exists():
+            make_tiny_checkpoint(archs[0], folder, variant="vllm")
+        result = child(args.child, folder, make_samples(args.base, args.samples), args.tokens)
+        print("RESULT " + json.dumps(result), flush=True)
+        return
+    unknown = sorted(set(archs) - set(ARCHS))
+    if unknown:
+        parser.error(f"no tiny vllm checkpoint for {', '.join(unknown)}; choose from {ARCHS}")
+    estimate = len(archs) * args.reps * 2 * CHILD_SECONDS
+    print(
+        f"{len(archs)} architectures x {args.reps} reps x 2 ways, one process each: about "
+        f"{estimate / 60:.0f} min on a 2-core CPU ({CHILD_SECONDS} s per process)",
+        flush=True,
+    )
     base = Path(tempfile.mkdtemp(prefix="bench-vllm-"))
-    contain_vllm_files(base)
-    samples = make_samples(base, args.samples)
-    for arch in args.archs.split(","):
-        bench(arch, base, samples, args)
+    for arch in archs:
+        bench(arch, base / arch, args)
 
 
 if __name__ == "__main__":
