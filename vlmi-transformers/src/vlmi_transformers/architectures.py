@@ -124,7 +124,7 @@ ARCHITECTURES: dict[str, str] = {
 #: model types whose processor takes a clip (a video processor, ``{"type": "video"}`` in
 #: the chat template); every other takes a video's frames as images
 NATIVE_VIDEO = frozenset(
-    {"qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "glm4v", "llava_onevision", "internvl"}
+    {"qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "glm4v", "llava_onevision"}
 )
 #: default sampling, as VLMEvalKit's wrappers: qwen-vl-utils at 2 fps for Qwen-VL,
 #: 16 frames by numpy.linspace for LLaVA-OneVision, else the dataset's 8 frames

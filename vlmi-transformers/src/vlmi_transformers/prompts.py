@@ -65,14 +65,20 @@ def video_inputs(samples: Sequence[Sample]) -> dict[str, Any]:
             if isinstance(part, ImagePart):
                 images.append(part.image)
             elif isinstance(part, VideoPart) and part.sampling is not None:
-                videos.append(list(part.frames or ()))
+                frames = list(part.frames or ())
                 sampling = part.sampling
+                indices = list(sampling.indices)
+                if len(frames) == 1:
+                    # one frame twice: Qwen3-VL's processor wants a whole temporal patch,
+                    # which Qwen2-VL's makes of one frame the same way
+                    frames, indices = frames * 2, indices * 2
+                videos.append(frames)
                 metadata.append(
                     {
                         "fps": sampling.source_fps,
                         "duration": sampling.duration,
                         "total_num_frames": sampling.total_frames,
-                        "frames_indices": list(sampling.indices),
+                        "frames_indices": indices,
                         "video_backend": sampling.decoder.split(" ")[0],
                     }
                 )

@@ -204,12 +204,17 @@ def video_item(part: VideoPart) -> tuple[Any, dict[str, Any]]:
     sampling = part.sampling
     if sampling is None:
         raise ValueError("the video was not loaded (prepare_samples loads every video)")
+    indices = list(sampling.indices)
+    if len(frames) == 1:
+        # one frame twice: Qwen3-VL's processor wants a whole temporal patch, which
+        # Qwen2-VL's makes of one frame the same way
+        frames, indices = frames * 2, indices * 2
     array = np.stack([np.asarray(frame.convert("RGB")) for frame in frames])
     metadata = {
         "fps": sampling.source_fps,
         "duration": sampling.duration,
         "total_num_frames": sampling.total_frames,
-        "frames_indices": list(sampling.indices),
+        "frames_indices": indices,
         "video_backend": sampling.decoder.split(" ")[0],
         "do_sample_frames": False,
     }
