@@ -18,7 +18,9 @@ swapped every repetition:
 2. vlmi-vllm: ``vlmi.load(folder)``, ``model.eval_batch(samples)``, and the
    seed's loop (``model.eval`` one sample at a time) over the same samples.
 
-Each process warms up once and then times its way. Printed per architecture:
+Each process warms up once and then times its way three times, keeping the median
+(one timed call of a few hundred milliseconds swings with the machine). Printed per
+architecture:
 vlmi / raw (samples/s; target >= 0.97) as the median with its min-max over the
 repetitions, and eval_batch / the seed's loop. Before it starts, it prints an
 estimate of the whole run's duration. ``--quick``: 1 repetition, 8 samples, 4
@@ -95,10 +97,14 @@ def engine_kwargs() -> dict[str, Any]:
     return load
 
 
-def timed(run: Any) -> tuple[float, Any]:
-    started = time.perf_counter()
-    result = run()
-    return time.perf_counter() - started, result
+def timed(run: Any, times: int = 3) -> tuple[float, Any]:
+    """The median seconds of ``times`` calls of ``run``, and its last result."""
+    seconds = []
+    for _ in range(times):
+        started = time.perf_counter()
+        result = run()
+        seconds.append(time.perf_counter() - started)
+    return statistics.median(seconds), result
 
 
 def child(way: str, folder: Path, samples: list[Any], tokens: int) -> dict[str, Any]:
@@ -125,7 +131,7 @@ def child(way: str, folder: Path, samples: list[Any], tokens: int) -> dict[str, 
     model = vlmi.load(str(folder), plugin="vlmi-vllm", **engine_kwargs())
     model.eval_batch(samples, max_new_tokens=tokens)
     seconds, answers = timed(lambda: model.eval_batch(samples, max_new_tokens=tokens))
-    loop_s, _ = timed(lambda: [model.eval(q, i, max_new_tokens=tokens) for q, i in samples])
+    loop_s, _ = timed(lambda: [model.eval(q, i, max_new_tokens=tokens) for q, i in samples], 1)
     model.close()
     return {"batch_s": seconds, "loop_s": loop_s, "answers": answers}
 
