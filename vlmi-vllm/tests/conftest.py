@@ -115,9 +115,10 @@ BY_NAME: dict[str, tuple[str, dict[str, Any]]] = {
         "internvl2-8b",
         {
             "plugin": "vlmi-vllm",
-            # tiles as in the LMDeploy reference; room for three images of up to 3 tiles
+            # tiles as in the LMDeploy reference; room for three images of up to 3 tiles,
+            # and for a clip's 8 frames (the model's default) of up to 3 tiles each
             "mm_processor_kwargs": {"max_dynamic_patch": LMDEPLOY_PROMPTS["max_dynamic_patch"]},
-            "max_model_len": 1536,
+            "max_model_len": 3072,
         },
     )
 }

@@ -123,7 +123,7 @@ def test_bad_slots_fail_alone(model: Any, pictures: list[Path], tmp_path: Path) 
     """A bad image, too many images and an over-long prompt fail only their own slot."""
     p = [str(x) for x in pictures]
     too_many = [p[i % len(p)] for i in range(model.max_images + 1)]
-    long_text = " ".join(["describe the red square and the blue circle"] * 200)
+    long_text = " ".join(["describe the red square and the blue circle"] * 600)
     batch: list[Any] = [
         ("Describe the picture.", [p[0]]),
         ("Describe the picture.", [str(tmp_path / "missing.png")]),
