@@ -32,6 +32,9 @@ nitpick_ignore_regex = [
     # docstring that uses them)
     (r"py:.*", r"vlmi\._\w+\.(T|R|S|OptionsT|ImageTaker|DownloadCheck|LoadOptions)"),
     (r"py:class", r"LoadOptions"),
+    # the base class holding ModelConformance's video checks (described with the module
+    # vlmi.testing.video_checks on the testing page; plugins subclass ModelConformance)
+    (r"py:class", r"vlmi\.testing\.video_checks\.VideoConformance"),
     (r"py:.*", r"(Path|Image\.Image|Image|Namespace|ArgumentParser|PathLike|Iterator|Iterable)"),
     (r"py:.*", r"(Sequence|Mapping|Callable|Any|Self|TypeVar|Generic|Literal|Protocol|T|O)"),
     (r"py:.*", r"(Exception|BaseException|ValueError|RuntimeError|LookupError|OSError)"),
