@@ -289,3 +289,52 @@ def test_pil_images_are_finished_in_the_calling_thread_and_files_in_the_pool(tmp
     assert all(not isinstance(s, errors.VlmiError) for s in prepared.samples)
     assert seen["pil"] == {threading.current_thread().name}
     assert threading.current_thread().name not in seen["file"]
+
+
+def test_the_decoding_pool_outlives_a_call_and_a_forked_child_gets_its_own(tmp_path, monkeypatch):
+    """Files decode on the same threads call after call; a child of fork starts its own."""
+    import multiprocessing
+    import threading
+
+    from vlmi._generation import GenerationOptions
+    from vlmi._preparing import prepare_batch
+
+    names: list[set[str]] = []
+
+    class Taker:
+        name = "taker"
+        max_images = None
+        images_first = True
+        video = None
+
+        def load_img(self, src):
+            names[-1].add(threading.current_thread().name)
+            return load_img(src)
+
+    paths = []
+    for seed in range(6):
+        path = tmp_path / f"p{seed}.png"
+        make_picture(seed=seed).save(path)
+        paths.append(str(path))
+    items = [("q", paths[i : i + 2]) for i in range(5)]
+    monkeypatch.setenv("VLMI_IMAGE_WORKERS", "2")
+    for _ in range(3):
+        names.append(set())
+        prepared = prepare_batch(Taker(), items, GenerationOptions())
+        assert all(not isinstance(s, errors.VlmiError) for s in prepared.samples)
+    used = set().union(*names)
+    assert all(names) and len(used) <= 2  # the same two threads each call, not new ones
+    assert all(name.startswith("vlmi-decode") for name in used)
+
+    def in_child(queue) -> None:
+        names.append(set())
+        prepared = prepare_batch(Taker(), items, GenerationOptions())
+        queue.put(sum(isinstance(s, errors.VlmiError) for s in prepared.samples))
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=in_child, args=(queue,))
+    child.start()
+    assert queue.get(timeout=60) == 0  # answered: not waiting on the parent's threads
+    child.join(timeout=60)
+    assert child.exitcode == 0

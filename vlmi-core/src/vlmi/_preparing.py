@@ -6,7 +6,9 @@ parsed into a :class:`~vlmi.Sample` with its merged generation options,
 checked against the model's limits, and its images are loaded. Image
 decoding (Pillow releases the GIL while it decodes) runs in a thread pool,
 so a batch of JPEGs is ready sooner than one file after another; videos are
-sampled and decoded in the same pool (PyAV releases the GIL too). An item
+sampled and decoded in the same pool (PyAV releases the GIL too). The pool
+lives as long as the process (:func:`shared_pool`): a call of ``eval_batch``
+does not pay for starting threads. An item
 that fails becomes its error, in its slot; the others go on.
 :meth:`vlmi.Model.answer_prepared` then answers the ready slots.
 """
@@ -14,6 +16,7 @@ that fails becomes its error, in its slot; the others go on.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -133,6 +136,25 @@ def default_workers() -> int:
     return max(1, min(8, os.cpu_count() or 1))
 
 
+_pools: dict[tuple[int, int], ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def shared_pool(workers: int) -> ThreadPoolExecutor:
+    """This process's decoding pool of ``workers`` threads, started on first use.
+
+    Keyed by process id too: a forked child never waits on its parent's threads.
+    """
+    key = (os.getpid(), workers)
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = _pools[key] = ThreadPoolExecutor(
+                max_workers=workers, thread_name_prefix="vlmi-decode"
+            )
+        return pool
+
+
 def check_limits(model: ImageTaker, sample: Sample) -> None:
     """Raise TooManyImagesError (VideoNotSupportedError) past the model's declared limits."""
     if sample.num_videos and not model.video:
@@ -234,8 +256,7 @@ def _load_all(
     elif count <= 1 or len(pending) <= 1:
         decoded = [load_one(part) for part in pending]
     else:
-        with ThreadPoolExecutor(max_workers=min(count, len(pending))) as pool:
-            decoded = list(pool.map(load_one, pending))
+        decoded = list(shared_pool(count).map(load_one, pending))
     for k, result in zip(to_decode, decoded):
         loaded[k] = result
     return [result for result in loaded if result is not None]
@@ -249,4 +270,5 @@ __all__ = [
     "parse_item",
     "prepare_batch",
     "prepare_samples",
+    "shared_pool",
 ]
