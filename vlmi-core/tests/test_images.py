@@ -259,33 +259,89 @@ def _jpeg(img: Image.Image, exif: Image.Exif) -> bytes:
     return buffer.getvalue()
 
 
-def test_pil_images_are_finished_in_the_calling_thread_and_files_in_the_pool(tmp_path):
-    """A PIL image has nothing to decode: handing it to a worker thread only costs time."""
+class _ThreadNoting:
+    """A model's image loading that notes which thread loads what (files slowly)."""
+
+    name = "taker"
+    max_images = None
+    images_first = True
+    video = None
+
+    def __init__(self) -> None:
+        self.seen: dict[str, set[str]] = {"pil": set(), "file": set()}
+
+    def load_img(self, src):
+        import threading
+        import time
+
+        kind = "pil" if isinstance(src, Image.Image) else "file"
+        self.seen[kind].add(threading.current_thread().name)
+        if kind == "file":
+            time.sleep(0.1)  # a large file: long enough for every thread to take one
+        return load_img(src)
+
+
+def _pictures(folder: Path, count: int) -> list[str]:
+    paths = []
+    for seed in range(count):
+        path = folder / f"p{seed}.png"
+        make_picture(seed=seed).save(path)
+        paths.append(str(path))
+    return paths
+
+
+def test_pil_images_are_finished_in_the_calling_thread_and_files_shared_with_the_pool(
+    tmp_path, monkeypatch
+):
+    """A PIL image has nothing to decode: handing it to a worker thread only costs time.
+
+    Files are decoded by the calling thread and the pool's threads together.
+    """
     import threading
 
     from vlmi._generation import GenerationOptions
     from vlmi._preparing import prepare_batch
 
-    seen: dict[str, set[str]] = {"pil": set(), "file": set()}
-
-    class Taker:
-        name = "taker"
-        max_images = None
-        images_first = True
-
-        def load_img(self, src):
-            seen["pil" if isinstance(src, Image.Image) else "file"].add(
-                threading.current_thread().name
-            )
-            return load_img(src)
-
-    paths = []
-    for seed in range(4):
-        path = tmp_path / f"p{seed}.png"
-        make_picture(seed=seed).save(path)
-        paths.append(str(path))
-    items = [("q", [make_picture(seed=1), paths[i]]) for i in range(4)]
-    prepared = prepare_batch(Taker(), items, GenerationOptions())
+    monkeypatch.setenv("VLMI_IMAGE_WORKERS", "3")
+    taker = _ThreadNoting()
+    paths = _pictures(tmp_path, 6)
+    items = [("q", [make_picture(seed=1), paths[i]]) for i in range(6)]
+    prepared = prepare_batch(taker, items, GenerationOptions())
     assert all(not isinstance(s, errors.VlmiError) for s in prepared.samples)
-    assert seen["pil"] == {threading.current_thread().name}
-    assert threading.current_thread().name not in seen["file"]
+    here = threading.current_thread().name
+    assert taker.seen["pil"] == {here}
+    helpers = taker.seen["file"] - {here}
+    assert here in taker.seen["file"] and len(helpers) == 2
+    assert all(name.startswith("vlmi-decode") for name in helpers)
+
+
+def test_the_decoding_pool_outlives_a_call_and_a_forked_child_gets_its_own(tmp_path, monkeypatch):
+    """Files decode on the same threads call after call; a child of fork starts its own."""
+    import multiprocessing
+
+    from vlmi._generation import GenerationOptions
+    from vlmi._preparing import prepare_batch
+
+    monkeypatch.setenv("VLMI_IMAGE_WORKERS", "2")
+    paths = _pictures(tmp_path, 6)
+    items = [("q", paths[i : i + 2]) for i in range(5)]
+    used: set[str] = set()
+    for _ in range(3):
+        taker = _ThreadNoting()
+        prepared = prepare_batch(taker, items, GenerationOptions())
+        assert all(not isinstance(s, errors.VlmiError) for s in prepared.samples)
+        assert len(taker.seen["file"]) == 2  # this thread and one of the pool
+        used |= taker.seen["file"]
+    assert len(used) == 2  # the same pool thread each call, not a new one
+
+    def in_child(queue) -> None:
+        prepared = prepare_batch(_ThreadNoting(), items, GenerationOptions())
+        queue.put(sum(isinstance(s, errors.VlmiError) for s in prepared.samples))
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=in_child, args=(queue,))
+    child.start()
+    assert queue.get(timeout=60) == 0  # answered: not waiting on the parent's threads
+    child.join(timeout=60)
+    assert child.exitcode == 0
