@@ -281,6 +281,10 @@ def test_check_lists_the_files_and_downloads_nothing(
     assert snapshot(env) == []
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_an_interrupted_download_reruns_cleanly(
     root: Path, proxy: CuttingProxy, plugin_path: str
 ) -> None:
@@ -290,7 +294,11 @@ def test_an_interrupted_download_reruns_cleanly(
     # the weights stop coming after CUT bytes; then the user presses Ctrl-C
     proxy.stall("/model.safetensors", after=CUT)
     command = [sys.executable, "-m", "vlmi._cli", "download", LARGE, "-q"]
-    running = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C as at a terminal, also where this test runs in a background job (whose
+    # children inherit SIGINT ignored, and Python then never raises KeyboardInterrupt)
+    running = subprocess.Popen(
+        command, env=env, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint
+    )
     try:
         assert proxy.stalled.wait(timeout=120)
         running.send_signal(signal.SIGINT)
