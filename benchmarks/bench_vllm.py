@@ -198,22 +198,21 @@ def bench(arch: str, base: Path, args: argparse.Namespace) -> None:
     count = args.samples
     print(f"\n{arch}: {count} samples (0-2 images) x {args.tokens} tokens, {args.reps} reps each")
     if runs["raw"]:
+        raw_s = statistics.median(r["batch_s"] for r in runs["raw"])
+        ours_s = statistics.median(v["batch_s"] for v in runs["vlmi"])
         ratios = [r["batch_s"] / v["batch_s"] for r, v in zip(runs["raw"], runs["vlmi"])]
         loops = [v["loop_s"] / v["batch_s"] for v in runs["vlmi"]]
         same = all(r["answers"] == v["answers"] for r, v in zip(runs["raw"], runs["vlmi"]))
-        raw_s = statistics.median(r["batch_s"] for r in runs["raw"])
         print(f"  raw vLLM   {count / raw_s:8.2f} /s")
-        ours_s = statistics.median(v["batch_s"] for v in runs["vlmi"])
         print(f"  vlmi-vllm  {count / ours_s:8.2f} /s")
         print(f"  vlmi / raw (samples/s, target >= 0.97): {spread(ratios)}")
+        print(f"  eval_batch / seed's loop of eval: {spread(loops)}")
+        print(f"  same answers raw / vlmi: {same}")
     low, mid, high = statistics.quantiles(paired, n=4)
     print(
         f"  vlmi / raw on one engine, {len(paired)} alternating pairs: {mid:.3f} "
         f"(quartiles {low:.3f}-{high:.3f}, min {min(paired):.3f}, max {max(paired):.3f})"
     )
-    if runs["raw"]:
-        print(f"  eval_batch / seed's loop of eval: {spread(loops)}")
-        print(f"  same answers raw / vlmi: {same}")
 
 
 def main() -> None:
@@ -226,7 +225,9 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=16)
     parser.add_argument("--calls", type=int, default=9, help="timed calls per process")
     parser.add_argument("--pairs", type=int, default=61, help="alternating pairs on one engine")
-    parser.add_argument("--quick", action="store_true", help="1 rep, 8 samples, 4 tokens")
+    parser.add_argument(
+        "--quick", action="store_true", help="1 rep, 8 samples, 4 tokens, 3 calls, 3 pairs"
+    )
     parser.add_argument("--child", choices=["raw", "vlmi", "paired"], help=argparse.SUPPRESS)
     parser.add_argument("--base", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()

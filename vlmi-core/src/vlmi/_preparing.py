@@ -11,8 +11,7 @@ ready sooner than one file after another (16 1500x1000 JPEGs on 2 cores:
 releases the GIL too). The pool lives as long as the process
 (:func:`shared_pool`), and each thread takes the next file until none is left:
 a call of ``eval_batch`` pays neither for starting threads nor for a hand-off
-per image. An item
-that fails becomes its error, in its slot; the others go on.
+per image. An item that fails becomes its error, in its slot; the others go on.
 :meth:`vlmi.Model.answer_prepared` then answers the ready slots.
 """
 
